@@ -1,0 +1,34 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   -> .venv, install, train node2vec on corpora/karate.edgelist, evaluate, print
+#   make test   -> .venv with test extras, run the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+
+.PHONY: demo test install bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: $(VENV)/.installed
+	$(VENV)/bin/embedkit train node2vec corpora/karate.edgelist -o demo-karate.vec \
+		--dim 32 --p 1 --q 0.5 --seed 0
+	$(VENV)/bin/embedkit evaluate nodeclass demo-karate.vec corpora/karate.labels
+	$(VENV)/bin/embedkit evaluate linkpred corpora/karate.edgelist --method node2vec --dim 32 --seed 0
+	$(VENV)/bin/embedkit neighbors demo-karate.vec 1 -k 5
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+# Benchmarks are run by hand; peers (PecanPy) get their own venv since they pin older numpy.
+bench: $(VENV)/.installed
+	$(PY) benchmarks/node2vec_vs_pecanpy.py
+
+clean:
+	rm -rf $(VENV) .venv-peers demo-karate.vec

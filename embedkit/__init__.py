@@ -1,0 +1,29 @@
+"""embedkit: learn, evaluate and ship embeddings with one API.
+
+>>> import embedkit as ek
+>>> g = ek.datasets.load("karate")
+>>> emb = ek.train("node2vec", g, dim=16, p=1, q=0.5, walks_per_node=4, seed=0, verbose=False)
+>>> len(emb), emb.dim
+(34, 16)
+"""
+from __future__ import annotations
+
+import logging
+
+from . import datasets, evaluate
+from ._version import __version__
+from .api import get_method, load, methods, register, train
+from .data import EdgeSplit, Graph, read_graph, read_labels, split_edges
+from .embeddings import Embeddings
+from .exceptions import (EmbedkitError, EmptyInputError, InputFormatError, InvalidParameterError,
+                         KeyNotFoundError, NotFittedError, UnknownMethodError)
+from . import graph as _graph_methods  # noqa: F401  (registers deepwalk, node2vec)
+
+logging.getLogger("embedkit").addHandler(logging.NullHandler())
+
+__all__ = [
+    "__version__", "train", "load", "methods", "get_method", "register", "read_graph", "read_labels",
+    "split_edges", "EdgeSplit", "Embeddings", "Graph", "evaluate", "datasets", "EmbedkitError",
+    "InvalidParameterError", "InputFormatError", "EmptyInputError", "NotFittedError",
+    "UnknownMethodError", "KeyNotFoundError",
+]

@@ -1,0 +1,110 @@
+"""Declarative hyper-parameter tables, validated at ``fit``.
+
+Each method declares its parameters once, as a tuple of :class:`Param`; the
+library validates against it and the CLI builds its options from it.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from dataclasses import dataclass, field
+from typing import Any
+
+from .exceptions import InvalidParameterError
+
+_TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "true or false"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One hyper-parameter: name, type, default, allowed range or choices, and help.
+
+    ``low``/``high`` bound numbers (``low_open``/``high_open`` make a bound strict);
+    ``choices`` lists allowed values; ``nullable`` admits ``None``; ``cli=False``
+    keeps a parameter out of the command line (e.g. Python objects).
+    """
+
+    name: str
+    type: type
+    default: Any
+    help: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    choices: tuple = ()
+    nullable: bool = False
+    cli: bool = True
+    aliases: tuple = field(default=())
+
+    def allowed(self) -> str:
+        if self.choices:
+            text = "one of " + ", ".join(repr(c) for c in self.choices)
+        else:
+            text = _TYPE_NAMES.get(self.type, self.type.__name__)
+            lo = None if self.low is None else ("> " if self.low_open else ">= ") + _fmt(self.low)
+            hi = None if self.high is None else ("< " if self.high_open else "<= ") + _fmt(self.high)
+            bounds = " and ".join(b for b in (lo, hi) if b)
+            if bounds:
+                text += " " + bounds
+        if self.nullable:
+            text += " (or None)"
+        return text
+
+    def check(self, method: str, value: Any) -> Any:
+        """Return ``value`` coerced to the declared type, or raise InvalidParameterError."""
+        if value is None:
+            if self.nullable:
+                return None
+            raise InvalidParameterError(method, self.name, self.allowed(), value)
+        if self.type is bool:
+            if isinstance(value, (bool,)) or type(value).__name__ == "bool_":
+                value = bool(value)
+            else:
+                raise InvalidParameterError(method, self.name, self.allowed(), value)
+        elif self.type is int:
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                else:
+                    raise InvalidParameterError(method, self.name, self.allowed(), value)
+            value = int(value)
+        elif self.type is float:
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise InvalidParameterError(method, self.name, self.allowed(), value)
+            value = float(value)
+            if math.isnan(value):
+                raise InvalidParameterError(method, self.name, self.allowed(), value)
+        elif self.type is str:
+            if not isinstance(value, str):
+                raise InvalidParameterError(method, self.name, self.allowed(), value)
+        elif not isinstance(value, self.type):
+            raise InvalidParameterError(method, self.name, self.allowed(), value)
+        if self.choices and value not in self.choices:
+            raise InvalidParameterError(method, self.name, self.allowed(), value)
+        if self.low is not None and (value < self.low or (self.low_open and value == self.low)):
+            raise InvalidParameterError(method, self.name, self.allowed(), value)
+        if self.high is not None and (value > self.high or (self.high_open and value == self.high)):
+            raise InvalidParameterError(method, self.name, self.allowed(), value)
+        return value
+
+
+def _fmt(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(x)
+
+
+def validate(method: str, table: tuple[Param, ...], given: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``given`` against ``table``; return every parameter with defaults filled in.
+
+    Unknown names are an error listing the known ones.
+    """
+    known = {p.name: p for p in table}
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise InvalidParameterError(
+            method, unknown[0], "one of the known parameters: " + ", ".join(sorted(known)), given[unknown[0]]
+        )
+    out = {}
+    for p in table:
+        out[p.name] = p.check(method, given.get(p.name, p.default))
+    return out

@@ -1,0 +1,61 @@
+"""Node labels: single-label (``node label`` per line) or multi-label (several
+labels per node, or a MATLAB ``group`` matrix as in BlogCatalog/PPI/POS)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..exceptions import EmptyInputError, InputFormatError
+
+
+def read_labels(source: Any, *, nodes: list | None = None, delimiter: str | None = None) -> dict:
+    """Read labels into a dict ``node -> label`` (single-label) or ``node -> list of labels``.
+
+    * A text/CSV/TSV file of ``node label [label ...]`` lines (``#`` comments; a
+      node repeated on several lines gathers several labels); returns
+      multi-label lists only when some node has more than one label.
+    * A ``.mat`` file with a ``group`` matrix ``(V, L)``: node ``i`` (or
+      ``nodes[i]``) gets the labels of its non-zero columns.
+    * A dict is returned as is.
+    """
+    if isinstance(source, dict):
+        return source
+    path = Path(source) if isinstance(source, (str, os.PathLike)) else None
+    if path is None:
+        raise InputFormatError(f"cannot read labels from a {type(source).__name__}")
+    if not path.exists():
+        raise InputFormatError("no such file", path)
+    if path.suffix.lower() == ".mat":
+        import scipy.io
+        import scipy.sparse as sp
+
+        mat = scipy.io.loadmat(str(path))
+        if "group" not in mat:
+            raise InputFormatError("no 'group' label matrix in the .mat file", path)
+        grp = sp.csr_matrix(mat["group"])
+        keys = nodes if nodes is not None else list(range(grp.shape[0]))
+        return {keys[i]: grp.indices[grp.indptr[i]:grp.indptr[i + 1]].tolist() for i in range(grp.shape[0])}
+    out: dict = {}
+    multi = False
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            s = line.strip()
+            if not s or s[0] in "#%":
+                continue
+            parts = s.split(delimiter) if delimiter else (s.split() if "," not in s else s.split(","))
+            parts = [p.strip() for p in parts]
+            if len(parts) < 2 or not parts[0]:
+                raise InputFormatError("expected 'node label [label ...]'", path, lineno, s)
+            if lineno == 1 and parts[0].lower() in ("node", "id", "node_id"):
+                continue  # header
+            labs = out.setdefault(parts[0], [])
+            labs.extend(parts[1:])
+            multi = multi or len(labs) > 1
+    if not out:
+        raise EmptyInputError(f"{path}: no labels found")
+    if not multi:
+        return {k: v[0] for k, v in out.items()}
+    return out

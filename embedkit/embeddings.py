@@ -1,0 +1,191 @@
+"""Embeddings: keys <-> rows of a float32 matrix, with queries, save/load and export.
+
+Nothing of the trainer is kept here: an ``Embeddings`` is the artifact every
+method hands back, and what is saved, exported and loaded.
+"""
+from __future__ import annotations
+
+from typing import Any, Hashable, Iterable, Sequence
+
+import numpy as np
+
+from .exceptions import InvalidParameterError, KeyNotFoundError
+
+
+class Embeddings:
+    """Vectors for a list of keys.
+
+    Parameters
+    ----------
+    keys : sequence of str or int, length ``n``; unique.
+    vectors : array-like of shape ``(n, dim)``; stored as C-contiguous float32.
+    meta : dict, optional
+        JSON-able metadata: method, params, library version, seed, training time, metrics.
+
+    Lookups accept the key or its string form, so ``emb[42]`` and ``emb["42"]``
+    both work for node ids read from an edge list.
+    """
+
+    def __init__(self, keys: Sequence[Hashable], vectors: Any, meta: dict | None = None):
+        vectors = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
+        if vectors.ndim != 2:
+            raise ValueError(f"vectors must be a 2-D matrix (n, dim); got shape {vectors.shape}")
+        keys = list(keys)
+        if len(keys) != vectors.shape[0]:
+            raise ValueError(f"{len(keys)} keys for {vectors.shape[0]} vectors")
+        self._keys = keys
+        self._vectors = vectors
+        self._index: dict | None = None
+        self._unit: np.ndarray | None = None
+        self.meta: dict = dict(meta or {})
+
+    # ---- container protocol -------------------------------------------------
+    @property
+    def keys(self) -> list:
+        """The keys, in row order."""
+        return self._keys
+
+    @property
+    def vectors(self) -> np.ndarray:
+        """The ``(n, dim)`` float32 matrix."""
+        return self._vectors
+
+    @property
+    def dim(self) -> int:
+        return int(self._vectors.shape[1])
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __repr__(self) -> str:
+        method = self.meta.get("method")
+        extra = f", method={method!r}" if method else ""
+        return f"Embeddings(n={len(self)}, dim={self.dim}{extra})"
+
+    @property
+    def key_to_index(self) -> dict:
+        if self._index is None:
+            index = {k: i for i, k in enumerate(self._keys)}
+            if len(index) != len(self._keys):
+                seen: set = set()
+                dup = next(k for k in self._keys if k in seen or seen.add(k))
+                raise ValueError(f"duplicate key {dup!r} in embeddings")
+            self._index = index
+        return self._index
+
+    def _lookup(self, key: Hashable) -> int | None:
+        index = self.key_to_index
+        i = index.get(key)
+        if i is None:
+            if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
+                i = index.get(str(int(key)))
+            elif isinstance(key, str) and key.lstrip("-").isdigit():
+                i = index.get(int(key))
+        return i
+
+    def index_of(self, key: Hashable) -> int:
+        """Row of ``key``; raises :class:`KeyNotFoundError` if absent."""
+        i = self._lookup(key)
+        if i is None:
+            raise KeyNotFoundError(f"key {key!r} is not in these embeddings ({len(self)} keys)")
+        return i
+
+    def __contains__(self, key: Hashable) -> bool:
+        return self._lookup(key) is not None
+
+    def __getitem__(self, key: Hashable) -> np.ndarray:
+        return self._vectors[self.index_of(key)]
+
+    def get(self, key: Hashable, default=None):
+        i = self._lookup(key)
+        return default if i is None else self._vectors[i]
+
+    def rows(self, keys: Iterable[Hashable]) -> np.ndarray:
+        """Row indices of ``keys`` as an int64 array."""
+        return np.fromiter((self.index_of(k) for k in keys), dtype=np.int64)
+
+    # ---- queries --------------------------------------------------------------
+    def normalized(self) -> "Embeddings":
+        """A copy whose rows have unit L2 norm (zero rows stay zero)."""
+        return Embeddings(self._keys, self._unit_vectors(), dict(self.meta))
+
+    def _unit_vectors(self) -> np.ndarray:
+        if self._unit is None:
+            norms = np.linalg.norm(self._vectors, axis=1, keepdims=True)
+            norms[norms == 0] = 1.0
+            self._unit = (self._vectors / norms).astype(np.float32)
+        return self._unit
+
+    def similarity(self, a: Hashable, b: Hashable) -> float:
+        """Cosine similarity of two keys."""
+        u = self._unit_vectors()
+        return float(u[self.index_of(a)] @ u[self.index_of(b)])
+
+    def most_similar(self, query: Hashable | np.ndarray, k: int = 10) -> list[tuple[Hashable, float]]:
+        """The ``k`` keys closest to ``query`` by cosine similarity, best first.
+
+        ``query`` is a key (excluded from the answer) or a vector of shape ``(dim,)``.
+        """
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise InvalidParameterError("most_similar", "k", "an integer >= 1", k)
+        unit = self._unit_vectors()
+        exclude = None
+        if isinstance(query, np.ndarray) or (isinstance(query, (list, tuple)) and query and
+                                             isinstance(query[0], (float, np.floating))):
+            q = np.asarray(query, dtype=np.float32).ravel()
+            if q.shape[0] != self.dim:
+                raise ValueError(f"query vector has dim {q.shape[0]}, embeddings have dim {self.dim}")
+            n = np.linalg.norm(q)
+            q = q / n if n > 0 else q
+        else:
+            exclude = self.index_of(query)
+            q = unit[exclude]
+        scores = unit @ q
+        if exclude is not None:
+            scores[exclude] = -np.inf
+        k = min(int(k), len(self) - (exclude is not None))
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self._keys[i], float(scores[i])) for i in top]
+
+    # ---- persistence ----------------------------------------------------------
+    def save(self, path) -> None:
+        """Save in embedkit's own format (``.ekv``: a zip of ``vectors.npy`` +
+        ``keys.json`` + ``meta.json``; no pickle). Written atomically."""
+        from .io.native import save_native
+
+        save_native(self, path)
+
+    def export(self, path, format: str | None = None, **kwargs) -> None:
+        """Write the vectors for other tools; ``format`` defaults to the extension:
+        ``.txt``/``.vec`` word2vec text, ``.bin`` word2vec binary, ``.npy``
+        (matrix + ``<path>.keys.json``), ``.npz`` (keys + vectors), ``.ekv`` native."""
+        from .io import export as _export
+
+        _export(self, path, format=format, **kwargs)
+
+    @classmethod
+    def load(cls, path, **kwargs) -> "Embeddings":
+        from .io import load as _load
+
+        return _load(path, **kwargs)
+
+    # ---- gensim interop -------------------------------------------------------
+    @classmethod
+    def from_gensim(cls, kv) -> "Embeddings":
+        """From a gensim ``KeyedVectors`` (or a model with ``.wv``)."""
+        kv = getattr(kv, "wv", kv)
+        return cls(list(kv.index_to_key), np.asarray(kv.vectors, dtype=np.float32), {"source": "gensim"})
+
+    def to_gensim(self):
+        """A gensim ``KeyedVectors`` holding the same keys (as str) and vectors."""
+        from gensim.models import KeyedVectors
+
+        kv = KeyedVectors(self.dim, count=len(self), dtype=np.float32)
+        kv.add_vectors([str(k) for k in self._keys], self._vectors)
+        return kv

@@ -1,0 +1,267 @@
+"""Random-walk generation, written once for DeepWalk and Node2Vec.
+
+* Uniform (first-order) walks, weighted or not: DeepWalk (Perozzi et al., KDD 2014).
+* Second-order biased walks with return parameter ``p`` and in-out parameter
+  ``q``: Node2Vec (Grover & Leskovec, KDD 2016). From ``v``, having come from
+  ``t``, the next node ``x`` is drawn with probability proportional to
+  ``w(v, x) * alpha(t, x)`` where ``alpha = 1/p`` if ``x == t``, ``1`` if ``x`` is
+  a neighbour of ``t`` and ``1/q`` otherwise.
+
+No per-edge alias tables: second-order steps use rejection sampling (as in
+KnightKing, Yang et al., SOSP 2019) against the first-order distribution with
+envelope ``max(1, 1/q)``, the return edge handled as an outlier when ``1/p``
+exceeds the envelope. Memory is O(V + E): the CSR arrays and a per-row prefix
+sum of the weights. A neighbour test is a binary search in ``t``'s sorted row.
+
+CPU: a numba kernel, parallel over walks; each walk has its own random stream
+seeded from ``(seed, walk index)``, so the same seed gives the same walks
+whatever the thread count. GPU (or CPU torch): :func:`random_walks_torch`
+advances every walker at once.
+
+Walks are returned as an int32 matrix ``(num_walks, walk_length)`` of node rows,
+padded with ``-1`` after a dead end (a node without out-edges in a directed graph).
+"""
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ._rng import next_float, next_u64, seed_state
+
+logger = logging.getLogger("embedkit")
+
+
+@njit(cache=True, inline="always")
+def _sample_neighbor(indptr, indices, cum, weighted, v, state):
+    s = indptr[v]
+    e = indptr[v + 1]
+    if not weighted:
+        state, r = next_u64(state)
+        return state, indices[s + np.int64(r % np.uint64(e - s))]
+    total = cum[e - 1]
+    state, u = next_float(state)
+    target = u * total
+    lo = s
+    hi = e - 1
+    while lo < hi:  # first position with cum > target
+        mid = (lo + hi) >> 1
+        if cum[mid] > target:
+            hi = mid
+        else:
+            lo = mid + 1
+    return state, indices[lo]
+
+
+@njit(cache=True, inline="always")
+def _find(indices, s, e, x):
+    """Position of x in the sorted slice indices[s:e], or -1."""
+    lo = s
+    hi = e
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if indices[mid] < x:
+            lo = mid + 1
+        else:
+            hi = mid
+    if lo < e and indices[lo] == x:
+        return lo
+    return -1
+
+
+@njit(cache=True, parallel=True)
+def _walk_kernel(indptr, indices, weights, cum, weighted, starts, walk_length, p, q, seed, out):
+    n_walks = starts.shape[0]
+    inv_p = 1.0 / p
+    inv_q = 1.0 / q
+    envelope = max(1.0, inv_q)
+    first_order = p == 1.0 and q == 1.0
+    for i in prange(n_walks):
+        state = seed_state(seed, i)
+        cur = starts[i]
+        out[i, 0] = cur
+        prev = -1
+        for step in range(1, walk_length):
+            s = indptr[cur]
+            e = indptr[cur + 1]
+            if e == s:
+                for j in range(step, walk_length):
+                    out[i, j] = -1
+                break
+            if first_order or prev < 0:
+                state, nxt = _sample_neighbor(indptr, indices, cum, weighted, cur, state)
+            else:
+                total = cum[e - 1] if weighted else float(e - s)
+                extra = 0.0
+                if inv_p > envelope:
+                    pos = _find(indices, s, e, prev)
+                    if pos >= 0:
+                        w_ret = weights[pos] if weighted else 1.0
+                        extra = w_ret * (inv_p - envelope)
+                while True:
+                    state, u = next_float(state)
+                    if u * (total * envelope + extra) < extra:
+                        nxt = prev
+                        break
+                    state, x = _sample_neighbor(indptr, indices, cum, weighted, cur, state)
+                    if x == prev:
+                        a = min(inv_p, envelope)
+                    elif _find(indices, indptr[prev], indptr[prev + 1], x) >= 0:
+                        a = 1.0
+                    else:
+                        a = inv_q
+                    state, u2 = next_float(state)
+                    if u2 * envelope < a:
+                        nxt = x
+                        break
+            out[i, step] = nxt
+            prev = cur
+            cur = nxt
+    return out
+
+
+def row_prefix_sums(indptr: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Per-row inclusive prefix sums of the edge weights, float64, shape ``(nnz,)``."""
+    cum = np.cumsum(weights, dtype=np.float64)
+    row_start = np.repeat(indptr[:-1], np.diff(indptr))
+    before = np.concatenate([[0.0], cum])[row_start]
+    return cum - before
+
+
+def walk_starts(num_nodes: int, walks_per_node: int, seed: int) -> np.ndarray:
+    """Start nodes: ``walks_per_node`` rounds, each a fresh permutation of all nodes."""
+    rng = np.random.default_rng(seed)
+    return np.concatenate([rng.permutation(num_nodes) for _ in range(walks_per_node)]).astype(np.int64)
+
+
+def random_walks(graph, *, walk_length: int = 80, walks_per_node: int = 10, p: float = 1.0, q: float = 1.0,
+                 seed: int = 0, workers: int | None = None, starts: np.ndarray | None = None) -> np.ndarray:
+    """Walks on the CPU (numba). Returns int32 ``(num_walks, walk_length)``, ``-1`` padded.
+
+    ``num_walks = walks_per_node * V`` unless ``starts`` is given. ``p = q = 1``
+    gives uniform (DeepWalk) walks; weights are respected either way.
+    """
+    import numba
+
+    if starts is None:
+        starts = walk_starts(graph.num_nodes, walks_per_node, seed)
+    out = np.empty((len(starts), walk_length), dtype=np.int32)
+    cum = row_prefix_sums(graph.indptr, graph.weights) if graph.weighted else np.zeros(1)
+    prev_threads = numba.get_num_threads()
+    if workers:
+        numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
+    try:
+        _walk_kernel(graph.indptr, graph.indices.astype(np.int64, copy=False), graph.weights.astype(np.float64),
+                     cum, bool(graph.weighted), starts, int(walk_length), float(p), float(q), int(seed), out)
+    finally:
+        numba.set_num_threads(prev_threads)
+    return out
+
+
+def random_walks_torch(graph, *, walk_length: int = 80, walks_per_node: int = 10, p: float = 1.0,
+                       q: float = 1.0, seed: int = 0, device="cpu", starts: np.ndarray | None = None,
+                       max_walkers: int = 4_000_000) -> np.ndarray:
+    """The same walks computed with torch, all walkers advanced at once (GPU or CPU).
+
+    Same distribution as :func:`random_walks` (not the same random streams).
+    Returns int32 ``(num_walks, walk_length)`` on the host, ``-1`` padded.
+    """
+    import torch
+
+    dev = torch.device(device)
+    gen = torch.Generator(device=dev)
+    gen.manual_seed(int(seed))
+    if starts is None:
+        starts = walk_starts(graph.num_nodes, walks_per_node, seed)
+    n = graph.num_nodes
+    indptr = torch.as_tensor(graph.indptr, device=dev)
+    indices = torch.as_tensor(graph.indices.astype(np.int64), device=dev)
+    deg = indptr[1:] - indptr[:-1]
+    weighted = bool(graph.weighted)
+    if weighted:
+        w = torch.as_tensor(graph.weights.astype(np.float64), device=dev)
+        gcum = torch.cumsum(w, 0)
+        row_base = torch.cat([torch.zeros(1, dtype=torch.float64, device=dev), gcum])[indptr[:-1]]
+        row_total = torch.cat([torch.zeros(1, dtype=torch.float64, device=dev), gcum])[indptr[1:]] - row_base
+    rows = torch.repeat_interleave(torch.arange(n, device=dev), deg)
+    keys = rows * n + indices  # sorted: CSR rows ascending, each row sorted
+
+    def sample(cur):
+        d = deg[cur]
+        if weighted:
+            u = torch.rand(cur.shape[0], generator=gen, device=dev, dtype=torch.float64)
+            target = row_base[cur] + u * row_total[cur]
+            pos = torch.searchsorted(gcum, target, right=True)
+            pos = torch.minimum(torch.maximum(pos, indptr[cur]), indptr[cur + 1] - 1)
+        else:
+            u = torch.rand(cur.shape[0], generator=gen, device=dev)
+            pos = indptr[cur] + torch.minimum((u * d).long(), d - 1)
+        return indices[pos]
+
+    def lookup(a, b):
+        k = a * n + b
+        pos = torch.searchsorted(keys, k).clamp(max=keys.shape[0] - 1)
+        return pos, keys[pos] == k
+
+    inv_p, inv_q = 1.0 / p, 1.0 / q
+    envelope = max(1.0, inv_q)
+    first_order = p == 1.0 and q == 1.0
+    result = np.empty((len(starts), walk_length), dtype=np.int32)
+    for lo in range(0, len(starts), max_walkers):
+        cur = torch.as_tensor(starts[lo:lo + max_walkers], device=dev, dtype=torch.long)
+        walks = torch.full((cur.shape[0], walk_length), -1, dtype=torch.long, device=dev)
+        walks[:, 0] = cur
+        prev = torch.full_like(cur, -1)
+        alive = deg[cur] > 0
+        for step in range(1, walk_length):
+            if not bool(alive.any()):
+                break
+            idx = torch.nonzero(alive).squeeze(1)
+            c = cur[idx]
+            pv = prev[idx]
+            if first_order or step == 1:
+                nxt = sample(c)
+            else:
+                nxt = torch.empty_like(c)
+                pending = torch.arange(c.shape[0], device=dev)
+                if weighted:
+                    total = row_total[c]
+                else:
+                    total = deg[c].double()
+                extra = torch.zeros(c.shape[0], dtype=torch.float64, device=dev)
+                if inv_p > envelope:
+                    pos, found = lookup(c, pv)
+                    wret = (w[pos] if weighted else torch.ones_like(extra)) * found
+                    extra = wret * (inv_p - envelope)
+                while pending.numel():
+                    cc, pp = c[pending], pv[pending]
+                    u = torch.rand(pending.shape[0], generator=gen, device=dev, dtype=torch.float64)
+                    ret = u * (total[pending] * envelope + extra[pending]) < extra[pending]
+                    x = sample(cc)
+                    _, adj = lookup(pp, x)
+                    a = torch.where(x == pp, torch.full_like(u, min(inv_p, envelope)),
+                                    torch.where(adj, torch.ones_like(u), torch.full_like(u, inv_q)))
+                    u2 = torch.rand(pending.shape[0], generator=gen, device=dev, dtype=torch.float64)
+                    acc = (u2 * envelope < a) | ret
+                    x = torch.where(ret, pp, x)
+                    nxt[pending[acc]] = x[acc]
+                    pending = pending[~acc]
+            walks[idx, step] = nxt
+            prev[idx] = c
+            cur[idx] = nxt
+            alive[idx] = deg[nxt] > 0
+            # a walker at a dead end stops: the rest of its row stays -1
+        result[lo:lo + cur.shape[0]] = walks.to(torch.int32).cpu().numpy()
+    return result
+
+
+def walks_to_sequences(walks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Padded walks -> (flat int32 tokens, int64 offsets of shape (num_walks + 1,))."""
+    mask = walks >= 0
+    lengths = mask.sum(axis=1)
+    offsets = np.zeros(walks.shape[0] + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    tokens = walks[mask].astype(np.int32, copy=False)
+    return tokens, offsets

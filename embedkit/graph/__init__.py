@@ -1,0 +1,2 @@
+"""Graph node embeddings; importing this registers the methods."""
+from . import deepwalk, node2vec  # noqa: F401

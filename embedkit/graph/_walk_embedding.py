@@ -1,0 +1,76 @@
+"""What DeepWalk and Node2Vec share: walks from the walk engine, fed as integer
+sequences to the skip-gram engine."""
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+import numpy as np
+
+from .._device import resolve_device
+from .._validation import Param
+from ..api import Method
+from ..data.graph import read_graph
+from ..embeddings import Embeddings
+from ..engines.skipgram import SGNSConfig, train_sgns
+from ..engines.walks import random_walks, random_walks_torch, walks_to_sequences
+
+logger = logging.getLogger("embedkit")
+
+WALK_PARAMS: tuple[Param, ...] = (
+    Param("dim", int, 128, "embedding dimension", low=1),
+    Param("walk_length", int, 80, "nodes per walk", low=2),
+    Param("walks_per_node", int, 10, "walks started from every node", low=1),
+    Param("window", int, 10, "skip-gram context window (max distance along a walk)", low=1),
+    Param("negative", int, 5, "negative samples per positive pair", low=1),
+    Param("sample", float, 1e-3, "subsampling threshold for frequent nodes (0 disables)", low=0.0),
+    Param("epochs", int, 1, "passes of skip-gram over the walks", low=1),
+    Param("alpha", float, 0.025, "initial learning rate (decays linearly)", low=0.0, low_open=True),
+    Param("min_alpha", float, 0.0001, "final learning rate", low=0.0),
+    Param("workers", int, 0, "CPU threads (0 = all cores)", low=0),
+    Param("seed", int, 0, "random seed (repeatable on the CPU; with backend numba/gensim use workers=1 "
+          "for bit-identical vectors)", low=0),
+    Param("device", str, "auto", "'auto', 'cpu', 'cuda' or 'cuda:N'"),
+    Param("backend", str, "auto", "skip-gram engine: auto (torch on GPU, numba on CPU), numba, torch, gensim",
+          choices=("auto", "numba", "torch", "gensim")),
+    Param("verbose", bool, True, "show progress bars (only on a terminal)", cli=False),
+)
+
+
+class WalkEmbedding(Method):
+    """Base of walk-based node embeddings; subclasses fix or expose ``p``/``q``."""
+
+    family = "graph"
+    input_kind = "graph"
+
+    def _walk_bias(self, params: dict) -> tuple[float, float]:
+        return 1.0, 1.0
+
+    def _fit(self, data, **params):
+        g = read_graph(data)
+        dev = resolve_device(params["device"], method=self.name)
+        workers = params["workers"] or os.cpu_count() or 1
+        p, q = self._walk_bias(params)
+        t0 = time.perf_counter()
+        walk_kw = dict(walk_length=params["walk_length"], walks_per_node=params["walks_per_node"],
+                       p=p, q=q, seed=params["seed"])
+        if dev.type == "cuda":
+            walks = random_walks_torch(g, device=dev, **walk_kw)
+        else:
+            walks = random_walks(g, workers=workers, **walk_kw)
+        tokens, offsets = walks_to_sequences(walks)
+        del walks
+        t1 = time.perf_counter()
+        logger.info("%s: %d walks (%d steps) in %.2fs", self.name, len(offsets) - 1, tokens.size, t1 - t0)
+        counts = np.bincount(tokens, minlength=g.num_nodes)
+        cfg = SGNSConfig(dim=params["dim"], window=params["window"], negative=params["negative"],
+                         sample=params["sample"], epochs=params["epochs"], alpha=params["alpha"],
+                         min_alpha=params["min_alpha"], sg=True, seed=params["seed"], workers=workers)
+        vectors = train_sgns(tokens, offsets, counts, cfg, backend=params["backend"], device=dev,
+                             verbose=params["verbose"])
+        t2 = time.perf_counter()
+        logger.info("%s: skip-gram in %.2fs", self.name, t2 - t1)
+        meta = {"walk_time_s": round(t1 - t0, 4), "train_time_s": round(t2 - t1, 4),
+                "num_walk_tokens": int(tokens.size), "device": str(dev), "graph": repr(g)}
+        return Embeddings(g.nodes, vectors, meta)
