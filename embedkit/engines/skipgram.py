@@ -54,6 +54,7 @@ class SGNSConfig:
     workers: int = 2
     batch_size: int = 8192
     share_negatives: int = 8
+    dup_cap: int = 32
 
 
 def noise_table(counts: np.ndarray, exponent: float, size: int | None = None) -> np.ndarray:
@@ -286,7 +287,6 @@ def _train_torch(tokens, offsets, counts, cfg: SGNSConfig, device, verbose):
     slice_tokens = 2_000_000
     G = max(1, cfg.share_negatives)
     K = cfg.negative
-    B = max(G, cfg.batch_size // G * G)
     done = 0
     with progress(total=total, desc="skip-gram (torch)", verbose=verbose, unit="tok") as bar:
         for epoch in range(cfg.epochs):
@@ -302,6 +302,8 @@ def _train_torch(tokens, offsets, counts, cfg: SGNSConfig, device, verbose):
                 ins_t = torch.as_tensor(ins[perm], device=dev)
                 outs_t = torch.as_tensor(outs[perm], device=dev)
                 n_pairs = ins_t.shape[0]
+                # small inputs get small batches: at least ~1000 updates per slice
+                B = max(G, min(cfg.batch_size, max(64, n_pairs // 1000)) // G * G)
                 for s in range(0, n_pairs, B):
                     frac = (done + (b - a) * s / max(n_pairs, 1)) / total
                     lr = max(cfg.min_alpha, cfg.alpha - (cfg.alpha - cfg.min_alpha) * frac)
@@ -324,9 +326,15 @@ def _train_torch(tokens, offsets, counts, cfg: SGNSConfig, device, verbose):
                     grad_u = g_pos[:, None] * v + torch.bmm(g_neg, nv).view(-1, u.shape[1])[:nb]
                     grad_v = g_pos[:, None] * u
                     grad_n = torch.bmm(g_neg.transpose(1, 2), up)      # (groups, K, d)
-                    syn0.index_add_(0, i_idx, grad_u)
-                    syn1.index_add_(0, o_idx, grad_v)
-                    syn1.index_add_(0, neg_idx.view(-1), grad_n.view(-1, u.shape[1]))
+                    # Summed updates of a row that occurs very often in one batch are computed
+                    # from the same stale values; cap their total at `dup_cap` updates' worth.
+                    cnt0 = torch.bincount(i_idx, minlength=V).clamp_(min=cfg.dup_cap).float() / cfg.dup_cap
+                    flat_neg = neg_idx.view(-1)
+                    cnt1 = (torch.bincount(o_idx, minlength=V) + torch.bincount(flat_neg, minlength=V))
+                    cnt1 = cnt1.clamp_(min=cfg.dup_cap).float() / cfg.dup_cap
+                    syn0.index_add_(0, i_idx, grad_u / cnt0[i_idx, None])
+                    syn1.index_add_(0, o_idx, grad_v / cnt1[o_idx, None])
+                    syn1.index_add_(0, flat_neg, grad_n.view(-1, u.shape[1]) / cnt1[flat_neg, None])
                 done += b - a
                 bar.update(b - a)
     return syn0.cpu().numpy()
