@@ -24,7 +24,10 @@ WALK_PARAMS: tuple[Param, ...] = (
     Param("walks_per_node", int, 10, "walks started from every node", low=1),
     Param("window", int, 10, "skip-gram context window (max distance along a walk)", low=1),
     Param("negative", int, 5, "negative samples per positive pair", low=1),
-    Param("sample", float, 1e-3, "subsampling threshold for frequent nodes (0 disables)", low=0.0),
+    # 0 by default: on small graphs gensim's 1e-3 discards most of the walk tokens and the
+    # vectors collapse (karate faction accuracy 0.93 with 0, 0.47-0.87 with 1e-3; docs/graph.md)
+    Param("sample", float, 0.0, "subsampling threshold for frequent nodes (0 disables; gensim uses 1e-3)",
+          low=0.0),
     Param("epochs", int, 1, "passes of skip-gram over the walks", low=1),
     Param("alpha", float, 0.025, "initial learning rate (decays linearly)", low=0.0, low_open=True),
     Param("min_alpha", float, 0.0001, "final learning rate", low=0.0),

@@ -1,0 +1,1 @@
+"""The embedkit command line (installed as the package ``embedkit_cli``)."""

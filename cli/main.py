@@ -1,0 +1,241 @@
+"""``embedkit`` — train, evaluate, query and convert embeddings from the shell.
+
+Thin by design: parse, call the library, print. Every method's options come
+from its parameter table.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+import embedkit as ek
+from embedkit.exceptions import EmbedkitError
+
+from ._options import click_option, parse_extra
+
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_BAD_INPUT = 2
+
+
+class _Group(click.Group):
+    """Turns library errors into one red line and exit code 2 (no traceback)."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (EmbedkitError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+            _fail(exc)
+            ctx.exit(EXIT_BAD_INPUT)
+        except ValueError as exc:
+            _fail(exc)
+            ctx.exit(EXIT_BAD_INPUT)
+
+
+def _fail(exc: BaseException) -> None:
+    from rich.text import Text
+
+    err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(message)s",
+                        stream=sys.stderr)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(ek.__version__, prog_name="embedkit")
+@click.option("-v", "--verbose", is_flag=True, help="log what the library does")
+def cli(verbose: bool) -> None:
+    """Learn, evaluate and ship embeddings."""
+    _setup_logging(verbose)
+
+
+# ------------------------------------------------------------------------ train
+class _TrainGroup(_Group):
+    def list_commands(self, ctx):
+        return ek.methods()
+
+    def get_command(self, ctx, name):
+        try:
+            cls = ek.get_method(name)
+        except ek.UnknownMethodError:
+            return None
+        return _train_command(cls)
+
+    def resolve_command(self, ctx, args):
+        name = args[0] if args else None
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            raise click.UsageError(f"unknown method {name!r}; choose one of: {', '.join(ek.methods())}", ctx)
+        return super().resolve_command(ctx, args)
+
+
+def _read_input(cls, path: str, directed: bool, delimiter: str | None):
+    if cls.input_kind == "graph":
+        return ek.read_graph(path, directed=directed, delimiter=delimiter)
+    return path
+
+
+def _train_command(cls) -> click.Command:
+    def run(data, output, directed, delimiter, quiet, **given):
+        params = {k: v for k, v in given.items() if v is not None}
+        if "verbose" in {p.name for p in cls.params}:
+            params.setdefault("verbose", not quiet)
+        out = Path(output) if output else Path(Path(data).name.split(".")[0] + f".{cls.name}.ekv")
+        start = time.perf_counter()
+        obj = _read_input(cls, data, directed, delimiter)
+        emb = ek.train(cls.name, obj, **params)
+        emb.export(out) if out.suffix != ".ekv" else emb.save(out)
+        elapsed = time.perf_counter() - start
+        summary = Table(show_header=False, box=None)
+        summary.add_row("method", cls.name)
+        summary.add_row("input", f"{data}  {getattr(obj, '__repr__', lambda: '')()}")
+        summary.add_row("vectors", f"{len(emb)} x {emb.dim}")
+        for key in ("walk_time_s", "train_time_s"):
+            if key in emb.meta:
+                summary.add_row(key.replace("_s", "").replace("_", " "), f"{emb.meta[key]:.2f} s")
+        summary.add_row("total", f"{elapsed:.2f} s")
+        summary.add_row("written", str(out))
+        console.print(summary)
+
+    params = [
+        click.Argument(["data"], type=click.Path(dir_okay=False)),
+        click.Option(["-o", "--output"], default=None,
+                     help="output file; format from the extension (.ekv, .txt/.vec, .bin, .npy, .npz) "
+                          "[default: <input>.<method>.ekv]"),
+    ]
+    if cls.input_kind == "graph":
+        params += [click.Option(["--directed"], is_flag=True, help="read the edge list as directed"),
+                   click.Option(["--delimiter"], default=None, help="column separator [default: whitespace or comma]")]
+    else:
+        params += [click.Option(["--directed"], hidden=True, is_flag=True),
+                   click.Option(["--delimiter"], hidden=True, default=None)]
+    params.append(click.Option(["--quiet"], is_flag=True, help="no progress bars"))
+    params += [click_option(p) for p in cls.params if p.cli]
+    doc = (cls.__doc__ or cls.summary).strip().splitlines()[0]
+    return click.Command(cls.name, params=params, callback=run, help=f"{doc}\n\n{cls.summary}.",
+                         short_help=cls.summary)
+
+
+@cli.group(cls=_TrainGroup)
+def train() -> None:
+    """Train a method: embedkit train METHOD DATA [OPTIONS]."""
+
+
+# ------------------------------------------------------------------------ evaluate
+@cli.group(cls=_Group)
+def evaluate() -> None:
+    """Evaluate vectors: link prediction, node classification."""
+
+
+@evaluate.command("linkpred", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("graph", type=click.Path(dir_okay=False))
+@click.option("--method", default="node2vec", show_default=True, help="graph method to train on the train split")
+@click.option("--test-fraction", default=0.1, show_default=True, type=float, help="edges held out")
+@click.option("--split-seed", default=0, show_default=True, type=int, help="seed of the split")
+@click.option("--directed", is_flag=True, help="read the edge list as directed")
+@click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
+@click.pass_context
+def evaluate_linkpred(ctx, graph, method, test_fraction, split_seed, directed, as_json):
+    """Hold out edges of GRAPH, train METHOD on the rest, score the held-out edges.
+
+    Extra options go to the method, e.g. --dim 64 --p 1 --q 0.5.
+    """
+    cls = ek.get_method(method)
+    params = parse_extra(cls, ctx.args)
+    params.setdefault("verbose", False)
+    g = ek.read_graph(graph, directed=directed)
+    train_g, split = ek.split_edges(g, test_fraction=test_fraction, seed=split_seed)
+    emb = ek.train(method, train_g, **params)
+    metrics = ek.evaluate.link_prediction(emb, split)
+    _print_metrics(f"link prediction: {method} on {graph} ({split.test_pos.shape[0]} held-out edges)", metrics,
+                   as_json)
+
+
+@evaluate.command("nodeclass")
+@click.argument("vectors", type=click.Path(exists=False))
+@click.argument("labels", type=click.Path(exists=False))
+@click.option("--train-fraction", default=0.5, show_default=True, type=float)
+@click.option("--repeats", default=5, show_default=True, type=int, help="random splits averaged")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
+def evaluate_nodeclass(vectors, labels, train_fraction, repeats, seed, as_json):
+    """Node classification with logistic regression on VECTORS, LABELS a 'node label' file or .mat."""
+    emb = ek.load(vectors)
+    metrics = ek.evaluate.node_classification(emb, labels, train_fraction=train_fraction, seed=seed,
+                                              repeats=repeats)
+    _print_metrics(f"node classification: {vectors} ({metrics['num_labelled']} labelled nodes, "
+                   f"{train_fraction:.0%} train, {repeats} splits)", metrics, as_json)
+
+
+def _print_metrics(title: str, metrics, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(dict(metrics)))
+        return
+    console.print(title, soft_wrap=True, highlight=False)
+    table = Table()
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for k, v in metrics.items():
+        shown = f"{v:.4f}" if isinstance(v, float) else str(v)
+        name = f"[bold]{k}[/]" if k == metrics.primary else k
+        table.add_row(name, shown)
+    console.print(table)
+
+
+# ------------------------------------------------------------------------ queries and conversion
+@cli.command()
+@click.argument("vectors", type=click.Path())
+@click.argument("key")
+@click.option("-k", default=10, show_default=True, type=int, help="how many neighbours")
+def neighbors(vectors, key, k):
+    """The K nearest keys to KEY by cosine similarity."""
+    emb = ek.load(vectors)
+    console.print(f"nearest to {key!r} in {vectors}", soft_wrap=True, highlight=False)
+    table = Table()
+    table.add_column("key")
+    table.add_column("cosine", justify="right")
+    for other, score in emb.most_similar(key, k=k):
+        table.add_row(str(other), f"{score:.4f}")
+    console.print(table)
+
+
+@cli.command("export")
+@click.argument("vectors", type=click.Path())
+@click.option("-o", "--output", required=True, help="output path")
+@click.option("--format", "fmt", default=None,
+              help="word2vec, word2vec-binary, glove, npy, npz, ekv [default: from the extension]")
+def export_cmd(vectors, output, fmt):
+    """Convert VECTORS to another format."""
+    emb = ek.load(vectors)
+    emb.export(output, format=fmt)
+    console.print(f"wrote {len(emb)} x {emb.dim} vectors to {output}")
+
+
+@cli.command()
+def methods():
+    """List the registered methods."""
+    table = Table()
+    table.add_column("method")
+    table.add_column("family")
+    table.add_column("what it is")
+    for name in ek.methods():
+        cls = ek.get_method(name)
+        table.add_row(name, cls.family, cls.summary)
+    console.print(table)
+
+
+def main() -> None:
+    cli(prog_name="embedkit")
+
+
+if __name__ == "__main__":
+    main()
