@@ -34,6 +34,8 @@ class Method:
     #: what ``fit`` takes: "graph", "text", "interactions", ...
     input_kind: ClassVar[str] = ""
     params: ClassVar[tuple[Param, ...]] = ()
+    #: small settings that still run every code path (the contract suite and doctests use them)
+    quick_params: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, **params: Any):
         self._given = dict(params)

@@ -46,6 +46,8 @@ class WalkEmbedding(Method):
 
     family = "graph"
     input_kind = "graph"
+    quick_params = {"dim": 8, "walk_length": 10, "walks_per_node": 2, "window": 3, "workers": 1,
+                    "verbose": False}
 
     def _walk_bias(self, params: dict) -> tuple[float, float]:
         return 1.0, 1.0

@@ -1,0 +1,116 @@
+"""The contract every registered method passes (cf. scikit-learn's estimator checks)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import embedkit as ek
+
+METHODS = ek.methods()
+GRAPH_METHODS = [m for m in METHODS if ek.get_method(m).input_kind == "graph"]
+
+
+def _data_for(name, karate):
+    kind = ek.get_method(name).input_kind
+    if kind == "graph":
+        return karate
+    raise AssertionError(f"the contract suite has no data for input kind {kind!r}; add it here")
+
+
+def _fit(name, data, **extra):
+    cls = ek.get_method(name)
+    params = {**cls.quick_params, **extra}
+    return ek.train(name, data, **params)
+
+
+def test_registry_lists_the_graph_methods():
+    assert {"deepwalk", "node2vec"} <= set(METHODS)
+    with pytest.raises(ek.UnknownMethodError, match="choose one of: .*deepwalk"):
+        ek.get_method("no-such-method")
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_every_parameter_is_declared_with_help_and_a_valid_default(name):
+    cls = ek.get_method(name)
+    assert cls.summary and cls.family and cls.input_kind
+    names = [p.name for p in cls.params]
+    assert len(names) == len(set(names)), "a parameter is declared twice"
+    for p in cls.params:
+        assert p.help, f"{name}.{p.name} has no help text"
+        assert p.check(name, p.default) == p.default  # the default passes its own check
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_fit_returns_float32_embeddings_for_every_node(name, karate):
+    emb = _fit(name, _data_for(name, karate), seed=0)
+    assert isinstance(emb, ek.Embeddings)
+    assert emb.vectors.dtype == np.float32 and emb.vectors.flags.c_contiguous
+    assert emb.keys == karate.nodes
+    assert emb.dim == ek.get_method(name).quick_params["dim"]
+    assert np.isfinite(emb.vectors).all()
+    assert emb.meta["method"] == name and emb.meta["seed"] == 0 and emb.meta["training_time_s"] >= 0
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_same_seed_same_vectors_on_cpu(name, karate):
+    data = _data_for(name, karate)
+    a = _fit(name, data, seed=3, device="cpu")
+    b = _fit(name, data, seed=3, device="cpu")
+    c = _fit(name, data, seed=4, device="cpu")
+    np.testing.assert_array_equal(a.vectors, b.vectors)
+    assert not np.array_equal(a.vectors, c.vectors)
+
+
+@pytest.mark.parametrize("name", METHODS)
+@pytest.mark.parametrize("ext", [".ekv", ".txt", ".bin", ".npz"])
+def test_save_and_export_round_trip(name, ext, karate, tmp_path):
+    emb = _fit(name, _data_for(name, karate), seed=0)
+    path = tmp_path / f"vectors{ext}"
+    if ext == ".ekv":
+        emb.save(path)
+    else:
+        emb.export(path)
+    back = ek.load(path)
+    assert [str(k) for k in back.keys] == [str(k) for k in emb.keys]
+    np.testing.assert_allclose(back.vectors, emb.vectors, rtol=1e-5, atol=1e-6)
+    if ext == ".ekv":
+        assert back.meta["method"] == name and back.meta["params"]["dim"] == emb.dim
+        assert back.meta["embedkit_version"] == ek.__version__
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_bad_parameters_are_rejected_by_name(name, karate):
+    cls = ek.get_method(name)
+    data = _data_for(name, karate)
+    with pytest.raises(ek.InvalidParameterError, match="'dim' must be an integer >= 1; got 0"):
+        ek.train(name, data, dim=0)
+    with pytest.raises(ek.InvalidParameterError, match="'dim' must be an integer >= 1; got 'big'"):
+        ek.train(name, data, dim="big")
+    with pytest.raises(ek.InvalidParameterError, match="'no_such_param'.*known parameters"):
+        ek.train(name, data, no_such_param=1)
+    with pytest.raises(ek.InvalidParameterError, match="'device'"):
+        ek.train(name, data, device="tpu")
+    # the constructor only stores (the estimator contract); the check happens at fit
+    model = cls(dim=-5)
+    with pytest.raises(ek.InvalidParameterError, match="'dim'"):
+        model.fit(data)
+
+
+@pytest.mark.parametrize("name", GRAPH_METHODS)
+def test_graph_methods_accept_every_graph_form(name, karate):
+    import networkx as nx
+
+    nxg = nx.karate_club_graph()
+    emb = _fit(name, nxg, seed=0)
+    assert len(emb) == 34 and emb.keys == list(range(34))
+    src, dst = karate.edge_array().T
+    emb2 = _fit(name, (src, dst), seed=0)
+    assert len(emb2) == 34
+
+
+@pytest.mark.parametrize("name", GRAPH_METHODS)
+def test_empty_graph_is_a_clear_error(name, tmp_path):
+    path = tmp_path / "empty.edgelist"
+    path.write_text("# nothing here\n")
+    with pytest.raises(ek.EmptyInputError, match="empty.edgelist: no edges"):
+        ek.train(name, str(path))
