@@ -95,16 +95,14 @@ def _train_command(cls) -> click.Command:
         emb = ek.train(cls.name, obj, **params)
         emb.export(out) if out.suffix != ".ekv" else emb.save(out)
         elapsed = time.perf_counter() - start
-        summary = Table(show_header=False, box=None)
-        summary.add_row("method", cls.name)
-        summary.add_row("input", f"{data}  {getattr(obj, '__repr__', lambda: '')()}")
-        summary.add_row("vectors", f"{len(emb)} x {emb.dim}")
+        rows = [("method", cls.name), ("input", f"{data}: {obj!r}" if not isinstance(obj, str) else data),
+                ("vectors", f"{len(emb)} x {emb.dim}")]
         for key in ("walk_time_s", "train_time_s"):
             if key in emb.meta:
-                summary.add_row(key.replace("_s", "").replace("_", " "), f"{emb.meta[key]:.2f} s")
-        summary.add_row("total", f"{elapsed:.2f} s")
-        summary.add_row("written", str(out))
-        console.print(summary)
+                rows.append((key[:-2].replace("_", " "), f"{emb.meta[key]:.2f} s"))
+        rows += [("total", f"{elapsed:.2f} s"), ("written", str(out))]
+        for name, value in rows:
+            click.echo(f"{name:<11} {value}")
 
     params = [
         click.Argument(["data"], type=click.Path(dir_okay=False)),
