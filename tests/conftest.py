@@ -17,9 +17,9 @@ def pytest_collection_modifyitems(config, items):
     no_data = pytest.mark.skip(reason=f"shared data folder {SHARED_DATA} is absent")
     no_gpu = pytest.mark.skip(reason="no CUDA device")
     for item in items:
-        if "data" in item.keywords and not SHARED_DATA.exists():
+        if item.get_closest_marker("data") and not SHARED_DATA.exists():
             item.add_marker(no_data)
-        if "gpu" in item.keywords and not torch.cuda.is_available():
+        if item.get_closest_marker("gpu") and not torch.cuda.is_available():
             item.add_marker(no_gpu)
 
 
