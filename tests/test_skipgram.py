@@ -1,0 +1,89 @@
+"""The skip-gram / CBOW engine on integer sequences with a known structure."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from embedkit.engines.skipgram import SGNSConfig, keep_probabilities, noise_table, train_sgns
+
+
+def _group_sequences(n_groups=5, per_group=8, n_seq=600, length=20, seed=0):
+    """Each sequence draws its tokens from one group: tokens of a group co-occur, others never."""
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, n_groups, n_seq)
+    tokens = (groups[:, None] * per_group + rng.integers(0, per_group, (n_seq, length))).astype(np.int32)
+    offsets = np.arange(0, n_seq * length + 1, length, dtype=np.int64)
+    counts = np.bincount(tokens.ravel(), minlength=n_groups * per_group)
+    return tokens.ravel(), offsets, counts, np.repeat(np.arange(n_groups), per_group)
+
+
+def _group_separation(vectors, group):
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    sim = unit @ unit.T
+    same = group[:, None] == group[None, :]
+    np.fill_diagonal(same, False)
+    other = group[:, None] != group[None, :]
+    return sim[same].mean(), sim[other].mean()
+
+
+@pytest.mark.parametrize("backend,sg", [("numba", True), ("numba", False), ("torch", True), ("gensim", True)])
+def test_tokens_that_co_occur_end_up_close(backend, sg):
+    tokens, offsets, counts, group = _group_sequences()
+    cfg = SGNSConfig(dim=16, window=3, negative=5, sample=0, epochs=3, sg=sg, seed=0, workers=1)
+    vec = train_sgns(tokens, offsets, counts, cfg, backend=backend)
+    assert vec.shape == (len(counts), 16) and vec.dtype == np.float32
+    within, across = _group_separation(vec, group)
+    assert within > 0.8 and across < within - 0.4, (within, across)
+    # every token's nearest neighbour is from its own group
+    unit = vec / np.linalg.norm(vec, axis=1, keepdims=True)
+    sim = unit @ unit.T
+    np.fill_diagonal(sim, -2)
+    assert (group[sim.argmax(1)] == group).all()
+
+
+def test_untrained_vectors_are_not_separated():
+    """The floor: initial random vectors show no group structure."""
+    tokens, offsets, counts, group = _group_sequences()
+    cfg = SGNSConfig(dim=16, epochs=1, seed=0, workers=1, alpha=1e-12, min_alpha=0.0)
+    vec = train_sgns(tokens, offsets, counts, cfg, backend="numba")
+    within, across = _group_separation(vec, group)
+    assert abs(within - across) < 0.1
+
+
+def test_numba_engine_is_repeatable_with_one_worker():
+    tokens, offsets, counts, _ = _group_sequences()
+    cfg = SGNSConfig(dim=8, window=3, sample=1e-3, seed=5, workers=1)
+    a = train_sgns(tokens, offsets, counts, cfg, backend="numba")
+    b = train_sgns(tokens, offsets, counts, cfg, backend="numba")
+    np.testing.assert_array_equal(a, b)
+
+
+def test_torch_engine_is_repeatable_on_cpu():
+    tokens, offsets, counts, _ = _group_sequences()
+    cfg = SGNSConfig(dim=8, window=3, seed=5)
+    a = train_sgns(tokens, offsets, counts, cfg, backend="torch", device="cpu")
+    b = train_sgns(tokens, offsets, counts, cfg, backend="torch", device="cpu")
+    np.testing.assert_array_equal(a, b)
+
+
+def test_noise_table_follows_unigram_to_the_three_quarters():
+    counts = np.array([1000, 100, 10, 1], dtype=np.float64)
+    table = noise_table(counts, 0.75, size=1_000_000)
+    freq = np.bincount(table, minlength=4) / table.size
+    expected = counts ** 0.75 / (counts ** 0.75).sum()
+    np.testing.assert_allclose(freq, expected, atol=1e-4)
+
+
+def test_subsampling_keeps_rare_tokens_and_drops_frequent_ones():
+    counts = np.array([1_000_000, 1000, 1], dtype=np.float64)
+    keep = keep_probabilities(counts, 1e-3)
+    assert keep[2] == 1.0 and keep[1] == 1.0
+    t = 1e-3 * counts.sum()
+    assert keep[0] == pytest.approx((np.sqrt(counts[0] / t) + 1) * t / counts[0], rel=1e-6)
+    assert (keep_probabilities(counts, 0) == 1).all()
+
+
+def test_torch_backend_says_which_backends_do_cbow():
+    tokens, offsets, counts, _ = _group_sequences(n_seq=10)
+    with pytest.raises(NotImplementedError, match="backend='numba'"):
+        train_sgns(tokens, offsets, counts, SGNSConfig(dim=4, sg=False), backend="torch")
