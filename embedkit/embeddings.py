@@ -186,6 +186,6 @@ class Embeddings:
         """A gensim ``KeyedVectors`` holding the same keys (as str) and vectors."""
         from gensim.models import KeyedVectors
 
-        kv = KeyedVectors(self.dim, count=len(self), dtype=np.float32)
+        kv = KeyedVectors(self.dim, count=0, dtype=np.float32)
         kv.add_vectors([str(k) for k in self._keys], self._vectors)
         return kv

@@ -210,6 +210,11 @@ def read_graph(
       integer arrays/tensors — what PyG ``edge_index`` and DGL ``g.edges()`` give —
       or a ``(2, E)`` array.
 
+    An undirected graph from a scipy matrix takes the matrix as its adjacency:
+    entry ``(u, v)`` is the weight of edge ``{u, v}`` (the larger of ``(u, v)`` and
+    ``(v, u)`` when they differ), so a symmetric matrix does not count each edge twice.
+    Elsewhere a repeated edge adds its weights up.
+
     ``weighted=None`` reads a third column as weights when every line has one.
     A malformed line raises :class:`InputFormatError` naming file, line and text.
     """
@@ -276,9 +281,19 @@ def _from_networkx(g, weighted: bool | None) -> Graph:
 
 
 def _from_scipy(m, directed: bool, weighted: bool | None, source: str | None = None) -> Graph:
-    m = m.tocoo()
+    import scipy.sparse as sp
+
     if m.shape[0] != m.shape[1]:
         raise InputFormatError(f"an adjacency matrix must be square; got shape {m.shape}", source)
+    m = sp.csr_matrix(m)  # sums duplicate entries
+    if not directed:
+        # The matrix is the adjacency: entry (u, v) is the weight of edge {u, v}. A
+        # symmetric matrix already holds each edge twice; keep each once (the larger
+        # of the two entries when they differ, so a triangular matrix works as well)
+        # so that from_edges does not add the two directions up into double weights.
+        a = abs(m)
+        m = sp.triu(a.maximum(a.T))
+    m = m.tocoo()
     keep = m.data != 0
     data = m.data[keep]
     if weighted is None:
@@ -325,11 +340,13 @@ def _read_edgelist(path: Path, directed: bool, weighted: bool | None, delimiter:
                 if not s or s[0] in comments:
                     continue
                 if delimiter is None:
-                    parts = s.split()
-                    if len(parts) == 1 and "," in s:
-                        parts = [p.strip() for p in s.split(",")]
-                else:
+                    # decided once, on the first edge: comma separated (spaces around
+                    # the commas allowed, as in "1, 2, 0.5") or whitespace separated
+                    delimiter = "," if "," in s else ""
+                if delimiter:
                     parts = [p.strip() for p in s.split(delimiter)]
+                else:
+                    parts = s.split()
                 if ncols is None:
                     ncols = len(parts)
                     if ncols < 2:

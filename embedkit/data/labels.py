@@ -40,6 +40,7 @@ def read_labels(source: Any, *, nodes: list | None = None, delimiter: str | None
         return {keys[i]: grp.indices[grp.indptr[i]:grp.indptr[i + 1]].tolist() for i in range(grp.shape[0])}
     out: dict = {}
     multi = False
+    first = True
     with open(path, encoding="utf-8") as fh:
         for lineno, line in enumerate(fh, start=1):
             s = line.strip()
@@ -47,12 +48,15 @@ def read_labels(source: Any, *, nodes: list | None = None, delimiter: str | None
                 continue
             parts = s.split(delimiter) if delimiter else (s.split() if "," not in s else s.split(","))
             parts = [p.strip() for p in parts]
-            if len(parts) < 2 or not parts[0]:
+            if len(parts) < 2 or not parts[0] or not any(parts[1:]):
                 raise InputFormatError("expected 'node label [label ...]'", path, lineno, s)
-            if lineno == 1 and parts[0].lower() in ("node", "id", "node_id"):
-                continue  # header
+            if first and parts[0].lower() in ("node", "id", "node_id"):
+                first = False
+                continue  # a header (the first line after any comments)
+            first = False
             labs = out.setdefault(parts[0], [])
-            labs.extend(parts[1:])
+            # a label given twice for the same node counts once
+            labs.extend(lab for lab in dict.fromkeys(parts[1:]) if lab and lab not in labs)
             multi = multi or len(labs) > 1
     if not out:
         raise EmptyInputError(f"{path}: no labels found")

@@ -47,8 +47,19 @@ def sample_non_edges(g: Graph, count: int, rng: np.random.Generator, exclude_key
     n = g.num_nodes
     keys = _edge_keys(g)
     if exclude_keys is not None:
-        keys = np.union1d(keys, exclude_keys)
-    possible = n * (n - 1) // (1 if g.directed else 2) - (len(keys) // (1 if g.directed else 2))
+        ex = np.asarray(exclude_keys, dtype=np.int64).ravel()
+        if not g.directed:  # an unordered pair is excluded whichever way round it was given
+            ex = np.concatenate([ex, (ex % n) * n + ex // n])
+        keys = np.union1d(keys, ex)
+    # pairs already taken: edges (and excluded pairs) between distinct nodes; self-loops
+    # are never sampled, so they must not be subtracted from the n * (n - 1) pairs
+    a, b = keys // n, keys % n
+    off = a != b
+    a, b = a[off], b[off]
+    if not g.directed:
+        a, b = np.minimum(a, b), np.maximum(a, b)
+    taken = int(np.unique(a * n + b).shape[0])
+    possible = n * (n - 1) // (1 if g.directed else 2) - taken
     if count > possible:
         raise InvalidParameterError("split_edges", "test_fraction", f"small enough to leave {count} non-edges "
                                     f"to sample (the graph has {possible})", count)
@@ -86,7 +97,7 @@ def split_edges(graph, test_fraction: float = 0.1, seed: int = 0) -> tuple[Graph
     >>> import embedkit as ek
     >>> train_g, split = ek.split_edges(ek.datasets.load("karate"), 0.2, seed=0)
     >>> split.test_pos.shape, split.test_neg.shape
-    ((15, 2), (15, 2))
+    ((16, 2), (16, 2))
     """
     from .graph import read_graph
 

@@ -29,6 +29,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from ..exceptions import InvalidParameterError
 from ._rng import next_float, next_u64, seed_state
 
 logger = logging.getLogger("embedkit")
@@ -136,6 +137,20 @@ def walk_starts(num_nodes: int, walks_per_node: int, seed: int) -> np.ndarray:
     return np.concatenate([rng.permutation(num_nodes) for _ in range(walks_per_node)]).astype(np.int64)
 
 
+def _checked_starts(graph, starts, walk_length, walks_per_node, seed, caller) -> np.ndarray:
+    # the numba kernel does no bounds checks: a bad start or length would read or
+    # write outside the arrays instead of failing
+    if int(walk_length) < 1:
+        raise InvalidParameterError(caller, "walk_length", "an integer >= 1", walk_length)
+    if starts is None:
+        return walk_starts(graph.num_nodes, walks_per_node, seed)
+    starts = np.asarray(starts, dtype=np.int64).ravel()
+    if starts.size and (starts.min() < 0 or starts.max() >= graph.num_nodes):
+        raise InvalidParameterError(caller, "starts", f"node rows in [0, {graph.num_nodes})",
+                                    f"values {starts.min()}..{starts.max()}")
+    return starts
+
+
 def random_walks(graph, *, walk_length: int = 80, walks_per_node: int = 10, p: float = 1.0, q: float = 1.0,
                  seed: int = 0, workers: int | None = None, starts: np.ndarray | None = None) -> np.ndarray:
     """Walks on the CPU (numba). Returns int32 ``(num_walks, walk_length)``, ``-1`` padded.
@@ -145,8 +160,7 @@ def random_walks(graph, *, walk_length: int = 80, walks_per_node: int = 10, p: f
     """
     import numba
 
-    if starts is None:
-        starts = walk_starts(graph.num_nodes, walks_per_node, seed)
+    starts = _checked_starts(graph, starts, walk_length, walks_per_node, seed, "random_walks")
     out = np.empty((len(starts), walk_length), dtype=np.int32)
     cum = row_prefix_sums(graph.indptr, graph.weights) if graph.weighted else np.zeros(1)
     prev_threads = numba.get_num_threads()
@@ -173,8 +187,7 @@ def random_walks_torch(graph, *, walk_length: int = 80, walks_per_node: int = 10
     dev = torch.device(device)
     gen = torch.Generator(device=dev)
     gen.manual_seed(int(seed))
-    if starts is None:
-        starts = walk_starts(graph.num_nodes, walks_per_node, seed)
+    starts = _checked_starts(graph, starts, walk_length, walks_per_node, seed, "random_walks_torch")
     n = graph.num_nodes
     indptr = torch.as_tensor(graph.indptr, device=dev)
     indices = torch.as_tensor(graph.indices.astype(np.int64), device=dev)
@@ -210,7 +223,8 @@ def random_walks_torch(graph, *, walk_length: int = 80, walks_per_node: int = 10
     first_order = p == 1.0 and q == 1.0
     result = np.empty((len(starts), walk_length), dtype=np.int32)
     for lo in range(0, len(starts), max_walkers):
-        cur = torch.as_tensor(starts[lo:lo + max_walkers], device=dev, dtype=torch.long)
+        # a copy: ``cur`` is advanced in place and must not write into the caller's ``starts``
+        cur = torch.tensor(np.asarray(starts[lo:lo + max_walkers]), device=dev, dtype=torch.long)
         walks = torch.full((cur.shape[0], walk_length), -1, dtype=torch.long, device=dev)
         walks[:, 0] = cur
         prev = torch.full_like(cur, -1)

@@ -25,6 +25,10 @@ _BY_EXTENSION = {
 }
 
 
+#: formats written gzipped when the path ends in .gz
+_GZIP_OK = ("word2vec", "glove", "word2vec-binary")
+
+
 def _format_from_path(path: Path) -> str | None:
     suffixes = path.suffixes
     ext = suffixes[-2] if suffixes and suffixes[-1] == ".gz" and len(suffixes) > 1 else path.suffix
@@ -42,6 +46,10 @@ def export(emb, path, format: str | None = None, **kwargs) -> None:
         )
     if fmt not in WRITERS:
         raise InvalidParameterError("export", "format", "one of " + ", ".join(sorted(WRITERS)), fmt)
+    if path.suffix.lower() == ".gz" and fmt not in _GZIP_OK:
+        raise InvalidParameterError("export", "format", "one of " + ", ".join(sorted(_GZIP_OK)) +
+                                    " for a path ending in .gz", fmt,
+                                    hint=f"{fmt} files are not gzipped; drop the .gz from the path")
     WRITERS[fmt](emb, path, **kwargs)
 
 

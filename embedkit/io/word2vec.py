@@ -9,6 +9,7 @@ transparently.
 """
 from __future__ import annotations
 
+import codecs
 import gzip
 import io
 from pathlib import Path
@@ -25,20 +26,26 @@ def _open(path: Path, mode: str):
     return open(path, mode)
 
 
-def _check_key(key) -> str:
+def _check_key(key, path) -> str:
     s = str(key)
     if not s or any(c.isspace() for c in s):
-        raise ValueError(f"key {s!r} is empty or holds whitespace; the word2vec formats cannot store it")
+        raise InputFormatError(f"key {s!r} is empty or holds whitespace, which the word2vec formats cannot "
+                               "store; export to .ekv, .npz or .npy instead", path)
     return s
+
+
+def _gzip_writer(raw, path: Path):
+    # name the member after the final file (not the temporary one it is written to)
+    return gzip.GzipFile(filename=path.name[:-3], mode="wb", fileobj=raw)
 
 
 def write_text(emb, path, *, header: bool = True, precision: int = 6) -> None:
     path = Path(path)
-    keys = [_check_key(k) for k in emb.keys]
+    keys = [_check_key(k, path) for k in emb.keys]
     vectors = emb.vectors
     with atomic_path(path) as tmp:
-        with _open(tmp if path.suffix != ".gz" else tmp, "wb") as raw:
-            fh = gzip.GzipFile(fileobj=raw, mode="wb") if path.suffix == ".gz" else raw
+        with open(tmp, "wb") as raw:
+            fh = _gzip_writer(raw, path) if path.suffix == ".gz" else raw
             if header:
                 fh.write(f"{vectors.shape[0]} {vectors.shape[1]}\n".encode())
             fmt = " ".join([f"%.{precision}g"] * vectors.shape[1])
@@ -52,13 +59,16 @@ def write_text(emb, path, *, header: bool = True, precision: int = 6) -> None:
 
 def write_binary(emb, path) -> None:
     path = Path(path)
-    keys = [_check_key(k) for k in emb.keys]
+    keys = [_check_key(k, path) for k in emb.keys]
     vectors = emb.vectors.astype("<f4", copy=False)
     with atomic_path(path) as tmp:
-        with open(tmp, "wb") as fh:
+        with open(tmp, "wb") as raw:
+            fh = _gzip_writer(raw, path) if path.suffix == ".gz" else raw
             fh.write(f"{vectors.shape[0]} {vectors.shape[1]}\n".encode())
             for k, row in zip(keys, vectors):
                 fh.write(k.encode("utf-8") + b" " + row.tobytes() + b"\n")
+            if fh is not raw:
+                fh.close()
 
 
 def sniff_binary(path: Path) -> bool:
@@ -70,7 +80,8 @@ def sniff_binary(path: Path) -> bool:
     if len(parts) != 2 or not all(p.isdigit() for p in parts):
         return False
     try:
-        chunk.decode("utf-8")
+        # incremental: a multi-byte character cut at the end of the chunk is not an error
+        codecs.getincrementaldecoder("utf-8")().decode(chunk, final=False)
     except UnicodeDecodeError:
         return True
     return b"\x00" in chunk
