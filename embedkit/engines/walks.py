@@ -30,6 +30,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..exceptions import InvalidParameterError
+from .._progress import progress
 from ._rng import next_float, next_u64, seed_state
 
 logger = logging.getLogger("embedkit")
@@ -73,14 +74,14 @@ def _find(indices, s, e, x):
 
 
 @njit(cache=True, parallel=True)
-def _walk_kernel(indptr, indices, weights, cum, weighted, starts, walk_length, p, q, seed, out):
+def _walk_kernel(indptr, indices, weights, cum, weighted, starts, walk_length, p, q, seed, first_index, out):
     n_walks = starts.shape[0]
     inv_p = 1.0 / p
     inv_q = 1.0 / q
     envelope = max(1.0, inv_q)
     first_order = p == 1.0 and q == 1.0
     for i in prange(n_walks):
-        state = seed_state(seed, i)
+        state = seed_state(seed, first_index + i)
         cur = starts[i]
         out[i, 0] = cur
         prev = -1
@@ -152,7 +153,8 @@ def _checked_starts(graph, starts, walk_length, walks_per_node, seed, caller) ->
 
 
 def random_walks(graph, *, walk_length: int = 80, walks_per_node: int = 10, p: float = 1.0, q: float = 1.0,
-                 seed: int = 0, workers: int | None = None, starts: np.ndarray | None = None) -> np.ndarray:
+                 seed: int = 0, workers: int | None = None, starts: np.ndarray | None = None,
+                 verbose: bool | None = False) -> np.ndarray:
     """Walks on the CPU (numba). Returns int32 ``(num_walks, walk_length)``, ``-1`` padded.
 
     ``num_walks = walks_per_node * V`` unless ``starts`` is given. ``p = q = 1``
@@ -166,9 +168,17 @@ def random_walks(graph, *, walk_length: int = 80, walks_per_node: int = 10, p: f
     prev_threads = numba.get_num_threads()
     if workers:
         numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
+    indices = graph.indices.astype(np.int64, copy=False)
+    weights = graph.weights.astype(np.float64)
+    # chunks only to report progress: walk i always draws from stream (seed, i)
+    chunk = max(20_000, len(starts) // 50)
     try:
-        _walk_kernel(graph.indptr, graph.indices.astype(np.int64, copy=False), graph.weights.astype(np.float64),
-                     cum, bool(graph.weighted), starts, int(walk_length), float(p), float(q), int(seed), out)
+        with progress(total=len(starts), desc="walks", verbose=verbose, unit="walk") as bar:
+            for lo in range(0, len(starts), chunk):
+                hi = min(len(starts), lo + chunk)
+                _walk_kernel(graph.indptr, indices, weights, cum, bool(graph.weighted), starts[lo:hi],
+                             int(walk_length), float(p), float(q), int(seed), lo, out[lo:hi])
+                bar.update(hi - lo)
     finally:
         numba.set_num_threads(prev_threads)
     return out

@@ -63,7 +63,7 @@ class WalkEmbedding(Method):
         if dev.type == "cuda":
             walks = random_walks_torch(g, device=dev, **walk_kw)
         else:
-            walks = random_walks(g, workers=workers, **walk_kw)
+            walks = random_walks(g, workers=workers, verbose=params["verbose"], **walk_kw)
         tokens, offsets = walks_to_sequences(walks)
         del walks
         t1 = time.perf_counter()
