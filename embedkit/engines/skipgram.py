@@ -81,6 +81,38 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- numba
+@njit(cache=True, inline="always", fastmath=True)
+def _negative_sampling_step(h, center, syn1, table, table_size, negative, alpha, neu1e, state):
+    """One word2vec update: hidden vector ``h`` (dim,) predicts ``center`` against
+    ``negative`` noise words. Output rows in ``syn1`` are updated in place; the
+    gradient for ``h`` is added to ``neu1e``. Returns the random state."""
+    dim = h.shape[0]
+    for d in range(negative + 1):
+        if d == 0:
+            target = center
+            label = 1.0
+        else:
+            state, r = next_u64(state)
+            target = table[np.int64(r % table_size)]
+            if target == center:
+                continue
+            label = 0.0
+        f = np.float32(0.0)
+        for k in range(dim):
+            f += h[k] * syn1[target, k]
+        if f > 6.0:
+            g = (label - 1.0) * alpha
+        elif f < -6.0:
+            g = label * alpha
+        else:
+            g = (label - 1.0 / (1.0 + math.exp(-f))) * alpha
+        g32 = np.float32(g)
+        for k in range(dim):
+            neu1e[k] += g32 * syn1[target, k]
+            syn1[target, k] += g32 * h[k]
+    return state
+
+
 @njit(cache=True, parallel=True, fastmath=True)
 def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, window, negative,
                  alpha0, min_alpha, done_before, total, seed, call_id, sg, max_len):
@@ -122,38 +154,15 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                         if j == i:
                             continue
                         ctx = buf[j]
-                        for k in range(dim):
-                            neu1e[k] = 0.0
-                        for d in range(negative + 1):
-                            if d == 0:
-                                target = center
-                                label = 1.0
-                            else:
-                                state, r = next_u64(state)
-                                target = table[np.int64(r % table_size)]
-                                if target == center:
-                                    continue
-                                label = 0.0
-                            f = np.float32(0.0)
-                            for k in range(dim):
-                                f += syn0[ctx, k] * syn1[target, k]
-                            if f > 6.0:
-                                g = (label - 1.0) * alpha
-                            elif f < -6.0:
-                                g = label * alpha
-                            else:
-                                g = (label - 1.0 / (1.0 + math.exp(-f))) * alpha
-                            g32 = np.float32(g)
-                            for k in range(dim):
-                                neu1e[k] += g32 * syn1[target, k]
-                                syn1[target, k] += g32 * syn0[ctx, k]
+                        neu1e[:] = 0.0
+                        state = _negative_sampling_step(syn0[ctx], center, syn1, table, table_size, negative,
+                                                        alpha, neu1e, state)
                         for k in range(dim):
                             syn0[ctx, k] += neu1e[k]
                 else:
                     cw = 0
-                    for k in range(dim):
-                        neu1[k] = 0.0
-                        neu1e[k] = 0.0
+                    neu1[:] = 0.0
+                    neu1e[:] = 0.0
                     for j in range(lo, hi):
                         if j != i:
                             cw += 1
@@ -164,29 +173,8 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                     inv = np.float32(1.0 / cw)
                     for k in range(dim):
                         neu1[k] *= inv
-                    for d in range(negative + 1):
-                        if d == 0:
-                            target = center
-                            label = 1.0
-                        else:
-                            state, r = next_u64(state)
-                            target = table[np.int64(r % table_size)]
-                            if target == center:
-                                continue
-                            label = 0.0
-                        f = np.float32(0.0)
-                        for k in range(dim):
-                            f += neu1[k] * syn1[target, k]
-                        if f > 6.0:
-                            g = (label - 1.0) * alpha
-                        elif f < -6.0:
-                            g = label * alpha
-                        else:
-                            g = (label - 1.0 / (1.0 + math.exp(-f))) * alpha
-                        g32 = np.float32(g)
-                        for k in range(dim):
-                            neu1e[k] += g32 * syn1[target, k]
-                            syn1[target, k] += g32 * neu1[k]
+                    state = _negative_sampling_step(neu1, center, syn1, table, table_size, negative, alpha,
+                                                    neu1e, state)
                     for j in range(lo, hi):
                         if j != i:
                             for k in range(dim):
