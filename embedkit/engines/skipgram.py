@@ -81,35 +81,48 @@ def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------- numba
+EXP_TABLE_SIZE = 1000
+MAX_EXP = 6.0
+_x = (np.arange(EXP_TABLE_SIZE) / EXP_TABLE_SIZE * 2.0 - 1.0) * MAX_EXP
+SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_x))).astype(np.float32)
+
+
+@njit(cache=True, inline="always")
+def _bounded(r, n):
+    """A uniform integer in [0, n) from a random uint64 (multiply-high, no division)."""
+    return np.int64(((r >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
+
+
 @njit(cache=True, inline="always", fastmath=True)
-def _negative_sampling_step(h, center, syn1, table, table_size, negative, alpha, neu1e, state):
+def _negative_sampling_step(h, center, syn1, table, negative, alpha, neu1e, state, sig):
     """One word2vec update: hidden vector ``h`` (dim,) predicts ``center`` against
     ``negative`` noise words. Output rows in ``syn1`` are updated in place; the
     gradient for ``h`` is added to ``neu1e``. Returns the random state."""
     dim = h.shape[0]
+    n_table = table.shape[0]
     for d in range(negative + 1):
         if d == 0:
             target = center
-            label = 1.0
+            label = np.float32(1.0)
         else:
             state, r = next_u64(state)
-            target = table[np.int64(r % table_size)]
+            target = table[_bounded(r, n_table)]
             if target == center:
                 continue
-            label = 0.0
+            label = np.float32(0.0)
+        out = syn1[target]
         f = np.float32(0.0)
         for k in range(dim):
-            f += h[k] * syn1[target, k]
-        if f > 6.0:
-            g = (label - 1.0) * alpha
-        elif f < -6.0:
+            f += h[k] * out[k]
+        if f >= MAX_EXP:
+            g = (label - np.float32(1.0)) * alpha
+        elif f <= -MAX_EXP:
             g = label * alpha
         else:
-            g = (label - 1.0 / (1.0 + math.exp(-f))) * alpha
-        g32 = np.float32(g)
+            g = (label - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
         for k in range(dim):
-            neu1e[k] += g32 * syn1[target, k]
-            syn1[target, k] += g32 * h[k]
+            neu1e[k] += g * out[k]
+            out[k] += g * h[k]
     return state
 
 
@@ -118,7 +131,7 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                  alpha0, min_alpha, done_before, total, seed, call_id, sg, max_len):
     n_chunks = bounds.shape[0] - 1
     dim = syn0.shape[1]
-    table_size = np.uint64(table.shape[0])
+    sig = SIGMOID_TABLE
     base = offsets[bounds[0]]
     for c in prange(n_chunks):
         state = seed_state(seed, call_id * 65537 + c)
@@ -139,9 +152,10 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
             alpha = alpha0 - (alpha0 - min_alpha) * frac
             if alpha < min_alpha:
                 alpha = min_alpha
+            alpha32 = np.float32(alpha)
             for i in range(n):
                 state, r = next_u64(state)
-                b = np.int64(r % np.uint64(window))
+                b = _bounded(r, window)
                 lo = i - window + b
                 if lo < 0:
                     lo = 0
@@ -155,8 +169,8 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                             continue
                         ctx = buf[j]
                         neu1e[:] = 0.0
-                        state = _negative_sampling_step(syn0[ctx], center, syn1, table, table_size, negative,
-                                                        alpha, neu1e, state)
+                        state = _negative_sampling_step(syn0[ctx], center, syn1, table, negative,
+                                                        alpha32, neu1e, state, sig)
                         for k in range(dim):
                             syn0[ctx, k] += neu1e[k]
                 else:
@@ -173,8 +187,8 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                     inv = np.float32(1.0 / cw)
                     for k in range(dim):
                         neu1[k] *= inv
-                    state = _negative_sampling_step(neu1, center, syn1, table, table_size, negative, alpha,
-                                                    neu1e, state)
+                    state = _negative_sampling_step(neu1, center, syn1, table, negative, alpha32,
+                                                    neu1e, state, sig)
                     for j in range(lo, hi):
                         if j != i:
                             for k in range(dim):
