@@ -8,9 +8,13 @@ offsets, shape ``(num_sequences + 1,)`` — never lists of Python strings.
 Backends (``backend=``):
 
 * ``"numba"`` — the CPU engine: a compiled Hogwild kernel in the manner of
-  ``word2vec.c`` (per-pair SGD, dynamic window, ``sample`` subsampling,
-  unigram^``ns_exponent`` noise table, linear learning-rate decay), parallel
-  over chunks of sequences. Deterministic for a seed when ``workers=1``.
+  ``word2vec.c`` (SGD, dynamic window, ``sample`` subsampling,
+  unigram^``ns_exponent`` noise table, linear learning-rate decay, gensim's
+  initialisation and its rule of skipping saturated pairs), parallel over
+  chunks of sequences. Deterministic for a seed when ``workers=1``. For
+  skip-gram, ``window_negatives=True`` (default) draws the noise words once per
+  center window and applies the output-row updates once per window (pWord2Vec,
+  Ji et al. 2016): about 2.5x faster than per-pair draws on the CPU.
 * ``"torch"`` — batched on any torch device (the GPU engine): (center, context)
   pairs are generated in bulk and trained in minibatches; every group of
   ``share_negatives`` pairs shares its ``negative`` noise words, so the work is
@@ -55,6 +59,8 @@ class SGNSConfig:
     batch_size: int = 8192
     share_negatives: int = 8
     dup_cap: int = 32
+    #: numba skip-gram: draw the noise words once per center window instead of once per pair
+    window_negatives: bool = True
 
 
 def noise_table(counts: np.ndarray, exponent: float, size: int | None = None) -> np.ndarray:
@@ -114,21 +120,67 @@ def _negative_sampling_step(h, center, syn1, table, negative, alpha, neu1e, stat
         f = np.float32(0.0)
         for k in range(dim):
             f += h[k] * out[k]
-        if f >= MAX_EXP:
-            g = (label - np.float32(1.0)) * alpha
-        elif f <= -MAX_EXP:
-            g = label * alpha
-        else:
-            g = (label - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
+        if f >= MAX_EXP or f <= -MAX_EXP:
+            continue  # saturated: no update (gensim's rule)
+        g = (label - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
         for k in range(dim):
             neu1e[k] += g * out[k]
             out[k] += g * h[k]
     return state
 
 
+@njit(cache=True, inline="always", fastmath=True)
+def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, targets, labels, grad_out,
+                    neu1e):
+    """Skip-gram for one center ``buf[i]`` and its window ``buf[lo:hi]``: every context
+    word predicts the center against the same ``negative`` noise words, drawn once
+    for the window (as in pWord2Vec, Ji et al. 2016). The output rows' updates are
+    gathered in ``grad_out`` and applied once at the end of the window."""
+    dim = syn0.shape[1]
+    center = buf[i]
+    n_table = table.shape[0]
+    n_t = 1
+    targets[0] = center
+    labels[0] = 1.0
+    for d in range(negative):
+        state, r = next_u64(state)
+        t = table[_bounded(r, n_table)]
+        if t == center:
+            continue
+        targets[n_t] = t
+        labels[n_t] = 0.0
+        n_t += 1
+    grad_out[:n_t] = 0.0
+    for j in range(lo, hi):
+        if j == i:
+            continue
+        inp = syn0[buf[j]]
+        neu1e[:] = 0.0
+        for t in range(n_t):
+            out = syn1[targets[t]]
+            f = np.float32(0.0)
+            for k in range(dim):
+                f += inp[k] * out[k]
+            if f >= MAX_EXP or f <= -MAX_EXP:
+                continue  # saturated: no update (gensim's rule)
+            g = (labels[t] - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
+            go = grad_out[t]
+            for k in range(dim):
+                neu1e[k] += g * out[k]
+                go[k] += g * inp[k]
+        for k in range(dim):
+            inp[k] += neu1e[k]
+    for t in range(n_t):
+        out = syn1[targets[t]]
+        go = grad_out[t]
+        for k in range(dim):
+            out[k] += go[k]
+    return state
+
+
 @njit(cache=True, parallel=True, fastmath=True)
 def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, window, negative,
-                 alpha0, min_alpha, done_before, total, seed, call_id, sg, max_len):
+                 alpha0, min_alpha, done_before, total, seed, call_id, sg, max_len, window_negatives):
     n_chunks = bounds.shape[0] - 1
     dim = syn0.shape[1]
     sig = SIGMOID_TABLE
@@ -138,6 +190,9 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
         neu1e = np.zeros(dim, dtype=np.float32)
         neu1 = np.zeros(dim, dtype=np.float32)
         buf = np.empty(max_len, dtype=np.int32)
+        targets = np.empty(negative + 1, dtype=np.int64)
+        labels = np.empty(negative + 1, dtype=np.float32)
+        grad_out = np.empty((negative + 1, dim), dtype=np.float32)
         for s in range(bounds[c], bounds[c + 1]):
             n = 0
             for t in range(offsets[s], offsets[s + 1]):
@@ -163,7 +218,10 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                 if hi > n:
                     hi = n
                 center = buf[i]
-                if sg:
+                if sg and window_negatives:
+                    state = _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
+                                            targets, labels, grad_out, neu1e)
+                elif sg:
                     for j in range(lo, hi):
                         if j == i:
                             continue
@@ -197,7 +255,7 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
 
 def _init_vectors(num_tokens: int, dim: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    return ((rng.random((num_tokens, dim), dtype=np.float32) - 0.5) / dim).astype(np.float32)
+    return ((rng.random((num_tokens, dim), dtype=np.float32) * 2.0 - 1.0) / dim).astype(np.float32)
 
 
 def _train_numba(tokens, offsets, counts, cfg: SGNSConfig, verbose):
@@ -234,7 +292,7 @@ def _train_numba(tokens, offsets, counts, cfg: SGNSConfig, verbose):
                     done_before = float(epoch * per_epoch + offsets[a])
                     _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, cfg.window,
                                  cfg.negative, cfg.alpha, cfg.min_alpha, done_before, total, cfg.seed,
-                                 call_id, cfg.sg, max_len)
+                                 call_id, cfg.sg, max_len, cfg.window_negatives)
                     call_id += 1
                     bar.update(int(offsets[b] - offsets[a]))
     finally:

@@ -28,6 +28,8 @@ WALK_PARAMS: tuple[Param, ...] = (
     # vectors collapse (karate faction accuracy 0.93 with 0, 0.47-0.87 with 1e-3; docs/graph.md)
     Param("sample", float, 0.0, "subsampling threshold for frequent nodes (0 disables; gensim uses 1e-3)",
           low=0.0),
+    Param("shared_negatives", bool, True, "numba skip-gram: draw the negatives once per context window "
+          "(pWord2Vec), about 2.5x faster than once per pair as word2vec.c does (docs/benchmarks.md)"),
     Param("epochs", int, 1, "passes of skip-gram over the walks", low=1),
     Param("alpha", float, 0.025, "initial learning rate (decays linearly)", low=0.0, low_open=True),
     Param("min_alpha", float, 0.0001, "final learning rate", low=0.0),
@@ -71,7 +73,8 @@ class WalkEmbedding(Method):
         counts = np.bincount(tokens, minlength=g.num_nodes)
         cfg = SGNSConfig(dim=params["dim"], window=params["window"], negative=params["negative"],
                          sample=params["sample"], epochs=params["epochs"], alpha=params["alpha"],
-                         min_alpha=params["min_alpha"], sg=True, seed=params["seed"], workers=workers)
+                         min_alpha=params["min_alpha"], sg=True, seed=params["seed"], workers=workers,
+                         window_negatives=params["shared_negatives"])
         vectors = train_sgns(tokens, offsets, counts, cfg, backend=params["backend"], device=dev,
                              verbose=params["verbose"])
         t2 = time.perf_counter()
