@@ -1,7 +1,9 @@
 """One resolver for ``device="auto"|"cpu"|"cuda"|"cuda:N"``."""
 from __future__ import annotations
 
+import os
 import re
+import sys
 
 from .exceptions import InvalidParameterError
 
@@ -14,22 +16,34 @@ def cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def resolve_device(device: str | None = "auto", *, method: str = "embedkit"):
-    """Return a :class:`torch.device` for ``device``.
+def _gpu_driver_present() -> bool:
+    """Whether a GPU kernel driver is loaded (NVIDIA, or AMD for ROCm builds of torch).
 
-    ``"auto"`` (or ``None``) is ``cuda`` when a CUDA device is present and ``cpu``
-    otherwise. Asking for ``cuda`` on a machine without one is an error that says so.
+    Without one torch cannot see a GPU, so the CPU path need not import torch
+    (about 170 MB of resident memory).
     """
-    import torch
+    return any(os.path.exists(p) for p in ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/kfd"))
 
+
+def resolve_device(device=None, *, method: str = "embedkit") -> str:
+    """Return the canonical device string for ``device``: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``.
+
+    ``"auto"`` (or ``None``) is ``cuda`` when torch sees a CUDA device and ``cpu``
+    otherwise. Asking for ``cuda`` on a machine without one is an error that says so.
+    torch is only imported when a GPU could be there.
+    """
     if device is None:
         device = "auto"
-    if isinstance(device, torch.device):
+    if not isinstance(device, str) and type(device).__name__ == "device":  # a torch.device
         device = str(device)
+    if device == "cpu" or (device == "auto" and "torch" not in sys.modules and not _gpu_driver_present()):
+        return "cpu"
+    import torch
+
     if not isinstance(device, str) or not _DEVICE_RE.match(device):
         raise InvalidParameterError(method, "device", "'auto', 'cpu', 'cuda' or 'cuda:N'", device)
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return "cuda" if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
             raise InvalidParameterError(
@@ -41,4 +55,4 @@ def resolve_device(device: str | None = "auto", *, method: str = "embedkit"):
             raise InvalidParameterError(
                 method, "device", f"cuda:0..cuda:{torch.cuda.device_count() - 1}", device
             )
-    return torch.device(device)
+    return device

@@ -433,14 +433,12 @@ def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg:
     (noise distribution and subsampling). Tokens that never occur keep their
     small random initial vectors.
     """
-    import torch
-
     tokens = np.ascontiguousarray(tokens, dtype=np.int32)
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     counts = np.asarray(counts, dtype=np.float64)
-    dev = torch.device(device)
+    dev = str(device)
     if backend == "auto":
-        backend = "torch" if dev.type == "cuda" else "numba"
+        backend = "torch" if dev.startswith("cuda") else "numba"
     logger.info("skip-gram engine: backend=%s device=%s tokens=%d vocab=%d", backend, dev, tokens.size, len(counts))
     if backend == "numba":
         return _train_numba(tokens, offsets, counts, cfg, verbose)

@@ -32,8 +32,8 @@ def node_classification(emb, labels, train_fraction: float = 0.5, seed: int = 0,
     if not (0.0 < train_fraction < 1.0):
         raise InvalidParameterError("node_classification", "train_fraction", "a number > 0 and < 1", train_fraction)
     if not isinstance(labels, dict):
-        keys = emb.keys if str(labels).endswith(".mat") else None
-        labels = read_labels(labels, nodes=keys)
+        # a .mat group matrix is keyed by node index (row i = node i), whatever the order of emb's rows
+        labels = read_labels(labels)
     items = [(k, v) for k, v in labels.items() if k in emb]
     if not items:
         raise EmptyInputError("no labelled node has a vector in the embeddings (check the node ids)")

@@ -62,7 +62,7 @@ class WalkEmbedding(Method):
         t0 = time.perf_counter()
         walk_kw = dict(walk_length=params["walk_length"], walks_per_node=params["walks_per_node"],
                        p=p, q=q, seed=params["seed"])
-        if dev.type == "cuda":
+        if dev.startswith("cuda"):
             walks = random_walks_torch(g, device=dev, **walk_kw)
         else:
             walks = random_walks(g, workers=workers, verbose=params["verbose"], **walk_kw)
@@ -80,5 +80,5 @@ class WalkEmbedding(Method):
         t2 = time.perf_counter()
         logger.info("%s: skip-gram in %.2fs", self.name, t2 - t1)
         meta = {"walk_time_s": round(t1 - t0, 4), "train_time_s": round(t2 - t1, 4),
-                "num_walk_tokens": int(tokens.size), "device": str(dev), "graph": repr(g)}
+                "num_walk_tokens": int(tokens.size), "device": dev, "graph": repr(g)}
         return Embeddings(g.nodes, vectors, meta)
