@@ -44,7 +44,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
-DATA = Path(os.environ.get("EMBEDKIT_DATA", "/work/shared/data"))
+DATA = Path(os.environ.get("EMBEDKIT_DATA", ROOT.parent / "shared" / "data"))
 BLOGCATALOG = DATA / "blogcatalog" / "blogcatalog.mat"
 FACEBOOK = DATA / "facebook-ego" / "facebook_combined.txt"
 
