@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
+
+from _peak_rss import rss_mb  # noqa: E402  (benchmarks/ is on sys.path: run as a script)
 
 T_START = time.perf_counter()
 import numba  # noqa: E402
@@ -24,22 +25,6 @@ from gensim.models import Word2Vec  # noqa: E402
 from pecanpy import pecanpy as node2vec  # noqa: E402
 
 T_IMPORT = time.perf_counter()
-
-
-def rss_mb() -> float:
-    """Peak RSS of this process so far (VmHWM), MB.
-
-    Not ``getrusage(RUSAGE_SELF).ru_maxrss``: Linux carries the parent's RSS over
-    into it at fork/exec, so it never reads below the launching process's size.
-    """
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024.0
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def run(a, path, output=None):
