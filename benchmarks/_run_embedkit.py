@@ -15,7 +15,7 @@ import ast
 import json
 import time
 
-from _peak_rss import rss_mb  # noqa: E402  (benchmarks/ is on sys.path: run as a script)
+from _child_common import add_node2vec_args, rss_mb  # noqa: E402  (benchmarks/ is on sys.path: run as a script)
 
 T_START = time.perf_counter()
 import embedkit as ek  # noqa: E402
@@ -37,18 +37,8 @@ def source_hash() -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--input", required=True)
-    ap.add_argument("--output", required=True)
+    add_node2vec_args(ap)
     ap.add_argument("--backend", default="numba")
-    ap.add_argument("--p", type=float, default=1.0)
-    ap.add_argument("--q", type=float, default=1.0)
-    ap.add_argument("--dim", type=int, default=128)
-    ap.add_argument("--num-walks", type=int, default=10)
-    ap.add_argument("--walk-length", type=int, default=80)
-    ap.add_argument("--window", type=int, default=10)
-    ap.add_argument("--epochs", type=int, default=1)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--sample", type=float, default=None, help="subsampling threshold (default: embedkit's)")
     ap.add_argument("--no-warmup", action="store_true")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
