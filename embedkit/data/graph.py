@@ -11,7 +11,7 @@ from typing import Any, Hashable, Sequence
 
 import numpy as np
 
-from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
+from ..exceptions import EmptyInputError, InputFormatError
 
 logger = logging.getLogger("embedkit")
 
@@ -147,12 +147,16 @@ class Graph:
         rows = np.repeat(np.arange(self.num_nodes, dtype=np.int64), np.diff(self.indptr))
         return np.stack([rows, self.indices.astype(np.int64)], axis=1)
 
-    def undirected_edges(self) -> np.ndarray:
-        """Each edge once, shape ``(E, 2)``: ``u <= v`` for an undirected graph."""
+    def undirected_edges(self, return_weights: bool = False):
+        """Each edge once, shape ``(E, 2)``: ``u <= v`` for an undirected graph.
+
+        With ``return_weights=True`` also the matching float32 weights, shape ``(E,)``.
+        """
         e = self.edge_array()
         if self.directed:
-            return e
-        return e[e[:, 0] <= e[:, 1]]
+            return (e, self.weights) if return_weights else e
+        keep = e[:, 0] <= e[:, 1]
+        return (e[keep], self.weights[keep]) if return_weights else e[keep]
 
     def to_scipy(self):
         import scipy.sparse as sp
@@ -165,8 +169,7 @@ class Graph:
 
         g = nx.DiGraph() if self.directed else nx.Graph()
         g.add_nodes_from(self.nodes)
-        e = self.edge_array() if self.directed else self.undirected_edges()
-        w = self.weights if self.directed else self.weights[self.edge_array()[:, 0] <= self.indices]
+        e, w = self.undirected_edges(return_weights=True)
         nodes = self.nodes
         if self.weighted:
             g.add_weighted_edges_from((nodes[a], nodes[b], float(x)) for (a, b), x in zip(e.tolist(), w.tolist()))

@@ -105,8 +105,7 @@ def split_edges(graph, test_fraction: float = 0.1, seed: int = 0) -> tuple[Graph
     if not (isinstance(test_fraction, float) and 0.0 < test_fraction < 1.0):
         raise InvalidParameterError("split_edges", "test_fraction", "a number > 0 and < 1", test_fraction)
     rng = np.random.default_rng(seed)
-    edges = g.undirected_edges()
-    weights = g.weights[g.edge_array()[:, 0] <= g.indices] if not g.directed else g.weights
+    edges, weights = g.undirected_edges(return_weights=True)
     nonloop = edges[:, 0] != edges[:, 1]
     m = len(edges)
     want = int(round(test_fraction * nonloop.sum()))

@@ -27,7 +27,6 @@ Backends (``backend=``):
 from __future__ import annotations
 
 import logging
-import math
 from dataclasses import dataclass
 
 import numpy as np

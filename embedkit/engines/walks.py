@@ -24,7 +24,6 @@ padded with ``-1`` after a dead end (a node without out-edges in a directed grap
 from __future__ import annotations
 
 import logging
-import math
 
 import numpy as np
 from numba import njit, prange

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import codecs
 import gzip
-import io
 from pathlib import Path
 
 import numpy as np
@@ -144,7 +143,6 @@ def read_binary(path, *, limit: int | None = None):
         if limit is not None:
             n = min(n, limit)
         data = fh.read()
-    buf = io.BytesIO(data)
     keys: list[str] = []
     vectors = np.empty((n, dim), dtype=np.float32)
     width = dim * 4
@@ -161,7 +159,6 @@ def read_binary(path, *, limit: int | None = None):
             keys.append(data[pos:end].decode("latin-1"))
         vectors[i] = np.frombuffer(data, dtype="<f4", count=dim, offset=end + 1)
         pos = end + 1 + width
-    del buf
     if n == 0:
         raise EmptyInputError(f"{path}: no vectors found")
     return Embeddings(keys, vectors, {"source": str(path), "format": "word2vec-binary"})
