@@ -9,6 +9,7 @@ from typing import Any, Hashable, Iterable, Sequence
 
 import numpy as np
 
+from ._keys import lookup
 from .exceptions import InvalidParameterError, KeyNotFoundError
 
 
@@ -77,14 +78,7 @@ class Embeddings:
         return self._index
 
     def _lookup(self, key: Hashable) -> int | None:
-        index = self.key_to_index
-        i = index.get(key)
-        if i is None:
-            if isinstance(key, (int, np.integer)) and not isinstance(key, bool):
-                i = index.get(str(int(key)))
-            elif isinstance(key, str) and key.lstrip("-").isdigit():
-                i = index.get(int(key))
-        return i
+        return lookup(self.key_to_index, key)
 
     def index_of(self, key: Hashable) -> int:
         """Row of ``key``; raises :class:`KeyNotFoundError` if absent."""

@@ -11,6 +11,7 @@ from typing import Any, Hashable, Sequence
 
 import numpy as np
 
+from .._keys import lookup
 from ..exceptions import EmptyInputError, InputFormatError
 
 logger = logging.getLogger("embedkit")
@@ -134,13 +135,10 @@ class Graph:
         return self._node_index
 
     def index_of(self, node: Hashable) -> int:
-        idx = self.node_index
-        if node in idx:
-            return idx[node]
-        alt = str(node) if not isinstance(node, str) else (int(node) if node.lstrip("-").isdigit() else None)
-        if alt is not None and alt in idx:
-            return idx[alt]
-        raise KeyError(f"node {node!r} is not in the graph")
+        i = lookup(self.node_index, node)
+        if i is None:
+            raise KeyError(f"node {node!r} is not in the graph")
+        return i
 
     def edge_array(self) -> np.ndarray:
         """All stored (row, col) pairs, shape ``(nnz, 2)``; both directions when undirected."""

@@ -4,19 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.split import EdgeSplit, sample_non_edges
-from ..exceptions import InputFormatError
 from ._metrics import Metrics
-
-
-def _rows(emb, nodes: list) -> np.ndarray:
-    """Embedding rows of graph nodes; a node without a vector is an error naming it."""
-    rows = np.empty(len(nodes), dtype=np.int64)
-    for i, n in enumerate(nodes):
-        r = emb._lookup(n)
-        if r is None:
-            raise InputFormatError(f"node {n!r} of the graph has no vector in the embeddings")
-        rows[i] = r
-    return rows
 
 
 def link_prediction(emb, split: EdgeSplit, *, seed: int = 0, max_train_pairs: int = 200_000) -> Metrics:
@@ -35,7 +23,7 @@ def link_prediction(emb, split: EdgeSplit, *, seed: int = 0, max_train_pairs: in
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    rows = _rows(emb, split.nodes)
+    rows = emb.rows(split.nodes)  # a node without a vector raises KeyNotFoundError naming it
     X = emb.vectors[rows]
     pairs, labels = split.pairs()
     a, b = X[pairs[:, 0]], X[pairs[:, 1]]
