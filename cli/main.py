@@ -35,9 +35,6 @@ class _Group(click.Group):
         except (EmbedkitError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
             _fail(exc)
             ctx.exit(EXIT_BAD_INPUT)
-        except ValueError as exc:
-            _fail(exc)
-            ctx.exit(EXIT_BAD_INPUT)
 
 
 def _fail(exc: BaseException) -> None:
