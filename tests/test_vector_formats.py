@@ -149,10 +149,12 @@ def test_export_load_round_trip_int_keys(tmp_path, int_emb, ext):
         np.testing.assert_allclose(loaded[str(k)], int_emb[k], rtol=1e-5, atol=1e-6)
 
 
-def test_text_precision_is_exact_at_nine_digits(tmp_path, str_emb):
+def test_text_export_is_lossless_by_default(tmp_path, str_emb):
     path = tmp_path / "v.txt"
-    str_emb.export(path, precision=9)
+    str_emb.export(path)
     np.testing.assert_array_equal(ek.load(path).vectors, str_emb.vectors)
+    str_emb.export(path, precision=4)  # a smaller file on request, no longer exact
+    assert not np.array_equal(ek.load(path).vectors, str_emb.vectors)
 
 
 def test_txt_gz_is_gzipped(tmp_path, str_emb):

@@ -38,7 +38,9 @@ def _gzip_writer(raw, path: Path):
     return gzip.GzipFile(filename=path.name[:-3], mode="wb", fileobj=raw)
 
 
-def write_text(emb, path, *, header: bool = True, precision: int = 6) -> None:
+def write_text(emb, path, *, header: bool = True, precision: int = 9) -> None:
+    """Word2vec text (GloVe with ``header=False``); ``precision`` significant digits,
+    9 by default so float32 values round-trip exactly."""
     path = Path(path)
     keys = [_check_key(k, path) for k in emb.keys]
     vectors = emb.vectors
