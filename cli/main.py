@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 import embedkit as ek
+from embedkit.evaluate.analogy import METHODS as ANALOGY_METHODS
 from embedkit.exceptions import EmbedkitError
 
 from ._options import click_option, parse_extra
@@ -128,7 +129,7 @@ def train() -> None:
 # ------------------------------------------------------------------------ evaluate
 @cli.group(cls=_Group)
 def evaluate() -> None:
-    """Evaluate vectors: link prediction, node classification."""
+    """Evaluate vectors: link prediction, node classification, word analogies and similarity."""
 
 
 @evaluate.command("linkpred", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
@@ -171,7 +172,48 @@ def evaluate_nodeclass(vectors, labels, train_fraction, repeats, seed, as_json):
                    f"{train_fraction:.0%} train, {repeats} splits)", metrics, as_json)
 
 
+@evaluate.command("analogy")
+@click.argument("vectors", type=click.Path(exists=False))
+@click.option("--dataset", default="google", show_default=True,
+              help="'google' (the word2vec questions gensim ships) or a file of 'a b c d' lines")
+@click.option("--method", default="3cosadd", show_default=True, type=click.Choice(ANALOGY_METHODS),
+              help="3CosAdd (Mikolov et al. 2013) or 3CosMul (Levy & Goldberg 2014)")
+@click.option("--restrict-vocab", default=30000, show_default=True, type=int,
+              help="search the first N vectors (most frequent words first)")
+@click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
+def evaluate_analogy(vectors, dataset, method, restrict_vocab, as_json):
+    """Word analogies a:b :: c:d on VECTORS: accuracy overall and per section."""
+    emb = ek.load(vectors)
+    metrics = ek.evaluate.analogy(emb, dataset=dataset, method=method, restrict_vocab=restrict_vocab)
+    _print_metrics(f"analogies: {vectors} on {dataset} ({method}, first {metrics['restrict_vocab']} words; "
+                   f"{metrics['answered']} of {metrics['total']} questions answered)", metrics, as_json)
+    if as_json:
+        return
+    table = Table()
+    for col in ("section", "accuracy", "answered", "total"):
+        table.add_column(col, justify="left" if col == "section" else "right")
+    for key, acc in metrics.items():
+        if key.startswith("section/") and key.count("/") == 1:
+            shown = "-" if acc is None else f"{acc:.4f}"
+            table.add_row(key[len("section/"):], shown, str(metrics[key + "/answered"]), str(metrics[key + "/total"]))
+    console.print(table)
+
+
+@evaluate.command("similarity")
+@click.argument("vectors", type=click.Path(exists=False))
+@click.option("--dataset", default="wordsim353", show_default=True,
+              help="'wordsim353', 'simlex999' (copies gensim ships) or a file of 'word1 word2 score' lines")
+@click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
+def evaluate_similarity(vectors, dataset, as_json):
+    """Spearman correlation of cosine similarity on VECTORS with human word-pair scores."""
+    emb = ek.load(vectors)
+    metrics = ek.evaluate.similarity(emb, dataset=dataset)
+    _print_metrics(f"word similarity: {vectors} on {dataset} ({metrics['pairs']} pairs scored, "
+                   f"{metrics['oov_pairs']} with unknown words)", metrics, as_json)
+
+
 def _print_metrics(title: str, metrics, as_json: bool) -> None:
+    """Metrics as JSON, or a title and a table (keys with a '/' are left to the command's own table)."""
     if as_json:
         click.echo(json.dumps(dict(metrics)))
         return
@@ -180,6 +222,8 @@ def _print_metrics(title: str, metrics, as_json: bool) -> None:
     table.add_column("metric")
     table.add_column("value", justify="right")
     for k, v in metrics.items():
+        if "/" in k:
+            continue
         shown = f"{v:.4f}" if isinstance(v, float) else str(v)
         name = f"[bold]{k}[/]" if k == metrics.primary else k
         table.add_row(name, shown)

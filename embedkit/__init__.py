@@ -13,16 +13,17 @@ import logging
 from . import datasets, evaluate
 from ._version import __version__
 from .api import get_method, load, methods, register, train
-from .data import EdgeSplit, Graph, read_graph, read_labels, split_edges
+from .data import Corpus, EdgeSplit, Graph, read_graph, read_labels, read_text, split_edges
 from .embeddings import Embeddings
 from .exceptions import (EmbedkitError, EmptyInputError, InputFormatError, InvalidParameterError,
                          KeyNotFoundError, NotFittedError, UnknownMethodError)
 from . import graph as _graph_methods  # noqa: F401  (registers deepwalk, node2vec)
+from . import text as _text_methods  # noqa: F401  (registers skipgram, cbow, svd)
 
 logging.getLogger("embedkit").addHandler(logging.NullHandler())
 
 __all__ = [
-    "__version__", "train", "load", "methods", "get_method", "register", "read_graph", "read_labels",
+    "__version__", "train", "load", "methods", "get_method", "register", "read_graph", "read_labels", "read_text", "Corpus",
     "split_edges", "EdgeSplit", "Embeddings", "Graph", "evaluate", "datasets", "EmbedkitError",
     "InvalidParameterError", "InputFormatError", "EmptyInputError", "NotFittedError",
     "UnknownMethodError", "KeyNotFoundError",

@@ -147,6 +147,44 @@ class Embeddings:
         top = top[np.argsort(-scores[top], kind="stable")]
         return [(self._keys[i], float(scores[i])) for i in top]
 
+    def analogy(self, a: Hashable, b: Hashable, c: Hashable, k: int = 10, method: str = "3cosadd",
+                restrict_vocab: int | None = None) -> list[tuple[Hashable, float]]:
+        """The ``k`` best keys ``x`` for "``a`` is to ``b`` as ``c`` is to ``x``" (a:b :: c:x), best first.
+
+        ``emb.analogy("man", "king", "woman")`` answers queen (king - man + woman);
+        ``emb.analogy("france", "paris", "italy")`` answers rome. ``a``, ``b`` and ``c`` are
+        never returned.
+
+        ``method``: ``"3cosadd"`` scores ``cos(x, b) - cos(x, a) + cos(x, c)`` (Mikolov et al.
+        2013); ``"3cosmul"`` scores ``cos'(x, b) cos'(x, c) / (cos'(x, a) + 0.001)`` with
+        ``cos' = (cos + 1) / 2`` (Levy & Goldberg 2014). ``restrict_vocab``: search only the first
+        that many rows (None: all). Same scoring as :func:`embedkit.evaluate.analogy`.
+
+        >>> emb = Embeddings(["man", "woman", "king", "queen", "apple"],
+        ...                  [[1, 0, 0], [0, 1, 0], [1, 0, 1], [0, 1, 1], [1, 1, -1]])
+        >>> [key for key, score in emb.analogy("man", "king", "woman", k=2)]
+        ['queen', 'apple']
+        """
+        from .evaluate.analogy import analogy_scores, check_params
+
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise InvalidParameterError("analogy", "k", "an integer >= 1", k)
+        p = check_params("analogy", method=method, restrict_vocab=restrict_vocab)
+        method, restrict_vocab = p["method"], p["restrict_vocab"]
+        rows = [self.index_of(x) for x in (a, b, c)]
+        unit = self._unit_vectors()
+        n = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
+        qa, qb, qc = (unit[i][None, :] for i in rows)
+        scores = analogy_scores(qa, qb, qc, unit[:n], method)[0]
+        excluded = {i for i in rows if i < n}
+        scores[list(excluded)] = -np.inf
+        k = min(int(k), n - len(excluded))
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        return [(self._keys[i], float(scores[i])) for i in top]
+
     # ---- persistence ----------------------------------------------------------
     def save(self, path) -> None:
         """Save in embedkit's own format (``.ekv``: a zip of ``vectors.npy`` +

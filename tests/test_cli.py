@@ -136,3 +136,55 @@ def test_real_subprocess(tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "line 2" in proc.stderr
+
+
+def _gender_vectors(path):
+    """Planted vectors: female = male + a 'gender' direction; written as word2vec text."""
+    rng = np.random.default_rng(0)
+    gender = 2 * rng.normal(size=16)
+    keys, rows = [], []
+    for m, f in [("boy", "girl"), ("brother", "sister"), ("father", "mother"), ("king", "queen"),
+                 ("man", "woman"), ("prince", "princess")]:
+        v = rng.normal(size=16)
+        keys += [m, f]
+        rows += [v, v + gender + 0.05 * rng.normal(size=16)]
+    ek.Embeddings(keys + ["apple"], np.array(rows + [rng.normal(size=16)])).export(path)
+
+
+def test_evaluate_analogy(runner, tmp_path):
+    vec = tmp_path / "v.vec"
+    _gender_vectors(vec)
+    questions = tmp_path / "q.txt"
+    questions.write_text(": family\nman woman king queen\nboy girl prince princess\nman woman dog bitch\n")
+    res = runner.invoke(cli, ["evaluate", "analogy", str(vec), "--dataset", str(questions), "--method", "3cosmul",
+                              "--json"])
+    assert res.exit_code == 0, res.output
+    metrics = json.loads(res.output)
+    assert metrics["accuracy"] == 1.0 and metrics["answered"] == 2 and metrics["oov"] == 1
+    assert metrics["method"] == "3cosmul" and metrics["section/family/total"] == 3
+    res = runner.invoke(cli, ["evaluate", "analogy", str(vec), "--restrict-vocab", "100"])  # the Google set
+    assert res.exit_code == 0, res.output
+    assert "accuracy" in res.output and "coverage" in res.output and "19544" in res.output
+    section_rows = {line.split("│")[1].strip(): line for line in res.output.splitlines() if line.count("│") == 5}
+    assert "family" in section_rows and "gram9-plural-verbs" in section_rows
+    assert section_rows["capital-world"].split("│")[2].strip() == "-"  # nothing answered
+    assert "section/" not in res.output
+    res = runner.invoke(cli, ["evaluate", "analogy", str(vec), "--method", "3cosmax"])
+    assert res.exit_code == 2 and "3cosmax" in res.output
+
+
+def test_evaluate_similarity(runner, tmp_path):
+    vec = tmp_path / "v.vec"
+    _gender_vectors(vec)
+    pairs = tmp_path / "pairs.txt"
+    pairs.write_text("king\tqueen\t8.5\nman\tapple\t1.0\nboy\tgirl\t7.0\nking\tcabbage\t0.5\n")
+    res = runner.invoke(cli, ["evaluate", "similarity", str(vec), "--dataset", str(pairs), "--json"])
+    assert res.exit_code == 0, res.output
+    metrics = json.loads(res.output)
+    assert metrics["pairs"] == 3 and metrics["oov_pairs"] == 1 and -1 <= metrics["spearman"] <= 1
+    res = runner.invoke(cli, ["evaluate", "similarity", str(vec), "--dataset", str(pairs)])
+    assert res.exit_code == 0, res.output
+    assert "spearman" in res.output and "coverage" in res.output and "1 with unknown words" in res.output
+    pairs.write_text("king queen 8.5\nman apple\n")
+    res = runner.invoke(cli, ["evaluate", "similarity", str(vec), "--dataset", str(pairs)])
+    assert res.exit_code == 2 and "line 2" in res.output and "Traceback" not in res.output

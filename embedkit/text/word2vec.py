@@ -1,0 +1,100 @@
+"""word2vec: skip-gram and CBOW with negative sampling.
+
+Mikolov, Chen, Corrado & Dean, "Efficient Estimation of Word Representations in
+Vector Space" (ICLR workshop 2013) and Mikolov, Sutskever, Chen, Corrado & Dean,
+"Distributed Representations of Words and Phrases and their Compositionality"
+(NIPS 2013). Both methods are front ends of the shared engine
+(:mod:`embedkit.engines.skipgram`); parameters are named as gensim names them.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import time
+
+from .._device import resolve_device
+from .._validation import Param
+from ..api import Method, register
+from ..data.corpus import UNITS, as_corpus
+from ..embeddings import Embeddings
+from ..engines.skipgram import SGNSConfig, train_sgns
+
+logger = logging.getLogger("embedkit")
+
+WORD2VEC_PARAMS: tuple[Param, ...] = (
+    Param("dim", int, 100, "vector size (gensim's vector_size)", low=1),
+    Param("window", int, 5, "maximum distance between the center and a context word (dynamic window: "
+          "each center draws its own span in 1..window)", low=1),
+    Param("negative", int, 5, "noise words per positive example", low=1),
+    Param("sample", float, 1e-3, "subsampling threshold for frequent words (0 disables)", low=0.0),
+    Param("min_count", int, None, "ignore words rarer than this (default: the corpus's own, 5 for a path)",
+          low=1, nullable=True),
+    Param("max_vocab", int, None, "keep at most this many most frequent words", low=1, nullable=True),
+    Param("epochs", int, 5, "passes over the corpus", low=1),
+    Param("alpha", float, 0.025, "initial learning rate (decays linearly to min_alpha)", low=0.0, low_open=True),
+    Param("min_alpha", float, 0.0001, "final learning rate", low=0.0),
+    Param("ns_exponent", float, 0.75, "exponent of the unigram noise distribution", low=-1.0, high=1.0),
+    Param("shared_negatives", bool, False, "numba skip-gram: draw the noise words once per context window "
+          "(pWord2Vec; faster, see docs/text.md) instead of once per pair as word2vec.c does"),
+    Param("workers", int, 0, "CPU threads (0 = all cores)", low=0),
+    Param("seed", int, 0, "random seed (repeatable on the CPU; numba/gensim need workers=1 for "
+          "bit-identical vectors, torch is repeatable at any thread count)", low=0),
+    Param("device", str, "auto", "'auto', 'cpu', 'cuda' or 'cuda:N'"),
+    Param("backend", str, "auto", "engine: auto (torch on a GPU, numba on the CPU), numba, torch, gensim",
+          choices=("auto", "numba", "torch", "gensim")),
+    Param("unit", str, "line", "when reading a path: one sequence per line, paragraph or document",
+          choices=UNITS),
+    Param("lowercase", bool, True, "when reading a path: lowercase the text"),
+    Param("verbose", bool, True, "show progress bars (only on a terminal)", cli=False),
+)
+
+
+class _Word2Vec(Method):
+    family = "text"
+    input_kind = "text"
+    params = WORD2VEC_PARAMS
+    quick_params = {"dim": 8, "epochs": 2, "min_count": 1, "workers": 1, "verbose": False}
+    sg: bool = True
+
+    def _fit(self, data, **params):
+        corpus = as_corpus(data, lowercase=params["lowercase"], unit=params["unit"], verbose=params["verbose"])
+        dev = resolve_device(params["device"], method=self.name)
+        workers = params["workers"] or os.cpu_count() or 1
+        t0 = time.perf_counter()
+        enc = corpus.encode(params["min_count"], params["max_vocab"])
+        t1 = time.perf_counter()
+        cfg = SGNSConfig(dim=params["dim"], window=params["window"], negative=params["negative"],
+                         sample=params["sample"], epochs=params["epochs"], alpha=params["alpha"],
+                         min_alpha=params["min_alpha"], ns_exponent=params["ns_exponent"], sg=self.sg,
+                         seed=params["seed"], workers=workers, window_negatives=params["shared_negatives"])
+        vectors = train_sgns(enc.tokens, enc.offsets, enc.counts, cfg, backend=params["backend"], device=dev,
+                             verbose=params["verbose"])
+        t2 = time.perf_counter()
+        words_per_s = enc.num_tokens * params["epochs"] / max(t2 - t1, 1e-9)
+        logger.info("%s: %d words x %d epochs in %.2fs (%.0f words/s)", self.name, enc.num_tokens,
+                    params["epochs"], t2 - t1, words_per_s)
+        meta = {"vocab_size": len(enc.words), "num_tokens": enc.num_tokens, "corpus": repr(corpus),
+                "read_time_s": round(t1 - t0, 4), "train_time_s": round(t2 - t1, 4),
+                "words_per_s": round(words_per_s), "device": dev}
+        return Embeddings(enc.words, vectors, meta)
+
+
+@register
+class SkipGram(_Word2Vec):
+    """Skip-gram with negative sampling (Mikolov et al. 2013): every context word
+    predicts the center word. Slower than CBOW, better on rare words."""
+
+    name = "skipgram"
+    summary = "word2vec skip-gram with negative sampling (Mikolov et al. 2013)"
+    sg = True
+
+
+@register
+class CBOW(_Word2Vec):
+    """Continuous bag of words with negative sampling (Mikolov et al. 2013): the
+    mean of the context vectors predicts the center word. Several times faster
+    than skip-gram."""
+
+    name = "cbow"
+    summary = "word2vec CBOW with negative sampling (Mikolov et al. 2013)"
+    sg = False
