@@ -95,15 +95,20 @@ def _train_command(cls) -> click.Command:
         elapsed = time.perf_counter() - start
         rows = [("method", cls.name), ("input", f"{data}: {obj!r}" if not isinstance(obj, str) else data),
                 ("vectors", f"{len(emb)} x {emb.dim}")]
-        for key in ("walk_time_s", "train_time_s"):
+        if "vocab_size" in emb.meta:
+            rows.append(("vocabulary", f"{emb.meta['vocab_size']} words, {emb.meta['num_tokens']} tokens kept"))
+        for key in ("walk_time_s", "read_time_s", "train_time_s"):
             if key in emb.meta:
                 rows.append((key[:-2].replace("_", " "), f"{emb.meta[key]:.2f} s"))
+        if "words_per_s" in emb.meta:
+            rows.append(("speed", f"{emb.meta['words_per_s']:,} words/s"))
         rows += [("total", f"{elapsed:.2f} s"), ("written", str(out))]
         for name, value in rows:
             click.echo(f"{name:<11} {value}")
 
     params = [
-        click.Argument(["data"], type=click.Path(dir_okay=False)),
+        # text corpora may be a directory or a glob of files
+        click.Argument(["data"], type=click.Path(dir_okay=cls.input_kind == "text")),
         click.Option(["-o", "--output"], default=None,
                      help="output file; format from the extension (.ekv, .txt/.vec, .bin, .npy, .npz) "
                           "[default: <input>.<method>.ekv]"),

@@ -5,16 +5,28 @@ import numpy as np
 import pytest
 
 import embedkit as ek
+from embedkit.datasets.synthetic import planted_text
 
 METHODS = ek.methods()
 GRAPH_METHODS = [m for m in METHODS if ek.get_method(m).input_kind == "graph"]
+TEXT_METHODS = [m for m in METHODS if ek.get_method(m).input_kind == "text"]
+TEXT = planted_text(300, seed=1).sentences
 
 
 def _data_for(name, karate):
     kind = ek.get_method(name).input_kind
     if kind == "graph":
         return karate
+    if kind == "text":
+        return TEXT
     raise AssertionError(f"the contract suite has no data for input kind {kind!r}; add it here")
+
+
+def _keys_for(name, karate):
+    kind = ek.get_method(name).input_kind
+    if kind == "text":
+        return ek.read_text(TEXT, min_count=ek.get_method(name).quick_params.get("min_count", 5)).vocab
+    return karate.nodes
 
 
 def _fit(name, data, **extra):
@@ -41,11 +53,11 @@ def test_every_parameter_is_declared_with_help_and_a_valid_default(name):
 
 
 @pytest.mark.parametrize("name", METHODS)
-def test_fit_returns_float32_embeddings_for_every_node(name, karate):
+def test_fit_returns_float32_embeddings_for_every_key(name, karate):
     emb = _fit(name, _data_for(name, karate), seed=0)
     assert isinstance(emb, ek.Embeddings)
     assert emb.vectors.dtype == np.float32 and emb.vectors.flags.c_contiguous
-    assert emb.keys == karate.nodes
+    assert emb.keys == _keys_for(name, karate)
     assert emb.dim == ek.get_method(name).quick_params["dim"]
     assert np.isfinite(emb.vectors).all()
     assert emb.meta["method"] == name and emb.meta["seed"] == 0 and emb.meta["training_time_s"] >= 0
@@ -114,3 +126,19 @@ def test_empty_graph_is_a_clear_error(name, tmp_path):
     path.write_text("# nothing here\n")
     with pytest.raises(ek.EmptyInputError, match="empty.edgelist: no edges"):
         ek.train(name, str(path))
+
+
+@pytest.mark.parametrize("name", TEXT_METHODS)
+def test_text_methods_read_paths_and_report_empty_input(name, tmp_path):
+    path = tmp_path / "corpus.txt"
+    path.write_text("\n".join(" ".join(s) for s in TEXT) + "\n")
+    emb = _fit(name, str(path), seed=0)
+    assert emb.keys == ek.read_text(TEXT, min_count=1).vocab
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n  \n")
+    with pytest.raises(ek.EmptyInputError, match="empty.txt: no tokens"):
+        ek.train(name, str(empty))
+    with pytest.raises(ek.EmptyInputError, match="vocabulary is empty after min_count=1000"):
+        ek.train(name, str(path), min_count=1000)
+    with pytest.raises(ek.InputFormatError, match="no such file"):
+        ek.train(name, str(tmp_path / "missing.txt"))
