@@ -1,5 +1,6 @@
 # Two commands set everything up on a fresh machine:
-#   make demo   -> .venv, install, train node2vec on corpora/karate.edgelist, evaluate, print
+#   make demo   -> .venv, install, train node2vec on corpora/karate.edgelist and skip-gram on
+#                  corpora/austen-emma.txt.gz, evaluate both, print
 #   make test   -> .venv with test extras, run the test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -22,6 +23,10 @@ demo: $(VENV)/.installed
 	$(VENV)/bin/embedkit evaluate nodeclass demo-karate.vec corpora/karate.labels
 	$(VENV)/bin/embedkit evaluate linkpred corpora/karate.edgelist --method node2vec --dim 32 --seed 0
 	$(VENV)/bin/embedkit neighbors demo-karate.vec 1 -k 5
+	$(VENV)/bin/embedkit train skipgram corpora/austen-emma.txt.gz -o demo-emma.vec \
+		--unit paragraph --dim 50 --epochs 10 --seed 0
+	$(VENV)/bin/embedkit neighbors demo-emma.vec father -k 5
+	$(VENV)/bin/embedkit evaluate similarity demo-emma.vec --dataset wordsim353
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q
@@ -31,4 +36,4 @@ bench: $(VENV)/.installed
 	$(PY) benchmarks/node2vec_vs_pecanpy.py
 
 clean:
-	rm -rf $(VENV) .venv-peers demo-karate.vec
+	rm -rf $(VENV) .venv-peers demo-karate.vec demo-emma.vec

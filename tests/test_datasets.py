@@ -20,7 +20,7 @@ def test_karate_loads_from_the_installed_package():
     assert Counter(labels.values()) == {"0": 17, "1": 17}
 
 
-@pytest.mark.parametrize("name", ["karate.edgelist", "karate.labels"])
+@pytest.mark.parametrize("name", ["karate.edgelist", "karate.labels", "austen-emma.txt.gz"])
 def test_manifest_checksums_match(name):
     manifest = ek.datasets.path("MANIFEST.md").read_text()
     row = next(line for line in manifest.splitlines() if line.startswith(f"| `{name}`"))
@@ -31,3 +31,10 @@ def test_manifest_checksums_match(name):
 def test_unknown_dataset_lists_the_choices():
     with pytest.raises(ek.InputFormatError, match="choose one of: karate"):
         ek.datasets.load("cora")
+
+
+def test_the_shipped_novel_reads_as_a_corpus():
+    corpus = ek.datasets.load("emma")
+    assert isinstance(corpus, ek.Corpus) and corpus.unit == "paragraph"
+    assert corpus.vocab[:3] == ["to", "the", "and"]
+    assert 150_000 < corpus.num_tokens < 170_000

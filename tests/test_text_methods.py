@@ -59,3 +59,12 @@ def test_vocabulary_order_meta_and_min_count(tmp_path):
     rare_cut = ek.train("cbow", corpus, min_count=200, dim=8, epochs=1, verbose=False)
     counts = corpus.word_counts()
     assert set(rare_cut.keys) == {w for w, c in counts.items() if c >= 200}
+
+
+@pytest.mark.parametrize("name", ["skipgram", "cbow"])
+def test_real_text_neighbours_on_the_shipped_novel(name):
+    """Jane Austen's Emma (157k words): pronouns and kinship words find their kind."""
+    emb = ek.train(name, ek.datasets.load_text("emma"), dim=50, epochs=10, seed=0, workers=2, verbose=False)
+    assert "he" in [w for w, _ in emb.most_similar("she", k=3)]
+    kin = {"son", "brother", "mother", "uncle", "sister", "daughter", "husband", "wife"}
+    assert kin & {w for w, _ in emb.most_similar("father", k=5)}

@@ -8,6 +8,8 @@ from ..exceptions import InputFormatError
 
 #: name -> (graph file, labels file)
 _GRAPHS = {"karate": ("karate.edgelist", "karate.labels")}
+#: name -> (text file, the unit one training sequence is)
+_TEXTS = {"emma": ("austen-emma.txt.gz", "paragraph")}
 
 
 def path(filename: str) -> Path:
@@ -27,13 +29,16 @@ def path(filename: str) -> Path:
 
 
 def names() -> list[str]:
-    return sorted(_GRAPHS)
+    return sorted(_GRAPHS) + sorted(_TEXTS)
 
 
 def load(name: str):
-    """Load a shipped graph by name, e.g. ``load("karate")`` -> :class:`~embedkit.Graph`."""
+    """Load a shipped graph by name, e.g. ``load("karate")`` -> :class:`~embedkit.Graph`;
+    a shipped text by name (``load("emma")``) gives a :class:`~embedkit.Corpus`."""
     from ..data.graph import read_graph
 
+    if name in _TEXTS:
+        return load_text(name)
     if name not in _GRAPHS:
         raise InputFormatError(f"no shipped dataset {name!r}; choose one of: {', '.join(names())}")
     return read_graph(path(_GRAPHS[name][0]))
@@ -46,3 +51,16 @@ def load_labels(name: str) -> dict:
     if name not in _GRAPHS:
         raise InputFormatError(f"no shipped dataset {name!r}; choose one of: {', '.join(names())}")
     return read_labels(path(_GRAPHS[name][1]))
+
+
+def load_text(name: str, **read_kw):
+    """A shipped text as a :class:`~embedkit.Corpus`, e.g. ``load_text("emma")``: Jane
+    Austen's *Emma*, 157k words, one sequence per paragraph. ``read_kw`` go to
+    :func:`~embedkit.read_text` (``min_count`` ...)."""
+    from ..data.corpus import read_text
+
+    if name not in _TEXTS:
+        raise InputFormatError(f"no shipped text {name!r}; choose one of: {', '.join(sorted(_TEXTS))}")
+    filename, unit = _TEXTS[name]
+    read_kw.setdefault("unit", unit)
+    return read_text(path(filename), **read_kw)
