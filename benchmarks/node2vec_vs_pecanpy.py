@@ -80,7 +80,8 @@ def ensure_peers_venv(venv: Path) -> Path:
     return py
 
 
-def versions(peers_py: Path) -> dict:
+def versions_embedkit() -> dict:
+    """Versions of embedkit's side (git commit, libraries) and the machine."""
     import gensim
     import numba
     import numpy
@@ -89,10 +90,6 @@ def versions(peers_py: Path) -> dict:
 
     import embedkit as ek
 
-    code = ("import json, importlib.metadata as m; print(json.dumps({k: m.version(k) for k in "
-            "('pecanpy', 'gensim', 'numba', 'numpy', 'scipy', 'scikit-learn')}))")
-    peers = json.loads(subprocess.run([str(peers_py), "-c", code], capture_output=True, text=True,
-                                      check=True).stdout)
     try:
         commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                                 text=True).stdout.strip()
@@ -110,10 +107,17 @@ def versions(peers_py: Path) -> dict:
         "embedkit_env": {"embedkit": ek.__version__, "git_commit": commit, "embedkit_dir_modified": dirty,
                          "python": platform.python_version(), "numpy": numpy.__version__, "numba": numba.__version__,
                          "gensim": gensim.__version__, "scipy": scipy.__version__, "scikit-learn": sklearn.__version__},
-        "peers_env": peers,
         "machine": {"cpus": os.cpu_count(), "mem_gib": mem, "platform": platform.platform(),
                     "processor": platform.processor() or platform.machine()},
     }
+
+
+def versions(peers_py: Path) -> dict:
+    code = ("import json, importlib.metadata as m; print(json.dumps({k: m.version(k) for k in "
+            "('pecanpy', 'gensim', 'numba', 'numpy', 'scipy', 'scikit-learn')}))")
+    peers = json.loads(subprocess.run([str(peers_py), "-c", code], capture_output=True, text=True,
+                                      check=True).stdout)
+    return {**versions_embedkit(), "peers_env": peers}
 
 
 def write_edgelist(g, path: Path) -> None:
