@@ -76,26 +76,28 @@ class _TrainGroup(_Group):
         return super().resolve_command(ctx, args)
 
 
-def _read_input(cls, path: str, directed: bool, delimiter: str | None):
-    if cls.input_kind == "graph":
+def _read_input(cls, path: str, directed: bool, delimiter: str | None, graph: bool = False):
+    if cls.input_kind == "graph" or graph:
         return ek.read_graph(path, directed=directed, delimiter=delimiter)
     return path
 
 
 def _train_command(cls) -> click.Command:
-    def run(data, output, directed, delimiter, quiet, **given):
+    takes_graphs = cls.input_kind == "graph" or "graph" in cls.also_accepts
+
+    def run(data, output, directed, delimiter, quiet, graph=False, **given):
         params = {k: v for k, v in given.items() if v is not None}
         if "verbose" in {p.name for p in cls.params}:
             params.setdefault("verbose", not quiet)
         out = Path(output) if output else Path(Path(data).name.split(".")[0] + f".{cls.name}.ekv")
         start = time.perf_counter()
-        obj = _read_input(cls, data, directed, delimiter)
+        obj = _read_input(cls, data, directed, delimiter, graph)
         emb = ek.train(cls.name, obj, **params)
         emb.export(out) if out.suffix != ".ekv" else emb.save(out)
         elapsed = time.perf_counter() - start
         rows = [("method", cls.name), ("input", f"{data}: {obj!r}" if not isinstance(obj, str) else data),
                 ("vectors", f"{len(emb)} x {emb.dim}")]
-        if "vocab_size" in emb.meta:
+        if "vocab_size" in emb.meta and emb.meta.get("source") != "graph":
             rows.append(("vocabulary", f"{emb.meta['vocab_size']} words, {emb.meta['num_tokens']} tokens kept"))
         for key in ("walk_time_s", "read_time_s", "train_time_s"):
             if key in emb.meta:
@@ -113,7 +115,10 @@ def _train_command(cls) -> click.Command:
                      help="output file; format from the extension (.ekv, .txt/.vec, .bin, .npy, .npz) "
                           "[default: <input>.<method>.ekv]"),
     ]
-    if cls.input_kind == "graph":
+    if cls.input_kind != "graph" and takes_graphs:
+        params.append(click.Option(["--graph"], is_flag=True,
+                                   help="DATA is a graph (edge list or .mat), not text"))
+    if takes_graphs:
         params += [click.Option(["--directed"], is_flag=True, help="read the edge list as directed"),
                    click.Option(["--delimiter"], default=None, help="column separator [default: whitespace or comma]")]
     else:

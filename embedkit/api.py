@@ -33,6 +33,8 @@ class Method:
     summary: ClassVar[str] = ""
     #: what ``fit`` takes: "graph", "text", "interactions", ...
     input_kind: ClassVar[str] = ""
+    #: other input kinds ``fit`` also takes (``svd`` embeds text and graphs)
+    also_accepts: ClassVar[tuple[str, ...]] = ()
     params: ClassVar[tuple[Param, ...]] = ()
     #: small settings that still run every code path (the contract suite and doctests use them)
     quick_params: ClassVar[dict[str, Any]] = {}

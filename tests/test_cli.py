@@ -188,3 +188,37 @@ def test_evaluate_similarity(runner, tmp_path):
     pairs.write_text("king queen 8.5\nman apple\n")
     res = runner.invoke(cli, ["evaluate", "similarity", str(vec), "--dataset", str(pairs)])
     assert res.exit_code == 2 and "line 2" in res.output and "Traceback" not in res.output
+
+
+EMMA = str(ek.datasets.path("austen-emma.txt.gz"))
+
+
+@pytest.mark.parametrize("method", ["skipgram", "cbow", "svd"])
+def test_train_word_vectors_from_a_text_file(runner, tmp_path, method):
+    out = tmp_path / "words.vec"
+    extra = ["--epochs", "2", "--workers", "1"] if method != "svd" else []
+    res = runner.invoke(cli, ["train", method, EMMA, "-o", str(out), "--unit", "paragraph", "--dim", "20",
+                              "--min-count", "10", "--quiet", *extra])
+    assert res.exit_code == 0, res.output
+    assert "vocabulary" in res.output and "words" in res.output
+    emb = ek.load(out)
+    counts = ek.datasets.load_text("emma").word_counts()
+    assert emb.dim == 20 and set(emb.keys) == {w for w, c in counts.items() if c >= 10}
+    assert emb.keys[0] == "to"  # most frequent first, as word2vec files are
+
+
+def test_svd_embeds_a_graph_given_with_graph_flag(runner, tmp_path):
+    out = tmp_path / "nodes.vec"
+    res = runner.invoke(cli, ["train", "svd", KARATE, "--graph", "--dim", "8", "-o", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert "Graph(34 nodes" in res.output
+    res = runner.invoke(cli, ["evaluate", "nodeclass", str(out), LABELS, "--json"])
+    assert json.loads(res.output)["accuracy"] >= 0.85
+
+
+def test_text_errors_are_one_line(runner, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"fine words here\nbroken \xfe bytes\n")
+    res = runner.invoke(cli, ["train", "cbow", str(bad), "--min-count", "1", "--quiet"])
+    assert res.exit_code == 2
+    assert "bad.txt, line 2: bytes that are not utf-8 at byte offset 23" in res.output

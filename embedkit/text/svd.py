@@ -24,12 +24,12 @@ import scipy.sparse as sp
 from .._device import resolve_device
 from .._validation import Param
 from ..api import Method, register
-from ..data.corpus import as_corpus
 from ..embeddings import Embeddings
 from ..engines.cooccurrence import cooccurrence
 from ..engines.lowrank import SOLVERS, truncated_svd
 from ..engines.ppmi import ppmi
 from ..exceptions import InvalidParameterError
+from ._reading import READ_PARAMS, corpus_from
 
 logger = logging.getLogger("embedkit")
 
@@ -70,6 +70,7 @@ class SVD(Method):
     summary = ("PPMI + truncated SVD of window co-occurrence counts, of text or of graph random walks "
                "(Levy, Goldberg & Dagan 2015)")
     input_kind = "text"
+    also_accepts = ("graph",)
     quick_params = {"dim": 8, "walk_length": 10, "walks_per_node": 2, "window": 3, "min_count": 1,
                     "verbose": False}
     params = (
@@ -90,6 +91,7 @@ class SVD(Method):
         Param("add_context", bool, False, "w+c: add the context vectors V * S**eig to the word vectors"),
         Param("normalize", bool, True, "scale every vector to unit length (after the w+c sum, as hyperwords "
               "does)"),
+        *READ_PARAMS,
         Param("n_iter", int, 5, "power iterations of the randomized SVD", low=0),
         Param("oversample", int, 10, "extra random directions of the randomized SVD", low=0),
         Param("walk_length", int, 40, "graphs: nodes per random walk", low=2),
@@ -146,7 +148,7 @@ class SVD(Method):
                                  seed=params["seed"], verbose=params["verbose"])
             tokens, offsets = walks_to_sequences(walks)
             return list(g.nodes), tokens, offsets, g.num_nodes, "graph"
-        corpus = as_corpus(data, verbose=params["verbose"])
+        corpus = corpus_from(data, params)
         enc = corpus.encode(params["min_count"], params["max_vocab"])
         return list(enc.words), enc.tokens, enc.offsets, len(enc.words), "text"
 

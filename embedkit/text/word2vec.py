@@ -15,9 +15,9 @@ import time
 from .._device import resolve_device
 from .._validation import Param
 from ..api import Method, register
-from ..data.corpus import UNITS, as_corpus
 from ..embeddings import Embeddings
 from ..engines.skipgram import SGNSConfig, train_sgns
+from ._reading import READ_PARAMS, corpus_from
 
 logger = logging.getLogger("embedkit")
 
@@ -42,9 +42,7 @@ WORD2VEC_PARAMS: tuple[Param, ...] = (
     Param("device", str, "auto", "'auto', 'cpu', 'cuda' or 'cuda:N'"),
     Param("backend", str, "auto", "engine: auto (torch on a GPU, numba on the CPU), numba, torch, gensim",
           choices=("auto", "numba", "torch", "gensim")),
-    Param("unit", str, "line", "when reading a path: one sequence per line, paragraph or document",
-          choices=UNITS),
-    Param("lowercase", bool, True, "when reading a path: lowercase the text"),
+    *READ_PARAMS,
     Param("verbose", bool, True, "show progress bars (only on a terminal)", cli=False),
 )
 
@@ -57,7 +55,7 @@ class _Word2Vec(Method):
     sg: bool = True
 
     def _fit(self, data, **params):
-        corpus = as_corpus(data, lowercase=params["lowercase"], unit=params["unit"], verbose=params["verbose"])
+        corpus = corpus_from(data, params)
         dev = resolve_device(params["device"], method=self.name)
         workers = params["workers"] or os.cpu_count() or 1
         t0 = time.perf_counter()
