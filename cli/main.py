@@ -76,23 +76,60 @@ class _TrainGroup(_Group):
         return super().resolve_command(ctx, args)
 
 
-def _read_input(cls, path: str, directed: bool, delimiter: str | None, graph: bool = False):
+def _read_input(cls, path: str, directed: bool, delimiter: str | None, graph: bool = False, **read_kw):
     if cls.input_kind == "graph" or graph:
         return ek.read_graph(path, directed=directed, delimiter=delimiter)
+    if cls.input_kind == "interactions":
+        return ek.read_interactions(path, delimiter=delimiter, **_interaction_columns(read_kw))
     return path
+
+
+#: how `train`/`evaluate` read a ratings file: (option, parameter of read_interactions, help)
+_INTERACTION_OPTIONS = (
+    ("--user-col", "user_col", "user column: 0-based position or header name [default: 0]"),
+    ("--item-col", "item_col", "item column: 0-based position or header name [default: 1]"),
+    ("--rating-col", "rating_col", "rating column (none: every row is one implicit interaction)"),
+    ("--timestamp-col", "timestamp_col", "timestamp column (numbers or ISO dates)"),
+)
+
+
+def _interaction_options() -> list[click.Option]:
+    opts = [click.Option([flag, name], default=None, help=text) for flag, name, text in _INTERACTION_OPTIONS]
+    opts.append(click.Option(["--implicit-threshold", "implicit_threshold"], type=float, default=None,
+                             help="keep ratings >= this as implicit positives (e.g. 4 for MovieLens)"))
+    return opts
+
+
+def _interaction_columns(given: dict) -> dict:
+    """read_interactions keywords from the CLI options (a column given as digits is a position)."""
+    out = {}
+    for _, name, _ in _INTERACTION_OPTIONS:
+        v = given.get(name)
+        if v is not None:
+            out[name] = int(v) if str(v).isdigit() else v
+    if given.get("implicit_threshold") is not None:
+        out["implicit_threshold"] = given["implicit_threshold"]
+    return out
+
+
+_READ_KEYS = {name for _, name, _ in _INTERACTION_OPTIONS} | {"implicit_threshold"}
 
 
 def _train_command(cls) -> click.Command:
     takes_graphs = cls.input_kind == "graph" or "graph" in cls.also_accepts
 
     def run(data, output, directed, delimiter, quiet, graph=False, **given):
+        read_kw = {k: given.pop(k) for k in list(given) if k in _READ_KEYS}
         params = {k: v for k, v in given.items() if v is not None}
         if "verbose" in {p.name for p in cls.params}:
             params.setdefault("verbose", not quiet)
         out = Path(output) if output else Path(Path(data).name.split(".")[0] + f".{cls.name}.ekv")
         start = time.perf_counter()
-        obj = _read_input(cls, data, directed, delimiter, graph)
+        obj = _read_input(cls, data, directed, delimiter, graph, **read_kw)
         emb = ek.train(cls.name, obj, **params)
+        if isinstance(emb, ek.FactorModel):
+            _report_model(cls, data, obj, emb, out, start)
+            return
         emb.export(out) if out.suffix != ".ekv" else emb.save(out)
         elapsed = time.perf_counter() - start
         rows = [("method", cls.name), ("input", f"{data}: {obj!r}" if not isinstance(obj, str) else data),
@@ -118,7 +155,11 @@ def _train_command(cls) -> click.Command:
     if cls.input_kind != "graph" and takes_graphs:
         params.append(click.Option(["--graph"], is_flag=True,
                                    help="DATA is a graph (edge list or .mat), not text"))
-    if takes_graphs:
+    if cls.input_kind == "interactions":
+        params += [click.Option(["--directed"], hidden=True, is_flag=True),
+                   click.Option(["--delimiter"], default=None, help="column separator [default: sniffed]"),
+                   *_interaction_options()]
+    elif takes_graphs:
         params += [click.Option(["--directed"], is_flag=True, help="read the edge list as directed"),
                    click.Option(["--delimiter"], default=None, help="column separator [default: whitespace or comma]")]
     else:
@@ -129,6 +170,21 @@ def _train_command(cls) -> click.Command:
     doc = (cls.__doc__ or cls.summary).strip().splitlines()[0]
     return click.Command(cls.name, params=params, callback=run, help=f"{doc}\n\n{cls.summary}.",
                          short_help=cls.summary)
+
+
+def _report_model(cls, data, inter, model, out: Path, start: float) -> None:
+    """Save a recommender (.ekv: the whole model; other formats: its item vectors) and summarise."""
+    model.export(out)
+    rows = [("method", cls.name), ("input", f"{data}: {inter!r}"),
+            ("model", f"{model.num_users} users x {model.num_items} items, dim {model.dim}")]
+    if "backend" in model.meta:
+        rows.append(("backend", f"{model.meta['backend']} on {model.meta['device']}"))
+    if "train_time_s" in model.meta:
+        rows.append(("train", f"{model.meta['train_time_s']:.2f} s"))
+    rows += [("total", f"{time.perf_counter() - start:.2f} s"),
+             ("written", str(out) + ("" if out.suffix == ".ekv" else " (item vectors)"))]
+    for name, value in rows:
+        click.echo(f"{name:<11} {value}")
 
 
 @cli.group(cls=_TrainGroup)
@@ -222,6 +278,86 @@ def evaluate_similarity(vectors, dataset, as_json):
                    f"{metrics['oov_pairs']} with unknown words)", metrics, as_json)
 
 
+def _recsys_split(data, test_path, split, test_fraction, leave_k, split_seed, delimiter, read_kw):
+    """(train, test, how) from DATA and either a --test file or a split of DATA."""
+    cols = _interaction_columns(read_kw)
+    inter = ek.read_interactions(data, delimiter=delimiter, **cols)
+    if test_path:
+        test = ek.read_interactions(test_path, delimiter=delimiter, **cols)
+        return inter, test, f"test file {test_path}"
+    train_i, test = ek.split_interactions(inter, split, test_fraction=test_fraction, k=leave_k, seed=split_seed)
+    how = f"{split} split, seed {split_seed}" + (f", {test_fraction:.0%} test" if split != "leave_k_out"
+                                                  else f", {leave_k} per user")
+    return train_i, test, how
+
+
+def _recsys_evaluate_options(default_method: str):
+    def deco(f):
+        for opt in reversed([
+            click.argument("data", type=click.Path(dir_okay=False)),
+            click.option("--method", default=default_method, show_default=True, help="recommender to train"),
+            click.option("--test", "test_path", default=None, type=click.Path(dir_okay=False),
+                         help="a test file read like DATA (e.g. MovieLens u1.test); no split then"),
+            click.option("--split", default="random", show_default=True,
+                         type=click.Choice(["random", "leave_k_out", "temporal"]), help="how DATA is split"),
+            click.option("--test-fraction", default=0.2, show_default=True, type=float,
+                         help="random/temporal: share held out"),
+            click.option("--leave-k", default=1, show_default=True, type=int, help="leave_k_out: items per user"),
+            click.option("--split-seed", default=0, show_default=True, type=int, help="seed of the split"),
+            click.option("--delimiter", default=None, help="column separator [default: sniffed]"),
+            click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON"),
+        ]):
+            f = opt(f)
+        for o in reversed(_interaction_options()):
+            f.__click_params__.append(o)
+        return f
+    return deco
+
+
+@evaluate.command("ranking", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@_recsys_evaluate_options("als")
+@click.option("-k", "ks", multiple=True, type=int, default=(10, 20), show_default=True, help="list lengths")
+@click.pass_context
+def evaluate_ranking(ctx, data, method, test_path, split, test_fraction, leave_k, split_seed, delimiter, as_json,
+                     ks, **read_kw):
+    """Split DATA (or take --test), train METHOD, print recall/precision/ndcg/map/hit rate/coverage at k.
+
+    Extra options go to the method, e.g. --dim 64 --iterations 15.
+    """
+    cls = ek.get_method(method)
+    params = parse_extra(cls, ctx.args)
+    if "verbose" in {p.name for p in cls.params}:
+        params.setdefault("verbose", False)
+    train_i, test, how = _recsys_split(data, test_path, split, test_fraction, leave_k, split_seed, delimiter,
+                                       read_kw)
+    model = ek.train(method, train_i, **params)
+    metrics = ek.evaluate.ranking(model, train_i, test, k=tuple(ks))
+    _print_metrics(f"ranking: {method} on {data} ({how}; {metrics['users']} users evaluated, "
+                   f"{metrics['cold_start_users']} cold-start users left out)", metrics, as_json)
+
+
+@evaluate.command("rating", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@_recsys_evaluate_options("mf")
+@click.pass_context
+def evaluate_rating(ctx, data, method, test_path, split, test_fraction, leave_k, split_seed, delimiter, as_json,
+                    **read_kw):
+    """Split DATA (or take --test), train an explicit METHOD (mf), print RMSE and MAE.
+
+    DATA needs ratings: --rating-col defaults to 2 here (MovieLens u.data).
+    """
+    cls = ek.get_method(method)
+    params = parse_extra(cls, ctx.args)
+    if "verbose" in {p.name for p in cls.params}:
+        params.setdefault("verbose", False)
+    if read_kw.get("rating_col") is None:
+        read_kw["rating_col"] = "2"
+    train_i, test, how = _recsys_split(data, test_path, split, test_fraction, leave_k, split_seed, delimiter,
+                                       read_kw)
+    model = ek.train(method, train_i, **params)
+    metrics = ek.evaluate.rating(model, test)
+    _print_metrics(f"rating prediction: {method} on {data} ({how})", metrics, as_json)
+
+
 def _print_metrics(title: str, metrics, as_json: bool) -> None:
     """Metrics as JSON, or a title and a table (keys with a '/' are left to the command's own table)."""
     if as_json:
@@ -254,6 +390,30 @@ def neighbors(vectors, key, k):
     table.add_column("cosine", justify="right")
     for other, score in emb.most_similar(key, k=k):
         table.add_row(str(other), f"{score:.4f}")
+    console.print(table)
+
+
+@cli.command()
+@click.argument("model", type=click.Path())
+@click.argument("user")
+@click.option("-k", default=10, show_default=True, type=int, help="how many items")
+@click.option("--keep-seen", is_flag=True, help="also recommend items the user had in training")
+@click.option("--json", "as_json", is_flag=True, help="print [item, score] pairs as JSON")
+def recommend(model, user, k, keep_seen, as_json):
+    """The K best items for USER from a recommender MODEL (.ekv written by train als/bpr/mf/popular)."""
+    m = ek.load(model)
+    if not isinstance(m, ek.FactorModel):
+        raise ek.InputFormatError("holds vectors, not a recommender model; train als, bpr, mf or popular", model)
+    recs = m.recommend(user, k=k, filter_seen=not keep_seen)
+    if as_json:
+        click.echo(json.dumps([[item, score] for item, score in recs], default=str))
+        return
+    console.print(f"top {k} for user {user!r} from {model}", soft_wrap=True, highlight=False)
+    table = Table()
+    table.add_column("item")
+    table.add_column("score", justify="right")
+    for item, score in recs:
+        table.add_row(str(item), f"{score:.4f}")
     console.print(table)
 
 

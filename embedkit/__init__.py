@@ -14,11 +14,14 @@ from . import datasets, evaluate
 from ._version import __version__
 from .api import get_method, load, methods, register, train
 from .data import Corpus, EdgeSplit, Graph, read_graph, read_labels, read_text, split_edges
+from .data import Interactions, read_interactions, split_interactions
 from .embeddings import Embeddings
 from .exceptions import (EmbedkitError, EmptyInputError, InputFormatError, InvalidParameterError,
                          KeyNotFoundError, NotFittedError, UnknownMethodError)
 from . import graph as _graph_methods  # noqa: F401  (registers deepwalk, node2vec)
 from . import text as _text_methods  # noqa: F401  (registers skipgram, cbow, svd)
+from . import recsys  # noqa: F401  (registers als, bpr, mf, popular)
+from .recsys import FactorModel
 
 logging.getLogger("embedkit").addHandler(logging.NullHandler())
 
@@ -27,4 +30,5 @@ __all__ = [
     "split_edges", "EdgeSplit", "Embeddings", "Graph", "evaluate", "datasets", "EmbedkitError",
     "InvalidParameterError", "InputFormatError", "EmptyInputError", "NotFittedError",
     "UnknownMethodError", "KeyNotFoundError",
+    "Interactions", "read_interactions", "split_interactions", "FactorModel", "recsys",
 ]

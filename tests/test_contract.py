@@ -5,12 +5,21 @@ import numpy as np
 import pytest
 
 import embedkit as ek
+from embedkit.datasets.recsys import low_rank_ratings
 from embedkit.datasets.synthetic import planted_text
 
 METHODS = ek.methods()
 GRAPH_METHODS = [m for m in METHODS if ek.get_method(m).input_kind == "graph"]
 TEXT_METHODS = [m for m in METHODS if ek.get_method(m).input_kind == "text"]
 TEXT = planted_text(300, seed=1).sentences
+#: explicit ratings (every recommender takes them; mf needs ratings), string ids
+RATINGS = low_rank_ratings(40, 30, density=0.3, seed=1)
+RATINGS.users = [f"user{u}" for u in RATINGS.users]
+RATINGS.items = [f"item{i}" for i in RATINGS.items]
+
+
+def _declares(name, param):
+    return param in {p.name for p in ek.get_method(name).params}
 
 
 def _data_for(name, karate):
@@ -19,6 +28,8 @@ def _data_for(name, karate):
         return karate
     if kind == "text":
         return TEXT
+    if kind == "interactions":
+        return RATINGS
     raise AssertionError(f"the contract suite has no data for input kind {kind!r}; add it here")
 
 
@@ -31,8 +42,20 @@ def _keys_for(name, karate):
 
 def _fit(name, data, **extra):
     cls = ek.get_method(name)
+    # seed and device only where the method declares them (the popularity baseline has neither)
+    extra = {k: v for k, v in extra.items() if k not in ("seed", "device") or _declares(name, k)}
     params = {**cls.quick_params, **extra}
     return ek.train(name, data, **params)
+
+
+def _tables(name, result, karate):
+    """(Embeddings, expected keys) of a fit result: itself, or the users and items of a FactorModel."""
+    if ek.get_method(name).input_kind == "interactions":
+        assert isinstance(result, ek.FactorModel)
+        assert result.meta["method"] == name
+        return [(result.users, RATINGS.users), (result.items, RATINGS.items)]
+    assert isinstance(result, ek.Embeddings)
+    return [(result, _keys_for(name, karate))]
 
 
 def test_registry_lists_the_graph_methods():
@@ -54,35 +77,53 @@ def test_every_parameter_is_declared_with_help_and_a_valid_default(name):
 
 @pytest.mark.parametrize("name", METHODS)
 def test_fit_returns_float32_embeddings_for_every_key(name, karate):
-    emb = _fit(name, _data_for(name, karate), seed=0)
-    assert isinstance(emb, ek.Embeddings)
-    assert emb.vectors.dtype == np.float32 and emb.vectors.flags.c_contiguous
-    assert emb.keys == _keys_for(name, karate)
-    assert emb.dim == ek.get_method(name).quick_params["dim"]
-    assert np.isfinite(emb.vectors).all()
-    assert emb.meta["method"] == name and emb.meta["seed"] == 0 and emb.meta["training_time_s"] >= 0
+    result = _fit(name, _data_for(name, karate), seed=0)
+    for emb, keys in _tables(name, result, karate):
+        assert isinstance(emb, ek.Embeddings)
+        assert emb.vectors.dtype == np.float32 and emb.vectors.flags.c_contiguous
+        assert emb.keys == keys
+        if _declares(name, "dim"):
+            assert emb.dim == ek.get_method(name).quick_params["dim"]
+        assert np.isfinite(emb.vectors).all()
+        seed = 0 if _declares(name, "seed") else None
+        assert emb.meta["method"] == name and emb.meta["seed"] == seed and emb.meta["training_time_s"] >= 0
 
 
 @pytest.mark.parametrize("name", METHODS)
 def test_same_seed_same_vectors_on_cpu(name, karate):
     data = _data_for(name, karate)
-    a = _fit(name, data, seed=3, device="cpu")
-    b = _fit(name, data, seed=3, device="cpu")
-    c = _fit(name, data, seed=4, device="cpu")
-    np.testing.assert_array_equal(a.vectors, b.vectors)
-    assert not np.array_equal(a.vectors, c.vectors)
+    a = _tables(name, _fit(name, data, seed=3, device="cpu"), karate)
+    b = _tables(name, _fit(name, data, seed=3, device="cpu"), karate)
+    c = _tables(name, _fit(name, data, seed=4, device="cpu"), karate)
+    for (ea, _), (eb, _) in zip(a, b):
+        np.testing.assert_array_equal(ea.vectors, eb.vectors)
+    if _declares(name, "seed"):  # a method without a seed is deterministic: the lines above
+        assert not all(np.array_equal(ea.vectors, ec.vectors) for (ea, _), (ec, _) in zip(a, c))
 
 
 @pytest.mark.parametrize("name", METHODS)
 @pytest.mark.parametrize("ext", [".ekv", ".txt", ".bin", ".npz"])
 def test_save_and_export_round_trip(name, ext, karate, tmp_path):
-    emb = _fit(name, _data_for(name, karate), seed=0)
+    result = _fit(name, _data_for(name, karate), seed=0)
     path = tmp_path / f"vectors{ext}"
     if ext == ".ekv":
-        emb.save(path)
+        result.save(path)
     else:
-        emb.export(path)
+        result.export(path)
     back = ek.load(path)
+    if isinstance(result, ek.FactorModel):  # .ekv holds the whole model; other formats its item vectors
+        if ext == ".ekv":
+            assert isinstance(back, ek.FactorModel)
+            for side in ("users", "items"):
+                assert getattr(back, side).keys == getattr(result, side).keys
+                np.testing.assert_array_equal(getattr(back, side).vectors, getattr(result, side).vectors)
+            assert back.meta["method"] == name and back.meta["embedkit_version"] == ek.__version__
+            if _declares(name, "dim"):
+                assert back.meta["params"]["dim"] == result.dim
+            return
+        emb = result.items
+    else:
+        emb = result
     assert [str(k) for k in back.keys] == [str(k) for k in emb.keys]
     np.testing.assert_allclose(back.vectors, emb.vectors, rtol=1e-5, atol=1e-6)
     if ext == ".ekv":
@@ -94,12 +135,16 @@ def test_save_and_export_round_trip(name, ext, karate, tmp_path):
 def test_bad_parameters_are_rejected_by_name(name, karate):
     cls = ek.get_method(name)
     data = _data_for(name, karate)
+    with pytest.raises(ek.InvalidParameterError, match="'no_such_param'.*known parameters"):
+        ek.train(name, data, no_such_param=1)
+    if not _declares(name, "dim"):  # the popularity baseline has no vectors to size
+        with pytest.raises(ek.InvalidParameterError, match="'dim'.*known parameters"):
+            ek.train(name, data, dim=8)
+        return
     with pytest.raises(ek.InvalidParameterError, match="'dim' must be an integer >= 1; got 0"):
         ek.train(name, data, dim=0)
     with pytest.raises(ek.InvalidParameterError, match="'dim' must be an integer >= 1; got 'big'"):
         ek.train(name, data, dim="big")
-    with pytest.raises(ek.InvalidParameterError, match="'no_such_param'.*known parameters"):
-        ek.train(name, data, no_such_param=1)
     with pytest.raises(ek.InvalidParameterError, match="'device'"):
         ek.train(name, data, device="tpu")
     # the constructor only stores (the estimator contract); the check happens at fit

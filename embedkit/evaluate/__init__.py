@@ -3,6 +3,7 @@ from ._metrics import Metrics
 from .analogy import analogy
 from .link_prediction import link_prediction
 from .node_classification import node_classification
+from .ranking import ranking, rating
 from .similarity import similarity
 
-__all__ = ["Metrics", "analogy", "link_prediction", "node_classification", "similarity"]
+__all__ = ["Metrics", "analogy", "link_prediction", "node_classification", "similarity", "ranking", "rating"]

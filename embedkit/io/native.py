@@ -16,6 +16,9 @@ from ..exceptions import InputFormatError
 
 FORMAT_NAME = "embedkit.embeddings"
 FORMAT_VERSION = 1
+#: other artifacts stored the same way (a zip or folder with meta.json), by meta.json's
+#: "format": format name -> loader(path); e.g. recommender models register here
+LOADERS: dict = {}
 
 
 def is_native(path: Path) -> bool:
@@ -52,10 +55,26 @@ def save_native(emb, path) -> None:
             zf.writestr("vectors.npy", buf.getvalue())
 
 
+def _format_of(path: Path) -> str | None:
+    """The "format" named in meta.json, or None when it cannot be read."""
+    try:
+        if path.is_dir():
+            meta = json.loads((path / "meta.json").read_text())
+        else:
+            with zipfile.ZipFile(path) as zf:
+                meta = json.loads(zf.read("meta.json"))
+        return meta.get("format") if isinstance(meta, dict) else None
+    except (KeyError, ValueError, OSError, zipfile.BadZipFile):
+        return None
+
+
 def load_native(path):
     from ..embeddings import Embeddings
 
     path = Path(path)
+    other = LOADERS.get(_format_of(path))
+    if other is not None:
+        return other(path)
     try:
         if path.is_dir():
             meta = json.loads((path / "meta.json").read_text())

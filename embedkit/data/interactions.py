@@ -1,0 +1,689 @@
+"""User-item interactions: the canonical :class:`Interactions` container,
+:func:`read_interactions`, which coerces every accepted input to it once, and
+:func:`split_interactions` (train/test splits for recommenders).
+
+Duplicate (user, item) pairs are merged by one documented rule (``duplicates``):
+``"auto"`` keeps the **last** rating of a pair when ratings are read (the latest
+by timestamp when there is a timestamp column, else the last in file order) and
+**sums** the pair's weights when there are no ratings (each row then counts one
+interaction, so the value is how often the user interacted with the item).
+"""
+from __future__ import annotations
+
+import gzip
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Hashable, Sequence
+
+import numpy as np
+
+from .._keys import lookup
+from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
+
+logger = logging.getLogger("embedkit")
+
+DUPLICATE_RULES = ("auto", "sum", "last", "first", "max")
+SPLIT_METHODS = ("random", "leave_k_out", "temporal")
+
+
+@dataclass
+class Interactions:
+    """Who interacted with what: a users x items matrix in compressed sparse row form.
+
+    Attributes
+    ----------
+    indptr : int64 array, shape ``(U + 1,)``; user ``u``'s entries are ``indptr[u]:indptr[u + 1]``.
+    indices : int32 array, shape ``(nnz,)``; item rows, sorted within each user, no duplicates.
+    values : float32 array, shape ``(nnz,)``; the rating (``explicit``) or the interaction weight
+        (a count, 1 for a positive).
+    users, items : lists of ids, lengths ``U`` and ``I`` (str for files, the original objects otherwise).
+        A user or item may have no entries (e.g. every rating fell below ``implicit_threshold``,
+        or all of them went to the test side of a split): the id maps stay the same across a split.
+    timestamps : float64 array ``(nnz,)`` (seconds) or None.
+    explicit : whether ``values`` are ratings (``mf`` needs them) rather than implicit weights.
+    meta : dict; a split's test side records its cold-start counts here.
+    """
+
+    indptr: np.ndarray
+    indices: np.ndarray
+    values: np.ndarray
+    users: list
+    items: list
+    timestamps: np.ndarray | None = None
+    explicit: bool = False
+    source: str | None = None
+    meta: dict = field(default_factory=dict)
+    _user_index: dict | None = field(default=None, repr=False, compare=False)
+    _item_index: dict | None = field(default=None, repr=False, compare=False)
+
+    # ---- construction ------------------------------------------------------------
+    @classmethod
+    def from_arrays(
+        cls,
+        user_rows: Any,
+        item_rows: Any,
+        values: Any = None,
+        timestamps: Any = None,
+        *,
+        users: Sequence[Hashable] | None = None,
+        items: Sequence[Hashable] | None = None,
+        explicit: bool | None = None,
+        duplicates: str = "auto",
+        source: str | None = None,
+    ) -> "Interactions":
+        """Build from integer row arrays, shape ``(n,)`` each: ``user_rows[j]`` interacted with
+        ``item_rows[j]`` with value ``values[j]`` (default 1) at ``timestamps[j]``.
+
+        ``users``/``items`` name the rows (default ``0..max``). ``explicit`` defaults to
+        whether ``values`` were given. Duplicate pairs merge by ``duplicates`` (module doc).
+        """
+        if duplicates not in DUPLICATE_RULES:
+            raise InvalidParameterError("read_interactions", "duplicates",
+                                        "one of " + ", ".join(map(repr, DUPLICATE_RULES)), duplicates)
+        u = np.asarray(user_rows, dtype=np.int64).ravel()
+        i = np.asarray(item_rows, dtype=np.int64).ravel()
+        if u.shape != i.shape:
+            raise InputFormatError(f"{u.shape[0]} users but {i.shape[0]} items", source)
+        if u.size == 0:
+            raise EmptyInputError(f"{source or 'interactions'}: no interactions")
+        n_users = len(users) if users is not None else int(u.max()) + 1
+        n_items = len(items) if items is not None else int(i.max()) + 1
+        if u.min() < 0 or u.max() >= n_users or i.min() < 0 or i.max() >= n_items:
+            raise InputFormatError(f"user rows must lie in [0, {n_users}) and item rows in [0, {n_items})", source)
+        if explicit is None:
+            explicit = values is not None
+        if values is None:
+            v = np.ones(u.shape[0], dtype=np.float64)
+        else:
+            v = np.asarray(values, dtype=np.float64).ravel()
+            if v.shape != u.shape:
+                raise InputFormatError(f"{v.shape[0]} values for {u.shape[0]} interactions", source)
+            _check_values(v, source)
+        ts = None
+        if timestamps is not None:
+            ts = np.asarray(timestamps, dtype=np.float64).ravel()
+            if ts.shape != u.shape:
+                raise InputFormatError(f"{ts.shape[0]} timestamps for {u.shape[0]} interactions", source)
+        rule = duplicates if duplicates != "auto" else ("last" if explicit else "sum")
+        key = u * n_items + i
+        # order by pair, then by time (or file order) inside a pair; lexsort is stable
+        order = np.lexsort((ts, key)) if ts is not None else np.argsort(key, kind="stable")
+        key, v = key[order], v[order]
+        ts = ts[order] if ts is not None else None
+        uniq, start = np.unique(key, return_index=True)
+        if uniq.shape[0] != key.shape[0]:
+            ndup = key.shape[0] - uniq.shape[0]
+            end = np.append(start[1:], key.shape[0]) - 1
+            if rule == "sum":
+                v = np.add.reduceat(v, start)
+            elif rule == "max":
+                v = np.maximum.reduceat(v, start)
+            elif rule == "first":
+                v = v[start]
+            else:  # last
+                v = v[end]
+            if ts is not None:
+                ts = ts[start] if rule == "first" else ts[end]
+            logger.info("%s: %d duplicate (user, item) rows merged (%s)", source or "interactions", ndup, rule)
+        rows = uniq // n_items
+        cols = uniq % n_items
+        indptr = np.zeros(n_users + 1, dtype=np.int64)
+        np.cumsum(np.bincount(rows, minlength=n_users), out=indptr[1:])
+        return cls(indptr=indptr, indices=cols.astype(np.int32), values=v.astype(np.float32),
+                   users=list(users) if users is not None else list(range(n_users)),
+                   items=list(items) if items is not None else list(range(n_items)),
+                   timestamps=ts, explicit=bool(explicit), source=source)
+
+    # ---- queries -----------------------------------------------------------------
+    @property
+    def num_users(self) -> int:
+        return int(self.indptr.shape[0] - 1)
+
+    @property
+    def num_items(self) -> int:
+        return len(self.items)
+
+    @property
+    def nnz(self) -> int:
+        return int(self.indices.shape[0])
+
+    def __len__(self) -> int:
+        return self.nnz
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.num_users, self.num_items
+
+    @property
+    def matrix(self):
+        """The ``(U, I)`` scipy CSR matrix of ``values`` (float32)."""
+        import scipy.sparse as sp
+
+        return sp.csr_matrix((self.values, self.indices, self.indptr), shape=self.shape)
+
+    def user_of_entry(self) -> np.ndarray:
+        """User row of every stored entry, int64 ``(nnz,)``."""
+        return np.repeat(np.arange(self.num_users, dtype=np.int64), np.diff(self.indptr))
+
+    def user_counts(self) -> np.ndarray:
+        """Entries per user, int64 ``(U,)``."""
+        return np.diff(self.indptr)
+
+    def item_counts(self) -> np.ndarray:
+        """Entries per item (users who interacted with it), int64 ``(I,)``."""
+        return np.bincount(self.indices, minlength=self.num_items).astype(np.int64)
+
+    @property
+    def user_index(self) -> dict:
+        if self._user_index is None:
+            self._user_index = {k: r for r, k in enumerate(self.users)}
+        return self._user_index
+
+    @property
+    def item_index(self) -> dict:
+        if self._item_index is None:
+            self._item_index = {k: r for r, k in enumerate(self.items)}
+        return self._item_index
+
+    def user_row(self, user: Hashable) -> int:
+        """Row of ``user`` (the id or its str/int form); KeyError names it when absent."""
+        r = lookup(self.user_index, user)
+        if r is None:
+            raise KeyError(f"user {user!r} is not in these interactions ({self.num_users} users)")
+        return r
+
+    def item_row(self, item: Hashable) -> int:
+        r = lookup(self.item_index, item)
+        if r is None:
+            raise KeyError(f"item {item!r} is not in these interactions ({self.num_items} items)")
+        return r
+
+    def items_of(self, user: Hashable) -> list:
+        """The item ids ``user`` interacted with."""
+        r = self.user_row(user)
+        return [self.items[j] for j in self.indices[self.indptr[r]:self.indptr[r + 1]]]
+
+    # ---- derived containers ----------------------------------------------------
+    def select(self, mask: np.ndarray) -> "Interactions":
+        """The entries where ``mask`` (bool ``(nnz,)``) is true, on the same user and item maps."""
+        mask = np.asarray(mask, dtype=bool)
+        counts = np.bincount(self.user_of_entry()[mask], minlength=self.num_users)
+        indptr = np.zeros_like(self.indptr)
+        np.cumsum(counts, out=indptr[1:])
+        out = Interactions(indptr=indptr, indices=self.indices[mask], values=self.values[mask],
+                           users=self.users, items=self.items,
+                           timestamps=None if self.timestamps is None else self.timestamps[mask],
+                           explicit=self.explicit, source=self.source)
+        out._user_index, out._item_index = self._user_index, self._item_index
+        return out
+
+    def binarize(self, threshold: float | None = None) -> "Interactions":
+        """Implicit positives: the entries with value ``>= threshold`` (all when None), each with
+        value 1, on the same user and item maps."""
+        mask = np.ones(self.nnz, dtype=bool) if threshold is None else self.values >= threshold
+        out = self.select(mask)
+        out.values = np.ones(out.nnz, dtype=np.float32)
+        out.explicit = False
+        return out
+
+    def __repr__(self) -> str:
+        kind = "ratings" if self.explicit else "implicit"
+        return f"Interactions({self.num_users} users, {self.num_items} items, {self.nnz} {kind})"
+
+
+def _check_values(v: np.ndarray, source) -> None:
+    bad = ~np.isfinite(v) | (v < 0)
+    if bad.any():
+        j = int(np.argmax(bad))
+        raise InputFormatError(f"ratings must be finite numbers >= 0; entry {j} is {v[j]!r}", source)
+
+
+# ---- readers --------------------------------------------------------------------------
+def read_interactions(
+    source: Any,
+    user_col: int | str = 0,
+    item_col: int | str = 1,
+    rating_col: int | str | None = None,
+    timestamp_col: int | str | None = None,
+    implicit_threshold: float | None = None,
+    *,
+    delimiter: str | None = None,
+    header: bool | None = None,
+    duplicates: str = "auto",
+    format: str = "table",
+    comments: str = "#%",
+) -> Interactions:
+    """Coerce ``source`` to :class:`Interactions`.
+
+    ``source`` may be:
+
+    * a path to a table of interactions, one per line (``.gz`` read transparently):
+      CSV, TSV or whitespace separated, with or without a header line — MovieLens
+      ``u.data`` (``user item rating timestamp``, tab), ``ratings.csv``
+      (``userId,movieId,rating,timestamp`` with a header) and ``ratings.dat`` (``::``);
+    * a path to a LightGCN/NGCF list file (``format="lists"``): ``user item item ...`` per line;
+    * a pandas DataFrame (pandas is not imported by embedkit; any object with ``columns`` works);
+    * a pair or triple of arrays ``(users, items[, ratings])`` of ids;
+    * a scipy sparse ``(users, items)`` matrix (its values are implicit weights);
+    * an :class:`Interactions` (returned as is, or binarized with ``implicit_threshold``).
+
+    Columns are named by 0-based position or by header name. ``rating_col=None`` reads
+    implicit interactions (each row counts 1); with ``rating_col`` the ratings are kept
+    (``explicit``) unless ``implicit_threshold`` is given, which keeps only ratings
+    ``>= implicit_threshold`` as positives of value 1 (after duplicates are merged; the
+    users and items stay in the id maps). ``timestamp_col`` holds numbers (e.g. Unix seconds)
+    or ISO dates.
+
+    ``delimiter=None`` is sniffed from the first data line: ``::``, tab, comma, else
+    whitespace. ``header=None`` takes the first line as a header when a column is named,
+    or when all its fields are non-numbers while the next line's ids are numbers.
+    Duplicate pairs merge by ``duplicates`` (see the module doc). Ids from a file are
+    strings, ordered numerically when all are integers, else by first appearance.
+
+    A malformed line, or a rating that is negative, NaN or not a number, raises
+    :class:`InputFormatError` naming the file, the line and its text.
+
+    >>> import embedkit as ek
+    >>> inter = ek.read_interactions((["ann", "ann", "bob"], ["x", "y", "x"], [5.0, 3.0, 4.0]))
+    >>> inter, inter.items_of("ann")
+    (Interactions(2 users, 2 items, 3 ratings), ['x', 'y'])
+    """
+    if implicit_threshold is not None:
+        if isinstance(implicit_threshold, bool) or not isinstance(implicit_threshold, (int, float, np.number)) \
+                or not math.isfinite(implicit_threshold):
+            raise InvalidParameterError("read_interactions", "implicit_threshold", "a number (or None)",
+                                        implicit_threshold)
+        if rating_col is None and not isinstance(source, Interactions):
+            raise InvalidParameterError("read_interactions", "rating_col", "a column (position or name) when "
+                                        "implicit_threshold is given", rating_col,
+                                        hint="name the rating column, e.g. rating_col=2")
+    if duplicates not in DUPLICATE_RULES:
+        raise InvalidParameterError("read_interactions", "duplicates",
+                                    "one of " + ", ".join(map(repr, DUPLICATE_RULES)), duplicates)
+    if format not in ("table", "lists"):
+        raise InvalidParameterError("read_interactions", "format", "'table' or 'lists'", format)
+    if isinstance(source, Interactions):
+        inter = source
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.exists():
+            raise InputFormatError("no such file", path)
+        if path.is_dir():
+            raise InputFormatError("is a folder; give the ratings file inside it (e.g. u.data)", path)
+        if format == "lists":
+            inter = _read_lists(path, delimiter, comments)
+        else:
+            inter = _read_table(path, user_col, item_col, rating_col, timestamp_col, delimiter, header,
+                                duplicates, comments)
+    elif hasattr(source, "columns") and hasattr(source, "iloc"):
+        inter = _from_frame(source, user_col, item_col, rating_col, timestamp_col, duplicates)
+    elif type(source).__module__.startswith("scipy.sparse") or hasattr(source, "tocsr"):
+        inter = _from_sparse(source)
+    elif isinstance(source, tuple) and len(source) in (2, 3):
+        ratings = source[2] if len(source) == 3 else None
+        inter = _from_id_arrays(source[0], source[1], ratings, None, duplicates, "arrays")
+    else:
+        raise InputFormatError(
+            f"cannot read interactions from a {type(source).__name__}; give a ratings file path, a pandas "
+            "DataFrame, a scipy sparse user x item matrix, or a (users, items[, ratings]) tuple of arrays")
+    if implicit_threshold is not None:
+        inter = inter.binarize(float(implicit_threshold))
+        if inter.nnz == 0:
+            raise EmptyInputError(f"{inter.source or 'interactions'}: no rating is >= implicit_threshold="
+                                  f"{implicit_threshold}")
+    return inter
+
+
+def _ordered_ids(ids: np.ndarray) -> tuple[list, np.ndarray]:
+    """Unique ids (numerically ordered when all are integers, else by first appearance) and
+    the row of every element."""
+    uniq, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+    as_int = None
+    if ids.dtype.kind in "iu":
+        as_int = uniq.astype(np.int64)
+    elif ids.dtype.kind in "UO":
+        try:
+            as_int = np.array([int(x) for x in uniq], dtype=np.int64)
+        except (ValueError, TypeError, OverflowError):
+            as_int = None
+        if as_int is not None and any(str(a) != x for a, x in zip(as_int.tolist(), uniq.tolist())):
+            as_int = None  # "007" and "7" are distinct ids: keep first-appearance order
+    order = np.argsort(as_int, kind="stable") if as_int is not None else np.argsort(first, kind="stable")
+    remap = np.empty(order.shape[0], dtype=np.int64)
+    remap[order] = np.arange(order.shape[0])
+    keys = uniq[order].tolist()
+    return keys, remap[inverse.ravel()]
+
+
+def _from_id_arrays(user_ids, item_ids, ratings, timestamps, duplicates, source) -> Interactions:
+    u = _as_id_array(user_ids)
+    i = _as_id_array(item_ids)
+    if u.shape != i.shape:
+        raise InputFormatError(f"{u.shape[0]} user ids but {i.shape[0]} item ids", source)
+    if u.size == 0:
+        raise EmptyInputError(f"{source}: no interactions")
+    users, urows = _ordered_ids(u)
+    items, irows = _ordered_ids(i)
+    values = None
+    if ratings is not None:
+        values = np.asarray(_to_numpy(ratings), dtype=np.float64).ravel()
+    return Interactions.from_arrays(urows, irows, values, timestamps, users=users, items=items,
+                                    duplicates=duplicates, source=source)
+
+
+def _to_numpy(x):
+    if hasattr(x, "detach"):
+        x = x.detach().cpu().numpy()
+    if hasattr(x, "to_numpy"):
+        x = x.to_numpy()
+    return np.asarray(x)
+
+
+def _as_id_array(x) -> np.ndarray:
+    a = _to_numpy(x).ravel()
+    if a.dtype.kind == "f":
+        if not np.all(np.isfinite(a)) or not np.all(a == np.round(a)):
+            raise InputFormatError("user and item ids must be integers or strings, not fractional numbers")
+        a = a.astype(np.int64)
+    elif a.dtype.kind == "O":
+        a = np.array([str(v) if not isinstance(v, (int, np.integer)) else int(v) for v in a.tolist()],
+                     dtype=object)
+        if all(isinstance(v, int) for v in a.tolist()):
+            a = a.astype(np.int64)
+        else:
+            a = a.astype(str)
+    return a
+
+
+def _from_frame(df, user_col, item_col, rating_col, timestamp_col, duplicates) -> Interactions:
+    cols = list(df.columns)
+
+    def column(spec, what):
+        if spec is None:
+            return None
+        if isinstance(spec, (int, np.integer)) and not isinstance(spec, bool) and spec not in cols:
+            if not 0 <= spec < len(cols):
+                raise InputFormatError(f"{what} column {spec} is out of range: the frame has {len(cols)} columns")
+            return df.iloc[:, int(spec)]
+        if spec not in cols:
+            raise InputFormatError(f"{what} column {spec!r} is not in the frame (columns: "
+                                   f"{', '.join(map(str, cols))})")
+        return df[spec]
+
+    ratings = column(rating_col, "rating")
+    ts = column(timestamp_col, "timestamp")
+    if ts is not None:
+        t = _to_numpy(ts)
+        if t.dtype.kind == "M":
+            t = t.astype("datetime64[ns]").astype(np.int64) / 1e9
+        ts = np.asarray(t, dtype=np.float64)
+    if ratings is not None:
+        r = np.asarray(_to_numpy(ratings), dtype=np.float64)
+        bad = ~np.isfinite(r) | (r < 0)
+        if bad.any():
+            j = int(np.argmax(bad))
+            raise InputFormatError(f"ratings must be finite numbers >= 0; row {j} has {r[j]!r}", "DataFrame")
+        ratings = r
+    return _from_id_arrays(column(user_col, "user"), column(item_col, "item"), ratings, ts, duplicates,
+                           "DataFrame")
+
+
+def _from_sparse(m) -> Interactions:
+    import scipy.sparse as sp
+
+    m = sp.csr_matrix(m)
+    m.sum_duplicates()
+    m.eliminate_zeros()
+    m.sort_indices()
+    if m.nnz == 0:
+        raise EmptyInputError("the sparse matrix has no non-zero entries")
+    data = np.asarray(m.data, dtype=np.float64)
+    _check_values(data, "sparse matrix")
+    return Interactions(indptr=m.indptr.astype(np.int64), indices=m.indices.astype(np.int32),
+                        values=data.astype(np.float32), users=list(range(m.shape[0])),
+                        items=list(range(m.shape[1])), explicit=False, source="sparse matrix")
+
+
+def _open_text(path: Path):
+    if path.suffix == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", errors="strict", newline=None)
+    return open(path, "r", encoding="utf-8", newline=None)
+
+
+def _split_fn(delimiter: str | None, first: str):
+    if delimiter is None:
+        if "::" in first:
+            delimiter = "::"
+        elif "\t" in first:
+            delimiter = "\t"
+        elif "," in first:
+            delimiter = ","
+        elif ";" in first:
+            delimiter = ";"
+        else:
+            delimiter = ""
+    if delimiter in ("", " ") or delimiter.isspace():
+        return lambda s: s.split()
+    return lambda s: [p.strip() for p in s.split(delimiter)]
+
+
+def _is_number(s: str) -> bool:
+    try:
+        float(s)
+        return True
+    except ValueError:
+        return False
+
+
+def _parse_time(s: str) -> float:
+    try:
+        return float(s)
+    except ValueError:
+        return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
+
+
+def _data_lines(path: Path, comments: str):
+    """(line number, stripped text) of every non-blank, non-comment line."""
+    lineno = 0
+    try:
+        with _open_text(path) as fh:
+            for lineno, line in enumerate(fh, start=1):
+                s = line.strip()
+                if s and s[0] not in comments:
+                    yield lineno, s
+    except UnicodeDecodeError as exc:
+        raise InputFormatError(f"bytes that are not UTF-8 ({exc.reason})", path, lineno + 1) from None
+    except (OSError, EOFError) as exc:
+        raise InputFormatError(f"cannot read ({exc})", path) from None
+
+
+def _read_table(path: Path, user_col, item_col, rating_col, timestamp_col, delimiter, header, duplicates,
+                comments) -> Interactions:
+    lines = _data_lines(path, comments)
+    first = next(lines, None)
+    if first is None:
+        raise EmptyInputError(f"{path}: no interactions found (the file is empty or holds only comments)")
+    split = _split_fn(delimiter, first[1])
+    specs = {"user": user_col, "item": item_col, "rating": rating_col, "timestamp": timestamp_col}
+    named = any(isinstance(v, str) for v in specs.values())
+    pending = [first]
+    head_fields = split(first[1])
+    if header is None:
+        if named:
+            header = True
+        else:
+            second = next(lines, None)
+            if second is not None:
+                pending.append(second)
+            nxt = split(second[1]) if second else []
+            header = (not any(_is_number(f) for f in head_fields)
+                      and len(nxt) > max(user_col, item_col) and _is_number(nxt[user_col])
+                      and _is_number(nxt[item_col]))
+    ncols = len(head_fields)
+    if header:
+        pending.pop(0)
+        names = head_fields
+    elif named:
+        raise InputFormatError("columns are named (" + ", ".join(repr(v) for v in specs.values()
+                                                                 if isinstance(v, str)) +
+                               ") but header=False; name them by 0-based position", path)
+    pos = {}
+    for what, spec in specs.items():
+        if spec is None:
+            continue
+        if isinstance(spec, str):
+            if spec not in names:
+                raise InputFormatError(f"{what} column {spec!r} is not in the header ({', '.join(names)})",
+                                       path, first[0], first[1])
+            pos[what] = names.index(spec)
+        else:
+            if isinstance(spec, bool) or not isinstance(spec, (int, np.integer)) or spec < 0:
+                raise InvalidParameterError("read_interactions", f"{what}_col",
+                                            "a 0-based column position or a header name", spec)
+            if spec >= ncols:
+                raise InputFormatError(f"{what} column {spec} is out of range: the line has {ncols} columns",
+                                       path, first[0], first[1])
+            pos[what] = int(spec)
+    need = max(pos.values()) + 1
+    ucol, icol = pos["user"], pos["item"]
+    rcol, tcol = pos.get("rating"), pos.get("timestamp")
+    uids: list[str] = []
+    iids: list[str] = []
+    ratings: list[float] = []
+    times: list[float] = []
+
+    def rows():
+        yield from pending
+        yield from lines
+
+    for lineno, s in rows():
+        parts = split(s)
+        if len(parts) < need or len(parts) != ncols:
+            raise InputFormatError(f"expected {ncols} columns like the first line, found {len(parts)}",
+                                   path, lineno, s)
+        u, i = parts[ucol], parts[icol]
+        if not u or not i:
+            raise InputFormatError("empty user or item id", path, lineno, s)
+        uids.append(u)
+        iids.append(i)
+        if rcol is not None:
+            try:
+                r = float(parts[rcol])
+            except ValueError:
+                raise InputFormatError("rating is not a number", path, lineno, s) from None
+            if not (r >= 0 and r != math.inf):  # also refuses NaN
+                raise InputFormatError("ratings must be finite numbers >= 0", path, lineno, s)
+            ratings.append(r)
+        if tcol is not None:
+            try:
+                times.append(_parse_time(parts[tcol]))
+            except ValueError:
+                raise InputFormatError("timestamp is neither a number nor an ISO date", path, lineno, s) from None
+    if not uids:
+        raise EmptyInputError(f"{path}: no interactions found (only a header line)")
+    inter = _from_id_arrays(np.array(uids), np.array(iids), np.array(ratings) if rcol is not None else None,
+                            np.array(times) if tcol is not None else None, duplicates, str(path))
+    logger.info("read %s: %s", path, inter)
+    return inter
+
+
+def _read_lists(path: Path, delimiter, comments) -> Interactions:
+    uids: list[str] = []
+    iids: list[str] = []
+    all_users: list[str] = []
+    split = None
+    for lineno, s in _data_lines(path, comments):
+        if split is None:
+            split = _split_fn(delimiter, s)
+        parts = split(s)
+        if any(not p for p in parts):
+            raise InputFormatError("empty id", path, lineno, s)
+        all_users.append(parts[0])
+        uids.extend([parts[0]] * (len(parts) - 1))
+        iids.extend(parts[1:])
+    if not uids:
+        raise EmptyInputError(f"{path}: no interactions found")
+    # users listed without items keep their place in the id map
+    u_all = np.array(all_users + uids)
+    users, urows = _ordered_ids(u_all)
+    items, irows = _ordered_ids(np.array(iids))
+    inter = Interactions.from_arrays(urows[len(all_users):], irows, users=users, items=items, explicit=False,
+                                     source=str(path))
+    logger.info("read %s: %s", path, inter)
+    return inter
+
+
+# ---- splits ---------------------------------------------------------------------------
+def split_interactions(inter, method: str = "random", test_fraction: float = 0.2, k: int = 1,
+                       seed: int = 0) -> tuple[Interactions, Interactions]:
+    """Split interactions into ``(train, test)`` on the same user and item id maps.
+
+    ``method``:
+
+    * ``"random"``: ``round(test_fraction * nnz)`` interactions drawn uniformly go to test;
+    * ``"leave_k_out"``: ``k`` random interactions of every user with more than ``k`` go to
+      test (users with ``k`` or fewer stay whole in train);
+    * ``"temporal"``: the latest ``test_fraction`` of all interactions by timestamp go to test
+      (one global cut-off; ties keep file order; needs timestamps).
+
+    Cold start: a user or item whose every interaction went to test keeps its id (a model
+    gives it an untrained, zero or popularity score). Their numbers are logged and recorded in
+    ``test.meta["cold_start"]`` (``users``, ``items``, ``interactions``);
+    :func:`embedkit.evaluate.ranking` leaves cold users out of the averages and reports them.
+    Deterministic for a given ``seed``.
+
+    >>> import embedkit as ek
+    >>> inter = ek.read_interactions(([0, 0, 0, 1, 1, 1], [0, 1, 2, 0, 1, 2]))
+    >>> train, test = ek.split_interactions(inter, "leave_k_out", k=1, seed=0)
+    >>> train.nnz, test.nnz, test.user_counts().tolist()
+    (4, 2, [1, 1])
+    """
+    inter = read_interactions(inter)
+    if method not in SPLIT_METHODS:
+        raise InvalidParameterError("split_interactions", "method", "one of " + ", ".join(map(repr, SPLIT_METHODS)),
+                                    method)
+    if method in ("random", "temporal") and (isinstance(test_fraction, bool) or
+                                              not isinstance(test_fraction, (float, int))
+                                              or not 0.0 < test_fraction < 1.0):
+        raise InvalidParameterError("split_interactions", "test_fraction", "a number > 0 and < 1", test_fraction)
+    if method == "leave_k_out" and (isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1):
+        raise InvalidParameterError("split_interactions", "k", "an integer >= 1", k)
+    rng = np.random.default_rng(seed)
+    n = inter.nnz
+    test = np.zeros(n, dtype=bool)
+    if method == "random":
+        want = int(round(test_fraction * n))
+        test[rng.permutation(n)[:want]] = True
+    elif method == "temporal":
+        if inter.timestamps is None:
+            raise InvalidParameterError("split_interactions", "method", "'random' or 'leave_k_out' for "
+                                        "interactions without timestamps", method,
+                                        hint="read them with timestamp_col=...")
+        want = int(round(test_fraction * n))
+        # entries are stored by (user, item); a stable sort by time keeps that order on ties
+        order = np.argsort(inter.timestamps, kind="stable")
+        test[order[n - want:]] = True
+    else:
+        counts = inter.user_counts()
+        # a random rank inside each user's entries: the k lowest go to test
+        owner = inter.user_of_entry()
+        order = np.lexsort((rng.random(n), owner))
+        rank = np.empty(n, dtype=np.int64)
+        rank[order] = np.arange(n) - inter.indptr[owner[order]]
+        test = (rank < k) & (counts[owner] > k)
+    train_i, test_i = inter.select(~test), inter.select(test)
+    cold_users = int(np.count_nonzero((train_i.user_counts() == 0) & (test_i.user_counts() > 0)))
+    item_train = train_i.item_counts()
+    cold_items_mask = (item_train == 0) & (test_i.item_counts() > 0)
+    cold_inter = int(np.count_nonzero(cold_items_mask[test_i.indices]))
+    test_i.meta["cold_start"] = {"users": cold_users, "items": int(cold_items_mask.sum()), "interactions":
+                                 cold_inter}
+    test_i.meta["split"] = {"method": method, "seed": seed,
+                            **({"k": k} if method == "leave_k_out" else {"test_fraction": test_fraction})}
+    logger.info("split_interactions(%s): %d train, %d test; cold start: %d users, %d items only in test",
+                method, train_i.nnz, test_i.nnz, cold_users, int(cold_items_mask.sum()))
+    return train_i, test_i

@@ -1,0 +1,113 @@
+"""What the recommenders share: the parameter rows they have in common, reading the
+input once, building the :class:`FactorModel`, and the backend helpers."""
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+
+import numpy as np
+
+from .._validation import Param
+from ..data.interactions import Interactions, read_interactions
+from ..embeddings import Embeddings
+from ..exceptions import InvalidParameterError
+from .model import FactorModel
+
+logger = logging.getLogger("embedkit")
+
+BACKENDS = ("auto", "implicit", "torch")
+
+
+def seed_param() -> Param:
+    return Param("seed", int, 0, "random seed (repeatable on the CPU; the implicit BPR backend also needs "
+                 "workers=1 for identical vectors)", low=0)
+
+
+def device_param() -> Param:
+    return Param("device", str, "auto", "'auto', 'cpu', 'cuda' or 'cuda:N' (the torch backend runs there)")
+
+
+def workers_param() -> Param:
+    return Param("workers", int, 0, "CPU threads of the implicit backend and of torch on the CPU (0 = all cores)",
+                 low=0)
+
+
+def verbose_param() -> Param:
+    return Param("verbose", bool, True, "show progress bars (only on a terminal)", cli=False)
+
+
+def interactions_of(data, method: str) -> Interactions:
+    """``data`` as :class:`Interactions` (anything :func:`~embedkit.read_interactions` takes)."""
+    inter = read_interactions(data)
+    if inter.nnz == 0:
+        from ..exceptions import EmptyInputError
+
+        raise EmptyInputError(f"{method}: the interactions are empty")
+    return inter
+
+
+def make_model(inter: Interactions, user_vectors, item_vectors, meta: dict, **kw) -> FactorModel:
+    return FactorModel(Embeddings(inter.users, user_vectors), Embeddings(inter.items, item_vectors),
+                       seen=inter, meta=meta, **kw)
+
+
+def pick_backend(name: str, backend: str, device: str) -> str:
+    """``auto``: implicit on the CPU, torch on a GPU. implicit's GPU build is not used."""
+    if backend == "auto":
+        return "torch" if device != "cpu" else "implicit"
+    if backend == "implicit" and device != "cpu":
+        raise InvalidParameterError(name, "backend", "'torch' or 'auto' on a GPU device", backend,
+                                    hint="the implicit backend runs on the CPU here; pass device='cpu'")
+    if backend == "implicit":
+        try:
+            import implicit  # noqa: F401
+        except ImportError:
+            raise InvalidParameterError(name, "backend", "'torch' (the implicit package is not installed)",
+                                        backend, hint="pip install implicit") from None
+    return backend
+
+
+def show_progress(verbose: bool) -> bool:
+    return bool(verbose) and sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def cpu_threads(workers: int, device: str):
+    """Run torch with ``workers`` threads on the CPU (0: leave torch's setting), restoring it after."""
+    if device != "cpu" or not workers:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(workers)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextlib.contextmanager
+def single_threaded_blas():
+    """implicit parallelises over users itself; a multi-threaded BLAS inside it only contends
+    (implicit warns about it). Limit BLAS to one thread while it fits."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
+        yield
+        return
+    with threadpool_limits(1, "blas"):
+        yield
+
+
+def torch_generator(seed: int, device: str):
+    import torch
+
+    g = torch.Generator(device=device)
+    g.manual_seed(int(seed))
+    return g
+
+
+def as_float32(x) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(x, dtype=np.float32))

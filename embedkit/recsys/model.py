@@ -1,0 +1,320 @@
+"""FactorModel: what every recommender (``als``, ``bpr``, ``mf``, ``popular``) hands back.
+
+A model is two :class:`~embedkit.Embeddings` tables, ``users`` ``(U, d)`` and
+``items`` ``(I, d)``, optional biases, and the training interactions (to leave
+seen items out of recommendations). The score of user ``u`` for item ``i`` is::
+
+    global_bias + user_bias[u] + item_bias[i] + users[u] . items[i]
+
+Saved as ``.ekv`` like embeddings: an uncompressed zip of ``.npy`` arrays and JSON
+(meta, user and item ids), loaded with ``allow_pickle=False``.
+"""
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+from typing import Hashable, Iterable
+
+import numpy as np
+
+from .._atomic import atomic_path
+from .._version import __version__
+from ..embeddings import Embeddings
+from ..exceptions import EmbedkitError, InputFormatError, InvalidParameterError
+from ..io import native
+
+FORMAT_NAME = "embedkit.factor_model"
+FORMAT_VERSION = 1
+#: users scored per block in batched queries (a block of scores is batch x items float32)
+DEFAULT_BATCH = 2048
+
+
+class FactorModel:
+    """A fitted recommender: user and item vectors, biases and the seen interactions.
+
+    Parameters
+    ----------
+    users : Embeddings ``(U, d)`` keyed by user id.
+    items : Embeddings ``(I, d)`` keyed by item id.
+    user_bias, item_bias : float32 arrays ``(U,)`` / ``(I,)`` or None (zero).
+    global_bias : float, the constant term (the mean rating for ``mf``).
+    seen : ``(indptr, indices)`` CSR arrays of the training interactions, user rows by item
+        rows (what ``filter_seen`` leaves out), or an :class:`~embedkit.data.interactions.Interactions`.
+    explicit : whether scores are rating predictions (``mf``); only then :meth:`predict` works.
+    rating_range : ``(low, high)`` ratings seen in training; predictions are clipped to it.
+    meta : JSON-able metadata (method, params, training time ...), shared with ``users.meta``
+        and ``items.meta``.
+    """
+
+    def __init__(self, users: Embeddings, items: Embeddings, *, user_bias=None, item_bias=None,
+                 global_bias: float = 0.0, seen=None, explicit: bool = False,
+                 rating_range: tuple[float, float] | None = None, meta: dict | None = None):
+        if users.dim != items.dim:
+            raise ValueError(f"user vectors have dim {users.dim}, item vectors {items.dim}")
+        self.users = users
+        self.items = items
+        self.user_bias = None if user_bias is None else _vec(user_bias, len(users), "user_bias")
+        self.item_bias = None if item_bias is None else _vec(item_bias, len(items), "item_bias")
+        self.global_bias = float(global_bias)
+        if seen is not None and hasattr(seen, "indptr") and hasattr(seen, "indices"):
+            seen = (seen.indptr, seen.indices)
+        if seen is not None:
+            indptr = np.asarray(seen[0], dtype=np.int64)
+            indices = np.asarray(seen[1], dtype=np.int32)
+            if indptr.shape[0] != len(users) + 1:
+                raise ValueError(f"seen has {indptr.shape[0] - 1} user rows for {len(users)} users")
+            seen = (indptr, indices)
+        self.seen = seen
+        self.explicit = bool(explicit)
+        self.rating_range = None if rating_range is None else (float(rating_range[0]), float(rating_range[1]))
+        self.meta: dict = dict(meta or {})
+        # one metadata dict: what fit records (method, params, time) shows on all three
+        users.meta = self.meta
+        items.meta = self.meta
+
+    # ---- shape -------------------------------------------------------------------
+    @property
+    def num_users(self) -> int:
+        return len(self.users)
+
+    @property
+    def num_items(self) -> int:
+        return len(self.items)
+
+    @property
+    def dim(self) -> int:
+        return self.users.dim
+
+    def __repr__(self) -> str:
+        method = self.meta.get("method")
+        extra = f", method={method!r}" if method else ""
+        return f"FactorModel(users={self.num_users}, items={self.num_items}, dim={self.dim}{extra})"
+
+    # ---- scoring -----------------------------------------------------------------
+    def user_rows(self, users: Iterable[Hashable]) -> np.ndarray:
+        """Rows of user ids, int64; an unknown id raises :class:`~embedkit.KeyNotFoundError`."""
+        return self.users.rows(users)
+
+    def score_rows(self, user_rows: np.ndarray, item_rows: np.ndarray | None = None) -> np.ndarray:
+        """Scores of users (rows) for items (rows; all when None): float32 ``(len(user_rows), n_items)``."""
+        user_rows = np.asarray(user_rows, dtype=np.int64)
+        V = self.items.vectors if item_rows is None else self.items.vectors[item_rows]
+        s = self.users.vectors[user_rows] @ V.T
+        if self.item_bias is not None:
+            s += self.item_bias if item_rows is None else self.item_bias[item_rows]
+        if self.user_bias is not None:
+            s += self.user_bias[user_rows][:, None]
+        if self.global_bias:
+            s += np.float32(self.global_bias)
+        return s
+
+    def score(self, user: Hashable, items: Iterable[Hashable] | None = None) -> np.ndarray:
+        """Scores of ``user`` for ``items`` (ids; every item when None), float32 ``(n,)``."""
+        rows = None if items is None else self.items.rows(items)
+        return self.score_rows(np.array([self.users.index_of(user)]), rows)[0]
+
+    def predict_rows(self, user_rows: np.ndarray, item_rows: np.ndarray) -> np.ndarray:
+        """Rating predictions for pairs of rows, float32 ``(n,)``; a row of -1 (an unknown user or
+        item) contributes no vector and no bias, so an unknown pair gets the global mean.
+        Clipped to ``rating_range``."""
+        u = np.asarray(user_rows, dtype=np.int64)
+        i = np.asarray(item_rows, dtype=np.int64)
+        ku, ki = u >= 0, i >= 0
+        both = ku & ki
+        out = np.full(u.shape[0], self.global_bias, dtype=np.float32)
+        out[both] += np.einsum("ij,ij->i", self.users.vectors[u[both]], self.items.vectors[i[both]])
+        if self.user_bias is not None:
+            out[ku] += self.user_bias[u[ku]]
+        if self.item_bias is not None:
+            out[ki] += self.item_bias[i[ki]]
+        if self.rating_range is not None:
+            np.clip(out, self.rating_range[0], self.rating_range[1], out=out)
+        return out
+
+    def predict(self, user, item):
+        """Predicted rating of ``user`` for ``item`` (explicit models such as ``mf``).
+
+        Scalars give a float; equal-length sequences of ids give a float32 array.
+        """
+        if not self.explicit:
+            raise EmbedkitError(f"the {self.meta.get('method', 'model')!r} model ranks items but does not predict "
+                                "ratings; use score() or recommend(), or train 'mf' on ratings")
+        if isinstance(user, (list, tuple, np.ndarray)):
+            return self.predict_rows(self.users.rows(user), self.items.rows(item))
+        return float(self.predict_rows(np.array([self.users.index_of(user)]),
+                                       np.array([self.items.index_of(item)]))[0])
+
+    # ---- top-k -------------------------------------------------------------------
+    def topk_rows(self, user_rows: np.ndarray, k: int, filter_seen: bool = True,
+                  batch_size: int = DEFAULT_BATCH) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` best item rows per user row, best first: int64 ``(n, k)`` rows and float32
+        ``(n, k)`` scores. Seen items are left out with ``filter_seen``; when fewer than ``k``
+        items remain, rows are padded with -1 and scores with -inf. Computed in blocks of
+        ``batch_size`` users (vectorised)."""
+        user_rows = np.asarray(user_rows, dtype=np.int64)
+        k_eff = min(int(k), self.num_items)
+        out_idx = np.full((user_rows.shape[0], int(k)), -1, dtype=np.int64)
+        out_val = np.full((user_rows.shape[0], int(k)), -np.inf, dtype=np.float32)
+        if filter_seen and self.seen is None:
+            raise EmbedkitError("this model has no seen interactions to filter; pass filter_seen=False")
+        for start in range(0, user_rows.shape[0], batch_size):
+            rows = user_rows[start:start + batch_size]
+            s = self.score_rows(rows)
+            if filter_seen:
+                mask_seen(s, rows, *self.seen)
+            idx, val = topk(s, k_eff)
+            out_idx[start:start + len(rows), :k_eff] = idx
+            out_val[start:start + len(rows), :k_eff] = val
+        out_idx[~np.isfinite(out_val)] = -1
+        return out_idx, out_val
+
+    def recommend(self, user: Hashable, k: int = 10, filter_seen: bool = True) -> list[tuple[Hashable, float]]:
+        """The ``k`` best items for ``user`` as ``(item id, score)``, best first; items the user
+        interacted with in training are left out unless ``filter_seen=False``."""
+        _check_k(k, "recommend")
+        idx, val = self.topk_rows(np.array([self.users.index_of(user)]), k, filter_seen)
+        keys = self.items.keys
+        return [(keys[j], float(v)) for j, v in zip(idx[0], val[0]) if j >= 0]
+
+    def recommend_many(self, users: Iterable[Hashable] | None = None, k: int = 10, filter_seen: bool = True,
+                       batch_size: int = DEFAULT_BATCH) -> tuple[np.ndarray, np.ndarray]:
+        """Batched :meth:`recommend` for ``users`` (every user when None).
+
+        Returns ``(items, scores)``: an object array ``(n, k)`` of item ids (None where fewer than
+        ``k`` unseen items exist) and float32 ``(n, k)`` scores (-inf there), best first.
+        """
+        _check_k(k, "recommend_many")
+        rows = np.arange(self.num_users) if users is None else self.users.rows(users)
+        idx, val = self.topk_rows(rows, k, filter_seen, batch_size)
+        keys = np.empty(self.num_items + 1, dtype=object)
+        keys[:-1] = self.items.keys
+        keys[-1] = None
+        return keys[idx], val
+
+    def similar_items(self, item: Hashable, k: int = 10) -> list[tuple[Hashable, float]]:
+        """The ``k`` items whose vectors are closest to ``item``'s by cosine, best first."""
+        return self.items.most_similar(item, k=k)
+
+    def similar_users(self, user: Hashable, k: int = 10) -> list[tuple[Hashable, float]]:
+        """The ``k`` users whose vectors are closest to ``user``'s by cosine, best first."""
+        return self.users.most_similar(user, k=k)
+
+    # ---- persistence -------------------------------------------------------------
+    def save(self, path, include_seen: bool = True) -> None:
+        """Save as ``.ekv``: a zip of ``meta.json``, ``user_keys.json``, ``item_keys.json``,
+        ``user_vectors.npy``, ``item_vectors.npy`` and, when present, ``user_bias.npy``,
+        ``item_bias.npy``, ``seen_indptr.npy``, ``seen_indices.npy``. No pickle; written atomically."""
+        meta = dict(self.meta)
+        meta.setdefault("embedkit_version", __version__)
+        meta.update(format=FORMAT_NAME, format_version=FORMAT_VERSION, global_bias=self.global_bias,
+                    explicit=self.explicit, rating_range=self.rating_range,
+                    shape=[self.num_users, self.num_items, self.dim])
+        arrays = {"user_vectors": self.users.vectors, "item_vectors": self.items.vectors}
+        if self.user_bias is not None:
+            arrays["user_bias"] = self.user_bias
+        if self.item_bias is not None:
+            arrays["item_bias"] = self.item_bias
+        if include_seen and self.seen is not None:
+            arrays["seen_indptr"], arrays["seen_indices"] = self.seen
+        with atomic_path(Path(path)) as tmp:
+            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+                zf.writestr("meta.json", json.dumps(meta, indent=1, default=str))
+                zf.writestr("user_keys.json", json.dumps(native._keys_payload(self.users.keys)))
+                zf.writestr("item_keys.json", json.dumps(native._keys_payload(self.items.keys)))
+                for name, arr in arrays.items():
+                    buf = io.BytesIO()
+                    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+                    zf.writestr(name + ".npy", buf.getvalue())
+
+    @classmethod
+    def load(cls, path) -> "FactorModel":
+        """Load a model written by :meth:`save` (also what :func:`embedkit.load` returns for one)."""
+        path = Path(path)
+        if not path.exists():
+            raise InputFormatError("no such file", path)
+        try:
+            with zipfile.ZipFile(path) as zf:
+                names = set(zf.namelist())
+                meta = json.loads(zf.read("meta.json"))
+                if meta.get("format") != FORMAT_NAME:
+                    raise InputFormatError("not an embedkit recommender model (meta.json format is "
+                                           f"{meta.get('format')!r})", path)
+                if meta.get("format_version", 0) > FORMAT_VERSION:
+                    raise InputFormatError(f"written by a newer embedkit (format {meta['format_version']}); "
+                                           "upgrade embedkit", path)
+                ukeys = json.loads(zf.read("user_keys.json"))["keys"]
+                ikeys = json.loads(zf.read("item_keys.json"))["keys"]
+                arr = {n[:-4]: np.load(io.BytesIO(zf.read(n)), allow_pickle=False)
+                       for n in names if n.endswith(".npy")}
+        except (KeyError, ValueError, zipfile.BadZipFile) as exc:
+            raise InputFormatError(f"not a valid embedkit model file ({exc})", path) from None
+        for name in ("user_vectors", "item_vectors"):
+            if name not in arr:
+                raise InputFormatError(f"{name}.npy is missing", path)
+        if len(ukeys) != arr["user_vectors"].shape[0] or len(ikeys) != arr["item_vectors"].shape[0]:
+            raise InputFormatError("the number of ids does not match the number of vectors", path)
+        seen = (arr["seen_indptr"], arr["seen_indices"]) if "seen_indptr" in arr else None
+        rr = meta.get("rating_range")
+        extra = ("format", "format_version", "global_bias", "explicit", "rating_range", "shape")
+        return cls(Embeddings(ukeys, arr["user_vectors"]), Embeddings(ikeys, arr["item_vectors"]),
+                   user_bias=arr.get("user_bias"), item_bias=arr.get("item_bias"),
+                   global_bias=meta.get("global_bias", 0.0), seen=seen, explicit=meta.get("explicit", False),
+                   rating_range=tuple(rr) if rr else None,
+                   meta={k: v for k, v in meta.items() if k not in extra})
+
+    def export(self, path, format: str | None = None, which: str = "items", **kwargs) -> None:
+        """Write the ``which`` (``"items"`` or ``"users"``) vectors for other tools (see
+        :meth:`embedkit.Embeddings.export`); ``.ekv`` saves the whole model."""
+        if Path(path).suffix.lower() == ".ekv" and format in (None, "ekv"):
+            self.save(path)
+            return
+        if which not in ("items", "users"):
+            raise InvalidParameterError("export", "which", "'items' or 'users'", which)
+        getattr(self, which).export(path, format=format, **kwargs)
+
+
+# ---- shared helpers (also used by the ranking evaluator) ---------------------------------
+def _vec(x, n: int, name: str) -> np.ndarray:
+    v = np.ascontiguousarray(np.asarray(x, dtype=np.float32).ravel())
+    if v.shape[0] != n:
+        raise ValueError(f"{name} has {v.shape[0]} entries for {n} rows")
+    return v
+
+
+def _check_k(k, where: str) -> None:
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InvalidParameterError(where, "k", "an integer >= 1", k)
+
+
+def mask_seen(scores: np.ndarray, rows: np.ndarray, indptr: np.ndarray, indices: np.ndarray) -> None:
+    """Set ``scores[b, j] = -inf`` for every item ``j`` that user ``rows[b]`` has in the CSR
+    ``(indptr, indices)``, in place, without a Python loop over users."""
+    starts, ends = indptr[rows], indptr[rows + 1]
+    counts = ends - starts
+    total = int(counts.sum())
+    if total == 0:
+        return
+    local = np.repeat(np.arange(rows.shape[0]), counts)
+    offs = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
+    scores[local, indices[offs]] = -np.inf
+
+
+def topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Row-wise top ``k`` of a float32 ``(B, N)`` matrix, best first: int64 indices and values.
+
+    torch.topk (multi-threaded) does the selection; ties are broken by torch, deterministically.
+    """
+    import torch
+
+    t = torch.from_numpy(np.ascontiguousarray(scores))
+    val, idx = torch.topk(t, k, dim=1, largest=True, sorted=True)
+    return idx.numpy().astype(np.int64), val.numpy()
+
+
+def _load_for_registry(path) -> FactorModel:
+    return FactorModel.load(path)
+
+
+native.LOADERS[FORMAT_NAME] = _load_for_registry
