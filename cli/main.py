@@ -20,6 +20,7 @@ from embedkit.evaluate.analogy import METHODS as ANALOGY_METHODS
 from embedkit.exceptions import EmbedkitError
 
 from ._options import click_option, parse_extra
+from .tokenize import report_tokenizer, tokenize
 
 console = Console()
 err_console = Console(stderr=True)
@@ -123,10 +124,14 @@ def _train_command(cls) -> click.Command:
         params = {k: v for k, v in given.items() if v is not None}
         if "verbose" in {p.name for p in cls.params}:
             params.setdefault("verbose", not quiet)
-        out = Path(output) if output else Path(Path(data).name.split(".")[0] + f".{cls.name}.ekv")
+        ext = ".model" if cls.returns == "tokenizer" else ".ekv"
+        out = Path(output) if output else Path(Path(data).name.split(".")[0] + f".{cls.name}{ext}")
         start = time.perf_counter()
         obj = _read_input(cls, data, directed, delimiter, graph, **read_kw)
         emb = ek.train(cls.name, obj, **params)
+        if cls.returns == "tokenizer":
+            report_tokenizer(data, emb, out, start)
+            return
         if isinstance(emb, ek.FactorModel):
             _report_model(cls, data, obj, emb, out, start)
             return
@@ -150,7 +155,8 @@ def _train_command(cls) -> click.Command:
         click.Argument(["data"], type=click.Path(dir_okay=cls.input_kind == "text")),
         click.Option(["-o", "--output"], default=None,
                      help="output file; format from the extension (.ekv, .txt/.vec, .bin, .npy, .npz) "
-                          "[default: <input>.<method>.ekv]"),
+                          "[default: <input>.<method>.ekv]" if cls.returns != "tokenizer" else
+                          "output sentencepiece .model file [default: <input>.bpe.model]"),
     ]
     if cls.input_kind != "graph" and takes_graphs:
         params.append(click.Option(["--graph"], is_flag=True,
@@ -190,6 +196,10 @@ def _report_model(cls, data, inter, model, out: Path, start: float) -> None:
 @cli.group(cls=_TrainGroup)
 def train() -> None:
     """Train a method: embedkit train METHOD DATA [OPTIONS]."""
+
+
+cli.add_command(tokenize)
+tokenize.add_command(_train_command(ek.get_method("bpe")), "train")  # = embedkit train bpe
 
 
 # ------------------------------------------------------------------------ evaluate

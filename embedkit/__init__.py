@@ -19,7 +19,8 @@ from .embeddings import Embeddings
 from .exceptions import (EmbedkitError, EmptyInputError, InputFormatError, InvalidParameterError,
                          KeyNotFoundError, NotFittedError, UnknownMethodError)
 from . import graph as _graph_methods  # noqa: F401  (registers deepwalk, node2vec)
-from . import text as _text_methods  # noqa: F401  (registers skipgram, cbow, svd)
+from . import text as _text_methods  # noqa: F401  (registers skipgram, cbow, svd, bpe)
+from .text.bpe import Tokenizer
 from . import recsys  # noqa: F401  (registers als, bpr, mf, popular)
 from .recsys import FactorModel
 
@@ -30,5 +31,5 @@ __all__ = [
     "split_edges", "EdgeSplit", "Embeddings", "Graph", "evaluate", "datasets", "EmbedkitError",
     "InvalidParameterError", "InputFormatError", "EmptyInputError", "NotFittedError",
     "UnknownMethodError", "KeyNotFoundError",
-    "Interactions", "read_interactions", "split_interactions", "FactorModel", "recsys",
+    "Interactions", "read_interactions", "split_interactions", "FactorModel", "recsys", "Tokenizer",
 ]

@@ -35,6 +35,9 @@ class Method:
     input_kind: ClassVar[str] = ""
     #: other input kinds ``fit`` also takes (``svd`` embeds text and graphs)
     also_accepts: ClassVar[tuple[str, ...]] = ()
+    #: what ``fit`` returns: "embeddings" (an Embeddings, or a result holding several), or
+    #: "tokenizer" (``bpe``: a :class:`~embedkit.text.bpe.Tokenizer`, no vectors)
+    returns: ClassVar[str] = "embeddings"
     params: ClassVar[tuple[Param, ...]] = ()
     #: small settings that still run every code path (the contract suite and doctests use them)
     quick_params: ClassVar[dict[str, Any]] = {}

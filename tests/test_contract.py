@@ -9,8 +9,13 @@ from embedkit.datasets.recsys import low_rank_ratings
 from embedkit.datasets.synthetic import planted_text
 
 METHODS = ek.methods()
+#: methods whose fit returns vectors (``bpe`` returns a Tokenizer: only the checks below that
+#: are not about vectors apply to it, and tests/test_bpe.py covers the rest)
+EMBEDDING_METHODS = [m for m in METHODS if ek.get_method(m).returns == "embeddings"]
 GRAPH_METHODS = [m for m in METHODS if ek.get_method(m).input_kind == "graph"]
-TEXT_METHODS = [m for m in METHODS if ek.get_method(m).input_kind == "text"]
+TEXT_METHODS = [m for m in EMBEDDING_METHODS if ek.get_method(m).input_kind == "text"]
+#: what ``fit`` returns, by ``Method.returns``
+RESULT_TYPES = {"embeddings": (ek.Embeddings, ek.FactorModel), "tokenizer": (ek.text.bpe.Tokenizer,)}
 TEXT = planted_text(300, seed=1).sentences
 #: explicit ratings (every recommender takes them; mf needs ratings), string ids
 RATINGS = low_rank_ratings(40, 30, density=0.3, seed=1)
@@ -76,6 +81,15 @@ def test_every_parameter_is_declared_with_help_and_a_valid_default(name):
 
 
 @pytest.mark.parametrize("name", METHODS)
+def test_fit_returns_what_the_method_declares(name, karate):
+    cls = ek.get_method(name)
+    assert cls.returns in RESULT_TYPES, f"{name}.returns = {cls.returns!r}; add it to RESULT_TYPES"
+    result = _fit(name, _data_for(name, karate), seed=0)
+    assert isinstance(result, RESULT_TYPES[cls.returns])
+    assert result.meta["method"] == name and result.meta["training_time_s"] >= 0
+
+
+@pytest.mark.parametrize("name", EMBEDDING_METHODS)
 def test_fit_returns_float32_embeddings_for_every_key(name, karate):
     result = _fit(name, _data_for(name, karate), seed=0)
     for emb, keys in _tables(name, result, karate):
@@ -89,7 +103,7 @@ def test_fit_returns_float32_embeddings_for_every_key(name, karate):
         assert emb.meta["method"] == name and emb.meta["seed"] == seed and emb.meta["training_time_s"] >= 0
 
 
-@pytest.mark.parametrize("name", METHODS)
+@pytest.mark.parametrize("name", EMBEDDING_METHODS)
 def test_same_seed_same_vectors_on_cpu(name, karate):
     data = _data_for(name, karate)
     a = _tables(name, _fit(name, data, seed=3, device="cpu"), karate)
@@ -101,7 +115,7 @@ def test_same_seed_same_vectors_on_cpu(name, karate):
         assert not all(np.array_equal(ea.vectors, ec.vectors) for (ea, _), (ec, _) in zip(a, c))
 
 
-@pytest.mark.parametrize("name", METHODS)
+@pytest.mark.parametrize("name", EMBEDDING_METHODS)
 @pytest.mark.parametrize("ext", [".ekv", ".txt", ".bin", ".npz"])
 def test_save_and_export_round_trip(name, ext, karate, tmp_path):
     result = _fit(name, _data_for(name, karate), seed=0)

@@ -59,11 +59,18 @@ def load(path, format: str | None = None, *, limit: int | None = None, mmap: boo
     Reads embedkit ``.ekv`` (zip or folder), word2vec text and binary (gensim's
     ``save_word2vec_format`` output included), GloVe text (no header), ``.npy``
     (with ``<path>.keys.json`` if present) and ``.npz``. The format is sniffed
-    from the content when the extension does not settle it.
+    from the content when the extension does not settle it. A sentencepiece
+    ``.model`` file (or ``format="sentencepiece"``) gives a
+    :class:`~embedkit.text.bpe.Tokenizer`; an ``.ekv`` of subword embeddings a
+    :class:`~embedkit.text.subword.SubwordEmbeddings`.
     """
     path = Path(path)
     if not path.exists():
         raise InputFormatError("no such file or folder", path)
+    if format == "sentencepiece" or (format is None and path.suffix.lower() == ".model"):
+        from ..text.bpe import Tokenizer
+
+        return Tokenizer.load(path)
     fmt = format or _format_from_path(path)
     if fmt is None or fmt == "ekv":
         if native.is_native(path):

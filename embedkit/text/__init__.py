@@ -1,3 +1,5 @@
-"""Word (text) embedding methods: skip-gram, CBOW and PPMI + SVD."""
+"""Word (text) embedding methods: skip-gram, CBOW and PPMI + SVD; BPE tokenization and subword embeddings."""
 from . import word2vec  # noqa: F401  (registers skipgram, cbow)
 from . import svd  # noqa: F401  (registers svd)
+from . import bpe  # noqa: F401  (registers bpe)
+from .bpe import Tokenizer  # noqa: F401
