@@ -35,6 +35,11 @@ def test_csv_with_header_columns_by_name_and_iso_dates(tmp_path):
     # header sniffed when every field is a name and the next line has numeric ids
     path2 = _write(tmp_path, "r2.csv", "userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n")
     assert ek.read_interactions(path2, rating_col=2).users == ["1"]
+    # string ids: the rating column tells the header apart; without ratings a header is declared
+    path3 = _write(tmp_path, "r3.csv", "user,item,rating\nann,book,5\n")
+    assert ek.read_interactions(path3, rating_col=2).users == ["ann"]
+    path4 = _write(tmp_path, "r4.csv", "user,item\nann,book\n")
+    assert ek.read_interactions(path4).nnz == 2 and ek.read_interactions(path4, header=True).nnz == 1
 
 
 def test_double_colon_and_whitespace_separated(tmp_path):

@@ -280,7 +280,8 @@ def read_interactions(
 
     ``delimiter=None`` is sniffed from the first data line: ``::``, tab, comma, else
     whitespace. ``header=None`` takes the first line as a header when a column is named,
-    or when all its fields are non-numbers while the next line's ids are numbers.
+    or when all its fields are non-numbers while the next line has a number in the user,
+    item, rating or timestamp column (string ids and no ratings: pass ``header=True``).
     Duplicate pairs merge by ``duplicates`` (see the module doc). Ids from a file are
     strings, ordered numerically when all are integers, else by first appearance.
 
@@ -520,9 +521,12 @@ def _read_table(path: Path, user_col, item_col, rating_col, timestamp_col, delim
             if second is not None:
                 pending.append(second)
             nxt = split(second[1]) if second else []
+            # a header: every field a name, and the next line has numbers where numbers are
+            # expected (numeric ids, or the rating / timestamp column)
+            numeric_cols = [c for c in (user_col, item_col, rating_col, timestamp_col)
+                            if isinstance(c, int) and c < len(nxt)]
             header = (not any(_is_number(f) for f in head_fields)
-                      and len(nxt) > max(user_col, item_col) and _is_number(nxt[user_col])
-                      and _is_number(nxt[item_col]))
+                      and any(_is_number(nxt[c]) for c in numeric_cols))
     ncols = len(head_fields)
     if header:
         pending.pop(0)
