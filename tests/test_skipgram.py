@@ -81,9 +81,3 @@ def test_subsampling_keeps_rare_tokens_and_drops_frequent_ones():
     t = 1e-3 * counts.sum()
     assert keep[0] == pytest.approx((np.sqrt(counts[0] / t) + 1) * t / counts[0], rel=1e-6)
     assert (keep_probabilities(counts, 0) == 1).all()
-
-
-def test_torch_backend_says_which_backends_do_cbow():
-    tokens, offsets, counts, _ = _group_sequences(n_seq=10)
-    with pytest.raises(NotImplementedError, match="backend='numba'"):
-        train_sgns(tokens, offsets, counts, SGNSConfig(dim=4, sg=False), backend="torch")
