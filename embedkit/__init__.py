@@ -19,8 +19,9 @@ from .embeddings import Embeddings
 from .exceptions import (EmbedkitError, EmptyInputError, InputFormatError, InvalidParameterError,
                          KeyNotFoundError, NotFittedError, UnknownMethodError)
 from . import graph as _graph_methods  # noqa: F401  (registers deepwalk, node2vec)
-from . import text as _text_methods  # noqa: F401  (registers skipgram, cbow, svd, bpe)
+from . import text as _text_methods  # noqa: F401  (registers skipgram, cbow, svd, bpe, subword)
 from .text.bpe import Tokenizer
+from .text.subword import SubwordEmbeddings
 from . import recsys  # noqa: F401  (registers als, bpr, mf, popular)
 from .recsys import FactorModel
 
@@ -32,4 +33,5 @@ __all__ = [
     "InvalidParameterError", "InputFormatError", "EmptyInputError", "NotFittedError",
     "UnknownMethodError", "KeyNotFoundError",
     "Interactions", "read_interactions", "split_interactions", "FactorModel", "recsys", "Tokenizer",
+    "SubwordEmbeddings",
 ]

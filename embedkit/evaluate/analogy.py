@@ -136,6 +136,8 @@ def analogy(emb, dataset="google", method: str = "3cosadd", restrict_vocab: int 
     method, restrict_vocab, batch_size = p["method"], p["restrict_vocab"], p["batch_size"]
     path = _dataset_path(dataset)
     sections = read_analogies(path)
+    if hasattr(emb, "word_embeddings"):  # SubwordEmbeddings: search its words, not its pieces
+        emb = emb.word_embeddings()
     n = len(emb) if restrict_vocab is None else min(restrict_vocab, len(emb))
     first, group = _vocab(emb.keys, n, case_insensitive)
     fold = str.lower if case_insensitive else str

@@ -55,7 +55,8 @@ def similarity(emb, dataset="wordsim353", case_insensitive: bool = True, delimit
     """Spearman and Pearson correlation of ``cos(word1, word2)`` with the human scores.
 
     The protocol of gensim's ``KeyedVectors.evaluate_word_pairs``: pairs with a word not in
-    ``emb`` are left out of the correlations and counted in ``oov_pairs``.
+    ``emb`` are left out of the correlations and counted in ``oov_pairs``. Subword embeddings
+    (:class:`~embedkit.SubwordEmbeddings`) compose a vector for every word: no pair is left out.
 
     Parameters
     ----------
@@ -80,6 +81,8 @@ def similarity(emb, dataset="wordsim353", case_insensitive: bool = True, delimit
     else:
         path = Path(dataset)
     triples = read_word_pairs(path, delimiter)
+    if hasattr(emb, "word_embeddings"):  # SubwordEmbeddings: a vector for every word, coverage 1
+        emb = emb.word_embeddings(sorted({w for a, b, _ in triples for w in (a, b)}))
     first, _ = _vocab(emb.keys, len(emb), case_insensitive)
     fold = str.lower if case_insensitive else str
     rows_a, rows_b, gold = [], [], []

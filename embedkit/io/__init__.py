@@ -53,6 +53,16 @@ def export(emb, path, format: str | None = None, **kwargs) -> None:
     WRITERS[fmt](emb, path, **kwargs)
 
 
+def _with_subwords(obj, path: Path):
+    """Subword embeddings come back with their tokenizer (stored inside the .ekv)."""
+    meta = getattr(obj, "meta", None)
+    if isinstance(meta, dict) and "subword" in meta and type(obj).__name__ == "Embeddings":
+        from ..text.subword import SubwordEmbeddings
+
+        return SubwordEmbeddings.from_saved(obj, path)
+    return obj
+
+
 def load(path, format: str | None = None, *, limit: int | None = None, mmap: bool = False):
     """Load :class:`~embedkit.Embeddings` from ``path``.
 
@@ -74,7 +84,7 @@ def load(path, format: str | None = None, *, limit: int | None = None, mmap: boo
     fmt = format or _format_from_path(path)
     if fmt is None or fmt == "ekv":
         if native.is_native(path):
-            return native.load_native(path)
+            return _with_subwords(native.load_native(path), path)
         if fmt == "ekv":
             raise InputFormatError("not an embedkit .ekv file (no meta.json inside)", path)
         fmt = "word2vec-binary" if word2vec.sniff_binary(path) else "word2vec"

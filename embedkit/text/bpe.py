@@ -204,6 +204,7 @@ class Tokenizer:
         self._vocab = [p for p, _, _ in pieces]
         self._index = {p: i for i, p in enumerate(self._vocab)}
         self._merge_scores: dict | None = None
+        self._pairs: tuple | None = None
         self.meta: dict = dict(meta or {})
         self.meta.update({k: v for k, v in spec.items()})
         self.meta["vocab_size"] = len(pieces)
@@ -373,6 +374,75 @@ class Tokenizer:
             if steps is not None:
                 steps.append(MergeStep(left, right, best_rank, list(symbols)))
         return symbols
+
+    def _pair_table(self) -> tuple:
+        """``(keys, merged, ranks)``: every split ``left + right`` of every merged piece into two
+        pieces, keyed ``id(left) * vocab_size + id(right)`` (sorted int64), with the merged piece's
+        id and rank (the encoder looks merges up by the concatenated string, so every split counts)."""
+        import numpy as np
+
+        if self._pairs is None:
+            scores = self._scores()
+            mergeable = {p for p, _, t in self._pieces if t == "normal"}
+            keys, merged, ranks = [], [], []
+            v = len(self._vocab)
+            for piece, (_, rank) in scores.items():
+                for j in range(1, len(piece)):
+                    left, right = piece[:j], piece[j:]
+                    if left in mergeable and right in mergeable:
+                        keys.append(self._index[left] * v + self._index[right])
+                        merged.append(self._index[piece])
+                        ranks.append(rank)
+            keys_a = np.asarray(keys, dtype=np.int64)
+            order = np.argsort(keys_a)
+            self._pairs = (keys_a[order], np.asarray(merged, dtype=np.int32)[order],
+                           np.asarray(ranks, dtype=np.int64)[order])
+        return self._pairs
+
+    def _symbol_ids(self, texts: Sequence[str]):
+        """CSR ``(ptr int64, ids int32)`` of the encoder's starting symbols of each text: characters
+        (user-defined symbols whole), a character outside the vocabulary already spelled as byte
+        pieces (byte fallback) or as ``<unk>`` (one per run), as sentencepiece's output has them."""
+        import numpy as np
+
+        index, pieces = self._index, self._pieces
+        unk = self._sp.unk_id()
+        fallback = self._spec["byte_fallback"]
+        users = bool(self._spec["user_defined_symbols"])
+        ptr = [0]
+        ids: list[int] = []
+        for text in texts:
+            normalized = self._sp.normalize(text)
+            symbols = self._symbols(normalized)[0] if users else normalized
+            prev_unknown = False
+            for sym in symbols:
+                i = index.get(sym)
+                if i is not None and pieces[i][2] in ("normal", "user_defined"):
+                    ids.append(i)
+                    prev_unknown = False
+                elif fallback:
+                    ids.extend(index[f"<0x{b:02X}>"] for b in sym.encode("utf-8"))
+                elif not prev_unknown:
+                    ids.append(unk)
+                    prev_unknown = True
+            ptr.append(len(ids))
+        return np.asarray(ptr, dtype=np.int64), np.asarray(ids, dtype=np.int32)
+
+    def sample_ids(self, texts: Sequence[str], dropout: float, seed: int = 0, samples: int = 1):
+        """``samples`` BPE-dropout segmentations of each text (Provilkov et al. 2020), repeatable:
+        at each merge step every candidate merge is skipped with probability ``dropout``.
+
+        Returns CSR ``(ptr int64 (samples * len(texts) + 1,), ids int32)``, segmentation
+        ``s * len(texts) + t`` being ``ids[ptr[j]:ptr[j + 1]]``. ``dropout=0`` gives
+        :meth:`encode_ids` exactly. Computed by a numba kernel, in parallel, the same for a seed
+        on any number of threads.
+        """
+        from ._bpe_dropout import segment
+
+        if not 0.0 <= dropout < 1.0:
+            raise InvalidParameterError("sample_ids", "dropout", "a number >= 0 and < 1", dropout)
+        sym_ptr, syms = self._symbol_ids(list(texts))
+        return segment(sym_ptr, syms, self._pair_table(), len(self._vocab), dropout, seed, int(samples))
 
     def merges(self) -> list[tuple[str, str]]:
         """The learned merges in order, as ``(left, right)`` piece pairs (BPE models only).
