@@ -33,9 +33,10 @@ from node2vec_vs_pecanpy import run_child, versions_embedkit  # noqa: E402
 RUNS = {
     # name: (tool, method, extra child arguments, label)
     "sg-gensim": ("gensim", "skipgram", [], "gensim skip-gram"),
-    "sg-numba": ("embedkit", "skipgram", ["--backend", "numba"], "embedkit skip-gram (numba)"),
+    "sg-numba": ("embedkit", "skipgram", ["--backend", "numba", "--param", "shared_negatives=False"],
+                 "embedkit skip-gram (numba, per-pair negatives)"),
     "sg-numba-shared": ("embedkit", "skipgram", ["--backend", "numba", "--param", "shared_negatives=True"],
-                        "embedkit skip-gram (numba, shared negatives)"),
+                        "embedkit skip-gram (numba, shared negatives: the default)"),
     "sg-torch": ("embedkit", "skipgram", ["--backend", "torch"], "embedkit skip-gram (torch CPU)"),
     "cbow-gensim": ("gensim", "cbow", [], "gensim CBOW"),
     "cbow-numba": ("embedkit", "cbow", ["--backend", "numba"], "embedkit CBOW (numba)"),
