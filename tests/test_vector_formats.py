@@ -254,7 +254,7 @@ def test_gensim_files_load(tmp_path, str_emb, binary):
     assert loaded.keys == list(kv.index_to_key)
     np.testing.assert_array_equal(loaded.vectors, kv.vectors)
     # the content is sniffed when the extension says nothing
-    odd = tmp_path / ("g.model" if binary else "g.data")
+    odd = tmp_path / ("g.weights" if binary else "g.data")
     odd.write_bytes(path.read_bytes())
     np.testing.assert_array_equal(ek.load(odd).vectors, kv.vectors)
 

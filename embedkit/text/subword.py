@@ -28,6 +28,8 @@ and cost word-similarity quality in our measurements.
 """
 from __future__ import annotations
 
+import dataclasses
+
 import io
 import json
 import logging
@@ -59,8 +61,9 @@ TOKENIZER_FILE = "tokenizer.model"
 WORDS_FILE = "words.json"
 SUBWORD_FORMAT_VERSION = 1
 
-_ENGINE = tuple(p for p in WORD2VEC_PARAMS if p.name not in ("min_count", "max_vocab", "unit", "lowercase",
-                                                                 "verbose"))
+# per-pair negatives for pieces: the subword quality tests were measured with them
+_ENGINE = tuple(dataclasses.replace(p, default=False) if p.name == "shared_negatives" else p
+                for p in WORD2VEC_PARAMS if p.name not in ("min_count", "max_vocab", "unit", "lowercase", "verbose"))
 SUBWORD_PARAMS: tuple[Param, ...] = (
     *_ENGINE,
     Param("vocab_size", int, 8000, "pieces of the BPE tokenizer trained on the corpus (when no tokenizer "
