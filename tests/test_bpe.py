@@ -207,6 +207,13 @@ def test_unreadable_model_file(tmp_path):
         Tokenizer.load(tmp_path / "missing.model")
     with pytest.raises(ek.InputFormatError, match="no such file"):
         ek.load(tmp_path / "missing.model")
+    # other tools name vector files .model too: those still load as vectors
+    import numpy as np
+
+    vectors = ek.Embeddings(["a", "b"], np.eye(2, dtype=np.float32))
+    vectors.export(tmp_path / "v.bin")
+    (tmp_path / "w2v.model").write_bytes((tmp_path / "v.bin").read_bytes())
+    assert ek.load(tmp_path / "w2v.model").keys == ["a", "b"]
 
 
 def test_undecodable_gzip_line_is_named(tmp_path):

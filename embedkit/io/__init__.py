@@ -80,7 +80,16 @@ def load(path, format: str | None = None, *, limit: int | None = None, mmap: boo
     if format == "sentencepiece" or (format is None and path.suffix.lower() == ".model"):
         from ..text.bpe import Tokenizer
 
-        return Tokenizer.load(path)
+        try:
+            return Tokenizer.load(path)
+        except InputFormatError as not_spm:
+            if format == "sentencepiece" or path.is_dir():
+                raise
+            try:  # other tools write vectors as .model too (word2vec binary, for one)
+                return word2vec.read_binary(path, limit=limit) if word2vec.sniff_binary(path) else \
+                    word2vec.read_text(path, limit=limit)
+            except (InputFormatError, ValueError, UnicodeDecodeError, OSError):
+                raise not_spm from None
     fmt = format or _format_from_path(path)
     if fmt is None or fmt == "ekv":
         if native.is_native(path):
