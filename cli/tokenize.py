@@ -49,11 +49,13 @@ def _texts(text: tuple[str, ...]) -> list[str]:
 @click.option("--ids", is_flag=True, help="print ids instead of pieces")
 @click.option("--dropout", type=float, default=0.0, show_default=True,
               help="BPE-dropout: skip each merge with this probability (a sampled segmentation)")
-def encode(model, text, ids, dropout):
+@click.option("--seed", type=int, default=None, help="seed of the --dropout draw [default: a fresh one]")
+def encode(model, text, ids, dropout, seed):
     """Split TEXT (or each line of stdin) into pieces, printed space-separated."""
     tok = _load(model)
-    for line in _texts(text):
-        out = tok.encode_ids(line, dropout=dropout) if ids else tok.encode(line, dropout=dropout)
+    for i, line in enumerate(_texts(text)):
+        s = None if seed is None else seed + i
+        out = tok.encode_ids(line, dropout=dropout, seed=s) if ids else tok.encode(line, dropout=dropout, seed=s)
         click.echo(" ".join(str(x) for x in out))
 
 

@@ -273,34 +273,41 @@ class Tokenizer:
                 f"normalization={self._spec['normalization']!r})")
 
     # ---- encoding -----------------------------------------------------------------
-    def encode(self, text: str | Sequence[str], *, dropout: float = 0.0) -> list:
+    def encode(self, text: str | Sequence[str], *, dropout: float = 0.0, seed: int | None = None) -> list:
         """Pieces of ``text`` (a list of str), or one list per text for a list of texts.
 
         ``dropout`` > 0 samples a segmentation with BPE-dropout (Provilkov, Emelianenko &
-        Voita, ACL 2020): each merge is skipped with that probability, so the same word is
-        sometimes spelled with smaller pieces. sentencepiece draws from its global random
-        generator (``sentencepiece.set_random_generator_seed``).
+        Voita, ACL 2020): at each merge step every candidate merge is skipped with that
+        probability, so the same word is sometimes spelled with smaller pieces
+        (:meth:`sample_ids`; repeatable for a ``seed``, a fresh draw when it is None).
         """
-        return self._encode(text, str, dropout)
+        return self._encode(text, True, dropout, seed)
 
-    def encode_ids(self, text: str | Sequence[str], *, dropout: float = 0.0) -> list:
+    def encode_ids(self, text: str | Sequence[str], *, dropout: float = 0.0, seed: int | None = None) -> list:
         """Ids of :meth:`encode`'s pieces."""
-        return self._encode(text, int, dropout)
+        return self._encode(text, False, dropout, seed)
 
-    def _encode(self, text, out_type, dropout: float):
-        if not isinstance(text, str) and not (isinstance(text, (list, tuple)) and
-                                              all(isinstance(t, str) for t in text)):
+    def _encode(self, text, as_pieces: bool, dropout: float, seed: int | None):
+        single = isinstance(text, str)
+        if not single and not (isinstance(text, (list, tuple)) and all(isinstance(t, str) for t in text)):
             raise TypeError(f"encode takes a str or a list of str; got {type(text).__name__}")
         if not 0.0 <= dropout < 1.0:
             raise InvalidParameterError("encode", "dropout", "a number >= 0 and < 1", dropout)
         if isinstance(text, tuple):
             text = list(text)
-        if dropout > 0:
-            if self.model_type != "bpe":
-                raise InvalidParameterError("encode", "dropout", "0 for a non-BPE model", dropout)
-            return self._sp.encode(text, out_type=out_type, enable_sampling=True, alpha=dropout, nbest_size=-1,
-                                   num_threads=1)
-        return self._sp.encode(text, out_type=out_type)
+        if dropout == 0:
+            return self._sp.encode(text, out_type=str if as_pieces else int)
+        if self.model_type != "bpe":
+            raise InvalidParameterError("encode", "dropout", "0 for a non-BPE model", dropout)
+        if seed is None:
+            import numpy as np
+
+            seed = int(np.random.default_rng().integers(2**63))
+        ptr, ids = self.sample_ids([text] if single else text, dropout, seed=seed)
+        out = [ids[ptr[i]:ptr[i + 1]].tolist() for i in range(len(ptr) - 1)]
+        if as_pieces:
+            out = [[self._vocab[i] for i in seq] for seq in out]
+        return out[0] if single else out
 
     def decode(self, pieces: Sequence[str] | Sequence[int]) -> str:
         """Text of a list of pieces or of ids (the inverse of :meth:`encode`, up to :meth:`normalize`)."""
