@@ -412,7 +412,7 @@ class Subword(Method):
         vectors[~seen] = 0.0  # pieces never seen carry no information
         t3 = time.perf_counter()
         pieces_per_s = pieces.size * params["epochs"] / max(t3 - t2, 1e-9)
-        meta = {"vocab_size": tok.vocab_size, "num_words": listed, "num_tokens": enc.num_tokens,
+        meta = {"vocab_size": listed, "num_pieces_in_vocab": tok.vocab_size, "num_tokens": enc.num_tokens,
                 "num_pieces": int(pieces.size), "pieces_seen": int(np.count_nonzero(counts)),
                 "corpus": repr(corpus), "tokenizer": {k_: v for k_, v in tok.meta.items() if k_ != "params"},
                 "read_time_s": round(t1 - t0, 4), "segment_time_s": round(t2 - t1, 4),
