@@ -56,8 +56,8 @@ def _typos(sub, emma, n=300, seed=0):
 
 
 def test_misspellings_land_near_their_word(sub, emma):
-    """300 typos: the misspelling is closer to its word than to a random frequent word in 95.4% of
-    3000 comparisons (measured, seed 0), and closer than all 10 random words for 80% of the typos.
+    """300 typos: the misspelling is closer to its word than to a random frequent word in 96.5% of
+    3000 comparisons (measured, seed 0), and closer than all 10 random words for 81.7% of the typos.
     A word-level model has no vector for any of them."""
     pairs, frequent, rng = _typos(sub, emma)
     typos = _unit(sub.vectors_for([t for _, t in pairs]))
@@ -65,8 +65,8 @@ def test_misspellings_land_near_their_word(sub, emma):
     others = _unit(sub.vectors_for(frequent))[rng.integers(0, len(frequent), (300, 10))]
     good = np.einsum("nd,nd->n", typos, right)
     wins = good[:, None] > np.einsum("nd,nkd->nk", typos, others)
-    assert wins.mean() > 0.92  # measured 0.954
-    assert wins.all(axis=1).mean() > 0.7  # measured 0.797
+    assert wins.mean() > 0.92  # measured 0.965
+    assert wins.all(axis=1).mean() > 0.7  # measured 0.817
 
     words = ek.train("skipgram", emma, dim=10, epochs=1, workers=1, verbose=False)
     assert not any(t in words for _, t in pairs)
@@ -77,7 +77,7 @@ def test_misspellings_land_near_their_word(sub, emma):
 
 def test_nearest_words_of_misspellings_and_the_spelling_weight(sub, emma):
     """Searching all 2378 listed words for each of the 300 typos: the right word is among the 10
-    nearest for 55% of them with the default spelling_weight=1 and 92% with 3 (measured); a larger
+    nearest for 56% of them with the default spelling_weight=1 and 94% with 3 (measured); a larger
     weight trades meaning for spelling (docs/subwords.md)."""
     pairs, _, _ = _typos(sub, emma)
 
@@ -90,7 +90,7 @@ def test_nearest_words_of_misspellings_and_the_spelling_weight(sub, emma):
         default, spelling = top10_rate(1.0), top10_rate(3.0)
     finally:
         sub.spelling_weight = 1.0
-    assert default > 0.45 and spelling > 0.85  # measured 0.55 and 0.92
+    assert default > 0.45 and spelling > 0.85  # measured 0.56 and 0.94
     with pytest.raises(ek.InvalidParameterError, match="spelling_weight"):
         sub.spelling_weight = -1
     # meaning: Mrs Weston's neighbours are the other families of Highbury
@@ -158,8 +158,14 @@ def test_evaluators_use_words_not_pieces(sub, tmp_path):
     pairs.write_text("woodhouse woodhose 9\nwoodhouse tuesday 1\nharriet harriett 9\nharriet clever 2\n"
                      "emma emmma 9\nemma parsley 1\n")
     metrics = ek.evaluate.similarity(sub, str(pairs))
-    assert metrics["coverage"] == 1.0 and metrics["oov_pairs"] == 0
-    assert metrics["spearman"] > 0.8
+    assert metrics["coverage"] == 1.0 and metrics["oov_pairs"] == 0 and metrics["pairs"] == 6
+    assert metrics["spearman"] > 0.5  # measured 0.74: each typo pair above its word's unrelated pair
+    for word, typo, other in [("woodhouse", "woodhose", "tuesday"), ("harriet", "harriett", "clever"),
+                              ("emma", "emmma", "parsley")]:
+        assert sub.similarity(word, typo) > sub.similarity(word, other)
+    analogies = tmp_path / "analogies.txt"
+    analogies.write_text(": family\nmr mrs he she\n")
+    assert ek.evaluate.analogy(sub, str(analogies))["total"] == 1  # over words, not pieces
 
 
 def test_a_given_tokenizer_is_used(emma, tmp_path):
@@ -216,9 +222,9 @@ def test_cli_train_subword_and_neighbors(tmp_path):
 @pytest.mark.data
 def test_rare_word_similarity_has_full_coverage(shared_data):
     """Stanford Rare Words (Luong, Socher & Manning 2013), 2034 pairs: every word gets a vector.
-    Trained on 20 Gutenberg books (1.02M tokens): Spearman 0.173 over all 2034 pairs (measured, seed 0;
-    0.119 with spelling_weight=0). A word-level skip-gram on the same text covers 8% of the pairs
-    (Spearman 0.268 on those)."""
+    Trained on 20 Gutenberg books (1.02M tokens): Spearman 0.176 over all 2034 pairs (measured, seed 0;
+    0.130 with spelling_weight=0). A word-level skip-gram on the same text covers 8% of the pairs
+    (Spearman 0.276 on those)."""
     books = sorted((shared_data / "gutenberg-top100-authors" / "books").glob("*.txt.gz"))[:20]
     corpus = ek.read_text(books, unit="paragraph")
     sub = ek.train("subword", corpus, vocab_size=8000, dim=100, epochs=3, workers=1, seed=0, verbose=False)
