@@ -26,7 +26,8 @@ def _group_separation(vectors, group):
     return sim[same].mean(), sim[other].mean()
 
 
-@pytest.mark.parametrize("backend,sg", [("numba", True), ("numba", False), ("torch", True), ("gensim", True)])
+@pytest.mark.parametrize("backend,sg", [("numba", True), ("numba", False), ("torch", True), ("torch", False),
+                                        ("gensim", True)])
 def test_tokens_that_co_occur_end_up_close(backend, sg):
     tokens, offsets, counts, group = _group_sequences()
     cfg = SGNSConfig(dim=16, window=3, negative=5, sample=0, epochs=3, sg=sg, seed=0, workers=1)
@@ -81,3 +82,40 @@ def test_subsampling_keeps_rare_tokens_and_drops_frequent_ones():
     t = 1e-3 * counts.sum()
     assert keep[0] == pytest.approx((np.sqrt(counts[0] / t) + 1) * t / counts[0], rel=1e-6)
     assert (keep_probabilities(counts, 0) == 1).all()
+
+
+def _planted_corpus():
+    import embedkit as ek
+    from embedkit.datasets.synthetic import planted_text
+
+    pt = planted_text(5000, seed=0)
+    enc = ek.read_text(pt.sentences, min_count=1).encode()
+    return pt, enc
+
+
+def test_torch_cbow_solves_planted_analogies_and_neighbours():
+    pt, enc = _planted_corpus()
+    cfg = SGNSConfig(dim=32, window=5, negative=5, epochs=5, sg=False, seed=0)
+    vec = train_sgns(enc.tokens, enc.offsets, enc.counts, cfg, backend="torch", device="cpu")
+    unit = vec / np.linalg.norm(vec, axis=1, keepdims=True)
+    row = {w: i for i, w in enumerate(enc.words)}
+    solved = 0
+    for a, b, c, d in pt.analogies:  # 3CosAdd: b - a + c, the question words excluded
+        scores = unit @ (unit[row[b]] - unit[row[a]] + unit[row[c]])
+        scores[[row[a], row[b], row[c]]] = -np.inf
+        solved += enc.words[int(scores.argmax())] == d
+    assert solved >= 0.8 * len(pt.analogies), solved
+    sim = unit @ unit.T
+    np.fill_diagonal(sim, -np.inf)
+    nearest = {w: enc.words[int(sim[row[w]].argmax())] for w in pt.neighbours}
+    assert nearest == pt.neighbours
+
+
+def test_torch_cbow_is_repeatable_on_cpu():
+    tokens, offsets, counts, _ = _group_sequences()
+    cfg = SGNSConfig(dim=8, window=3, sg=False, seed=5)
+    a = train_sgns(tokens, offsets, counts, cfg, backend="torch", device="cpu")
+    b = train_sgns(tokens, offsets, counts, cfg, backend="torch", device="cpu")
+    np.testing.assert_array_equal(a, b)
+    c = train_sgns(tokens, offsets, counts, SGNSConfig(dim=8, window=3, sg=False, seed=6), backend="torch")
+    assert not np.array_equal(a, c)

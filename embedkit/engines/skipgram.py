@@ -15,11 +15,16 @@ Backends (``backend=``):
   skip-gram, ``window_negatives=True`` (default) draws the noise words once per
   center window and applies the output-row updates once per window (pWord2Vec,
   Ji et al. 2016): about 2.5x faster than per-pair draws on the CPU.
-* ``"torch"`` — batched on any torch device (the GPU engine): (center, context)
-  pairs are generated in bulk and trained in minibatches; every group of
-  ``share_negatives`` pairs shares its ``negative`` noise words, so the work is
-  batched matrix products (the idea of pWord2Vec, Ji et al. 2016). Deterministic
-  for a seed on the CPU.
+* ``"torch"`` — batched on any torch device (the GPU engine), skip-gram and
+  CBOW (cbow_mean=1). A minibatch is a run of consecutive subsampled centers
+  with their dynamic windows; each center's window is a strided view of the
+  run's vectors, so the pairs' scores and gradients are small batched matrix
+  products, with no per-pair gather. Noise words are shared (the idea of
+  pWord2Vec, Ji et al. 2016): CBOW, ``negative`` per group of
+  ``share_negatives`` centers; skip-gram, about ``negative * (window + 1)`` per
+  group of as many context rows, each weighted to stand for word2vec's per-pair
+  draws. Repeated rows' summed updates are capped at ``dup_cap`` updates'
+  worth. Deterministic for a seed on the CPU, where it runs on one thread.
 * ``"gensim"`` — gensim's Word2Vec, fed the same sequences.
 * ``"auto"`` — ``torch`` on a CUDA device, ``numba`` on the CPU (measured the
   faster there: see docs/benchmarks.md).
@@ -348,7 +353,7 @@ def _skew(a, window):
     w2 = 2 * window
     z = a.new_zeros(w2, width)
     ap = torch.cat([z, a.flip(1), z])                               # (n + 4w, 2w+1)
-    return ap.as_strided((n + w2, width), (width, width + 1)).contiguous()  # bmm is slow on the strided view
+    return ap.as_strided((n + w2, width), (width, width + 1)).contiguous()  # bmm is 10x slower on the view
 
 
 def _padded(n, window, like):
@@ -356,8 +361,8 @@ def _padded(n, window, like):
     middle ``n`` rows (a view) to be filled."""
     w2 = 2 * window
     buf = like.new_empty(n + 2 * w2, like.shape[1])
-    buf[:w2] = 0
-    buf[n + w2:] = 0
+    buf[:w2].zero_()
+    buf[n + w2:].zero_()
     return buf, buf[w2:n + w2]
 
 
@@ -382,44 +387,35 @@ def _capped_scatter_add(table, parts, dup_cap, load):
         table.index_add_(0, idx, rows.mul_(scale[:, None]))
 
 
-def _noise_sampler(counts, exponent, device, gen):
-    """``draw(n)``: ``n`` int64 noise words from word2vec's unigram^exponent table."""
+def _noise_sampler(counts, exponent, device):
+    """``draw(n, gen)``: ``n`` int64 noise words from word2vec's unigram^exponent table."""
     import torch
 
     table = torch.as_tensor(noise_table(counts, exponent), device=device).long()
 
-    def draw(n):
+    def draw(n, gen):
         return table.index_select(0, torch.randint(table.shape[0], (n,), device=device, generator=gen))
     return draw
 
 
-#: on the CPU, minibatches this many times ``batch_size``: fewer, larger tensor operations
-_CPU_BATCH = {"cpu": 4}
-#: skip-gram: noise words drawn per window row, shared by ``share_negatives`` rows
-_SG_NOISE_PER_ROW = 2
-
-
-class _TorchState:
-    """The two tables and what every minibatch step needs."""
-
-    def __init__(self, syn0, syn1, draw, cfg: SGNSConfig):
-        import torch
-
-        self.syn0, self.syn1, self.draw = syn0, syn1, draw
-        self.W, self.K, self.G, self.dup_cap = cfg.window, cfg.negative, max(1, cfg.share_negatives), cfg.dup_cap
-        self.load = torch.zeros(syn0.shape[0], dtype=syn0.dtype, device=syn0.device)
-
-    def scatter(self, table, *parts):
-        _capped_scatter_add(table, parts, self.dup_cap, self.load)
+def _sg_noise_words(cfg: SGNSConfig) -> int:
+    """Torch skip-gram: noise words each window row is scored against, ``negative * (window +
+    1)`` (as many as word2vec draws for its pairs, on average) rounded up to a multiple of 8; a
+    set of them is shared by as many window rows."""
+    return max(8, -(-cfg.negative * (cfg.window + 1) // 8) * 8)
 
 
 def _train_torch(tokens, offsets, counts, cfg: SGNSConfig, device, verbose):
+    """On the CPU the minibatches run on one thread (``workers`` is not used): the torch
+    operations are small, and on 5M words of English (dim 100) splitting them over two
+    threads, or computing two minibatches at once in two threads, was slower than one thread,
+    and many times slower on a machine whose cores are busy."""
     import torch
 
     dev = torch.device(device)
     prev_threads = torch.get_num_threads()
     if dev.type == "cpu":
-        torch.set_num_threads(max(1, cfg.workers))
+        torch.set_num_threads(1)
     try:
         with torch.no_grad():
             return _train_torch_windows(tokens, offsets, counts, cfg, dev, verbose)
@@ -437,8 +433,14 @@ def _train_torch_windows(tokens, offsets, counts, cfg: SGNSConfig, dev, verbose)
     gen = torch.Generator(device=dev)
     gen.manual_seed(cfg.seed)
     syn0 = torch.as_tensor(_init_vectors(V, cfg.dim, cfg.seed), device=dev)
-    st = _TorchState(syn0, torch.zeros_like(syn0), _noise_sampler(counts, cfg.ns_exponent, dev, gen), cfg)
-    step = _sg_step if cfg.sg else _cbow_step
+    syn1 = torch.zeros_like(syn0)
+    load = torch.zeros(V, dtype=syn0.dtype, device=dev)
+    noise = _noise_sampler(counts, cfg.ns_exponent, dev)
+
+    def draw(size):
+        return noise(size, gen)
+
+    grads = _sg_grads if cfg.sg else _cbow_grads
     keep = keep_probabilities(counts, cfg.sample)
     n_seq = len(offsets) - 1
     seq_id_all = np.repeat(np.arange(n_seq, dtype=np.int64), np.diff(offsets))
@@ -447,12 +449,15 @@ def _train_torch_windows(tokens, offsets, counts, cfg: SGNSConfig, dev, verbose)
     # slices of whole sequences, about 2M tokens each
     cuts = np.unique(np.concatenate([np.searchsorted(offsets, np.arange(0, per_epoch, 2_000_000)), [n_seq]]))
     bounds = offsets[cuts]
-    # centers per minibatch: batch_size counts (center, context) pairs, about window + 1 per center
-    n_batch = max(G, cfg.batch_size * _CPU_BATCH.get(dev.type, 1) // (W + 1) // G * G)
-    # skip-gram groups the n + 2w window rows, CBOW the n / 2 centers of each parity: multiples of G
-    if not cfg.sg:
-        G = 2 * G
-    shift = 2 * W % G if cfg.sg else 0
+    # centers per minibatch: batch_size counts (center, context) pairs, about window + 1 per
+    # center; small inputs get small batches (at least ~1000 updates per epoch). Larger ones
+    # cost accuracy: updates computed from the same stale vectors add up (skip-gram on 5M
+    # words, 1 epoch: 7.4% analogy accuracy at 8192 pairs, 6.5% at 16384, 5.4% at 32768). Skip-gram
+    # groups the n + 2w window rows, CBOW the n / 2 centers of each parity: multiples of ``unit``.
+    unit = _sg_noise_words(cfg) if cfg.sg else 2 * G
+    nb = max(unit, min(cfg.batch_size // (W + 1), max(64, per_epoch // 1000)) // unit * unit)
+    if cfg.sg:
+        nb += (-(nb + 2 * W)) % unit
     done = 0
     desc = "skip-gram (torch)" if cfg.sg else "cbow (torch)"
     with progress(total=total, desc=desc, verbose=verbose, unit="tok") as bar:
@@ -460,18 +465,16 @@ def _train_torch_windows(tokens, offsets, counts, cfg: SGNSConfig, dev, verbose)
             for a, b in zip(bounds[:-1], bounds[1:]):
                 tok, sid, span = _subsampled_stream(tokens[a:b], seq_id_all[a:b], keep, cfg.sample, W, rng)
                 n_tok = span.shape[0]
-                tok_t = torch.as_tensor(tok, device=dev)
-                sid_t = torch.as_tensor(sid, device=dev)
-                span_t = torch.as_tensor(span, device=dev)
-                # small inputs get small batches: at least ~1000 updates per slice
-                nb = max(G, min(n_batch, max(64, n_tok // 1000)) // G * G) + (G - shift) % G
+                tok_t, sid_t, span_t = (torch.as_tensor(x, device=dev) for x in (tok, sid, span))
                 for s in range(0, n_tok, nb):
                     n = min(nb, n_tok - s)
                     frac = (done + (b - a) * s / n_tok) / total
                     lr = max(cfg.min_alpha, cfg.alpha - (cfg.alpha - cfg.min_alpha) * frac)
                     win_ids = tok_t[s:s + n + 2 * W]                       # (n + 2w,) window rows
                     mask = _window_mask(sid_t[s:s + n + 2 * W], span_t[s:s + n], W).to(syn0.dtype)
-                    step(st, win_ids, mask, lr)
+                    parts0, parts1 = grads(syn0, syn1, win_ids, mask, lr, draw, cfg)
+                    _capped_scatter_add(syn0, parts0, cfg.dup_cap, load)
+                    _capped_scatter_add(syn1, parts1, cfg.dup_cap, load)
                 done += b - a
                 bar.update(int(b - a))
     return syn0.cpu().numpy()
@@ -496,18 +499,22 @@ def _ungrouped(y, rows):
     return y.transpose(0, 1).reshape(-1, y.shape[-1])[:rows]
 
 
-def _sg_step(st: _TorchState, win_ids, mask, lr):
-    """Skip-gram on one minibatch: every context word (window row ``r``, input vector
-    ``u_r``) predicts each center whose window holds it (output vector ``c_i``) against noise
-    words.
+def _sg_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
+    """Skip-gram updates of one minibatch, as ``(syn0 parts, syn1 parts)`` for
+    ``_capped_scatter_add``: every context word (window row ``r``, input vector ``u_r``)
+    predicts each center whose window holds it (output vector ``c_i``) against noise words.
 
-    The noise words are drawn for window rows, not per pair: a group of ``G`` consecutive rows
-    shares ``_SG_NOISE_PER_ROW * G`` of them, each standing for ``pairs(r) * K / that many``
-    of word2vec's per-pair noise words, so the expected gradient is word2vec's.
+    The noise words are drawn for window rows, not per pair: a row is scored against
+    ``kg``, about ``negative * (window + 1)``, of them, each standing for ``pairs(r) * negative / kg`` of
+    word2vec's per-pair noise words, so the expected gradient is word2vec's; a set of ``kg``
+    is shared by ``kg`` rows far apart in the minibatch. (Fewer noise words per row, more
+    heavily weighted, cost analogy accuracy: 6.5% with 16, 5% with 8, against 7.3% with 32 on
+    5M words of English.)
     """
     import torch
 
-    W, G, syn0, syn1 = st.W, st.G, st.syn0, st.syn1
+    W, K = cfg.window, cfg.negative
+    G = kg = _sg_noise_words(cfg)                                     # rows per group, noise words per group
     m = win_ids.shape[0]                                              # n + 2w window rows
     n = m - 2 * W
     d = syn0.shape[1]
@@ -521,31 +528,31 @@ def _sg_step(st: _TorchState, win_ids, mask, lr):
     grad_U = torch.bmm(_skew(g, W)[:, None, :], _unfold_padded(Cp, W))[:, 0]   # (m, d)
     pairs = _skew(mask, W).sum(1)                                     # (m,) pairs per window row
     # noise words, shared by groups of G window rows
-    kg = _SG_NOISE_PER_ROW * G
     Ug = _grouped(U, G)                                               # (groups, G, d)
-    neg = st.draw(Ug.shape[0] * kg)
+    neg = draw(Ug.shape[0] * kg)
     N = syn1.index_select(0, neg).view(-1, kg, d)                     # (groups, kg, d)
-    wrow = _grouped(pairs * (-lr * st.K / kg), G)[:, :, None]
+    wrow = _grouped(pairs * (-lr * K / kg), G)[:, :, None]
     gn = torch.sigmoid(torch.bmm(Ug, N.transpose(1, 2))).mul_(wrow)  # (groups, G, kg)
     grad_U += _ungrouped(torch.bmm(gn, N), m)
     grad_N = torch.bmm(gn.transpose(1, 2), Ug).view(-1, d)
-    st.scatter(syn0, (win_ids, grad_U, pairs))
-    st.scatter(syn1, (ctr_ids, grad_C, mask.sum(1)), (neg, grad_N, torch.ones_like(neg, dtype=mask.dtype)))
+    return ([(win_ids, grad_U, pairs)],
+            [(ctr_ids, grad_C, mask.sum(1)), (neg, grad_N, torch.ones_like(neg, dtype=mask.dtype))])
 
 
-def _cbow_step(st: _TorchState, win_ids, mask, lr):
-    """CBOW on one minibatch (word2vec's cbow_mean=1): the mean ``h`` of each center's
-    context vectors predicts the center against ``K`` noise words shared by ``G`` centers;
-    ``h``'s gradient is added, undivided, to every context word's input vector.
+def _cbow_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
+    """CBOW updates of one minibatch (word2vec's cbow_mean=1), as for ``_sg_grads``: the mean
+    ``h`` of each center's context vectors predicts the center against ``K`` noise words
+    shared by ``G`` centers; ``h``'s gradient is added, undivided, to every context word's
+    input vector.
 
     Neighbouring centers share most of their context words, and updates of all of them
-    computed from the same stale vectors overshoot (about 1.5 points of analogy accuracy lost
-    on 5M words). So the even centers go first; the odd ones see the input vectors (this
+    computed from the same stale vectors overshoot (about half a point of analogy accuracy
+    lost on 5M words). So the even centers go first; the odd ones see the input vectors (this
     minibatch's copy) updated by them, as they would in word2vec's sequential pass.
     """
     import torch
 
-    W, G, syn0, syn1 = st.W, st.G, st.syn0, st.syn1
+    W, K, G = cfg.window, cfg.negative, max(1, cfg.share_negatives)
     m = win_ids.shape[0]
     n = m - 2 * W
     d = syn0.shape[1]
@@ -555,34 +562,32 @@ def _cbow_step(st: _TorchState, win_ids, mask, lr):
     cw = mask.sum(1)                                                  # contexts per center
     valid = (cw > 0).to(mask.dtype)
     mean_w = mask / cw.clamp(min=1)[:, None]
-    parity = torch.arange(n, device=mask.device) % 2
-    Hp, grad_h = _padded(n, W, U)
+    Hp, grad_h = _padded(n, W, U)                                     # h's gradients, all centers
     grad_C = torch.empty_like(C)
-    grad_U = None
-    out = [(ctr_ids, grad_C, valid)]
-    for p in (0, 1):
+    out1 = [(ctr_ids, grad_C, valid)]
+    for p in range(min(2, n)):
         Uw = U[p:].unfold(0, 2 * W + 1, 2)                           # (n_p, d, 2w+1): centers p, p+2, ...
         h = torch.bmm(mean_w[p::2, None, :], Uw.transpose(1, 2))[:, 0]   # (n_p, d)
         n_p = h.shape[0]
         Cp = C[p::2]
         g_pos = (1.0 - torch.sigmoid((h * Cp).sum(1))).mul_(valid[p::2]).mul_(lr)   # (n_p,)
         hg = _grouped(h, G)                                           # (groups, G, d)
-        neg = st.draw(hg.shape[0] * st.K)
-        N = syn1.index_select(0, neg).view(-1, st.K, d)               # (groups, K, d)
+        neg = draw(hg.shape[0] * K)
+        N = syn1.index_select(0, neg).view(-1, K, d)                  # (groups, K, d)
         g_neg = torch.sigmoid(torch.bmm(hg, N.transpose(1, 2))).mul_(_grouped(valid[p::2] * -lr, G)[:, :, None])
-        grad_h.zero_()
-        grad_h[p::2] = _ungrouped(torch.bmm(g_neg, N), n_p).addcmul_(g_pos[:, None], Cp)
-        out.append((neg, torch.bmm(g_neg.transpose(1, 2), hg).view(-1, d), torch.ones_like(neg, dtype=mask.dtype)))
-        grad_C[p::2] = h.mul_(g_pos[:, None])                         # hg is a view of h: after grad_N
-        q = _skew(mask * (parity == p)[:, None], W)                   # (m, 2w+1)
-        g_U = torch.bmm(q[:, None, :], _unfold_padded(Hp, W))[:, 0]   # (m, d)
-        if p == 0:
-            U += g_U
-            grad_U = g_U
-        else:
-            grad_U += g_U
-    st.scatter(syn0, (win_ids, grad_U, _skew(mask, W).sum(1)))
-    st.scatter(syn1, *out)
+        grad_h[p::2].copy_(_ungrouped(torch.bmm(g_neg, N), n_p).addcmul_(g_pos[:, None], Cp))
+        out1.append((neg, torch.bmm(g_neg.transpose(1, 2), hg).view(-1, d), torch.ones_like(neg, dtype=mask.dtype)))
+        grad_C[p::2].copy_(h.mul_(g_pos[:, None]))                    # hg is a view of h: after grad_N
+        if p == 0 and n > 1:  # the even centers' update of this minibatch's input vectors
+            H0, grad_h0 = _padded(n, W, U)
+            grad_h0[0::2].copy_(grad_h[0::2])
+            grad_h0[1::2].zero_()
+            mask0 = mask.clone()
+            mask0[1::2].zero_()
+            U += torch.bmm(_skew(mask0, W)[:, None, :], _unfold_padded(H0, W))[:, 0]
+    q = _skew(mask, W)                                                # (m, 2w+1)
+    grad_U = torch.bmm(q[:, None, :], _unfold_padded(Hp, W))[:, 0]    # (m, d)
+    return [(win_ids, grad_U, q.sum(1))], out1
 
 
 # ---------------------------------------------------------------------------- gensim
