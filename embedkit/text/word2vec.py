@@ -38,7 +38,8 @@ WORD2VEC_PARAMS: tuple[Param, ...] = (
     # analogy 44.0% vs gensim's 43.1%; per-pair draws ran at 0.83x gensim (docs/benchmarks.md)
     Param("shared_negatives", bool, True, "numba skip-gram: draw the noise words once per context window "
           "(pWord2Vec, Ji et al. 2016) instead of once per pair as word2vec.c does; about 3.5x faster"),
-    Param("workers", int, 0, "CPU threads (0 = all cores)", low=0),
+    Param("workers", int, 0, "CPU threads of the numba/gensim backends (0 = all cores; the torch backend "
+          "uses one CPU thread, measured faster)", low=0),
     Param("seed", int, 0, "random seed (repeatable on the CPU; numba/gensim need workers=1 for "
           "bit-identical vectors, torch is repeatable at any thread count)", low=0),
     Param("device", str, "auto", "'auto', 'cpu', 'cuda' or 'cuda:N'"),
