@@ -34,3 +34,17 @@ def add_node2vec_args(ap) -> None:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
+
+
+def parse_params(items: list[str]) -> dict:
+    """``["dim=64", "backend=torch"]`` -> ``{"dim": 64, "backend": "torch"}`` (Python literals, else strings)."""
+    import ast
+
+    out = {}
+    for item in items:
+        name, _, value = item.partition("=")
+        try:
+            out[name] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            out[name] = value
+    return out

@@ -64,5 +64,15 @@ def tokenized_file(out_dir: Path = HERE / "out") -> Path:
     return out
 
 
+def head_mb(path: Path, mb: float, out_dir: Path = HERE / "out") -> Path:
+    """(Once) the first ``mb`` MB of ``path``, cut at a line end: a smaller run of the same corpus."""
+    part = out_dir / f"{path.stem}-{mb:g}mb{path.suffix}"
+    if not part.exists():
+        with open(path, "rb") as src, open(part, "wb") as dst:
+            data = src.read(int(mb * 2**20))
+            dst.write(data[:data.rfind(b"\n") + 1])
+    return part
+
+
 if __name__ == "__main__":
     print(corpus_file(), tokenized_file())

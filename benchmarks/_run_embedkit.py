@@ -11,11 +11,10 @@ warm-up's own time is reported as ``warmup_s``.
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import time
 
-from _child_common import add_node2vec_args, rss_mb  # noqa: E402  (benchmarks/ is on sys.path: run as a script)
+from _child_common import add_node2vec_args, parse_params, rss_mb  # noqa: E402  (benchmarks/ is on sys.path: run as a script)
 
 T_START = time.perf_counter()
 import embedkit as ek  # noqa: E402
@@ -50,12 +49,7 @@ def main() -> None:
                   verbose=False)
     if a.sample is not None:
         params["sample"] = a.sample
-    for item in a.param:
-        name, _, value = item.partition("=")
-        try:
-            params[name] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            params[name] = value
+    params.update(parse_params(a.param))
 
     out = {"tool": f"embedkit-{a.backend}", "import_s": T_IMPORT - T_START, "rss_after_import_mb": rss_mb()}
     t0 = time.perf_counter()

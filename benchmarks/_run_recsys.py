@@ -8,11 +8,10 @@ get the same scipy CSR matrix from the same reader; reading is not part of the f
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import time
 
-from _child_common import rss_mb  # noqa: E402  (benchmarks/ is on sys.path: run as a script)
+from _child_common import parse_params, rss_mb  # noqa: E402  (benchmarks/ is on sys.path: run as a script)
 
 import _recsys_data  # noqa: E402
 
@@ -21,7 +20,7 @@ def run_implicit(a, train) -> dict:
     import numpy as np
     from threadpoolctl import threadpool_limits
 
-    extra = _params(a.param)
+    extra = parse_params(a.param)
     alpha = extra.pop("alpha", None)
     conf = train.matrix
     if alpha is not None:  # embedkit's confidence 1 + alpha * r, given to implicit as its data
@@ -54,7 +53,7 @@ def run_embedkit(a, train) -> dict:
     params = {"verbose": False} if a.method != "popular" else {}
     if a.method != "popular":
         params.update(dim=a.dim, seed=a.seed, workers=a.workers, device="cpu")
-    params.update(_params(a.param))
+    params.update(parse_params(a.param))
     if params.get("backend") == "torch":  # warm-up: torch's first call pays its start-up; not counted
         ek.train(a.method, ek.read_interactions(([0, 1], [0, 1])), **{**params, "dim": 2})
     elif a.method in ("als", "bpr"):
@@ -71,17 +70,6 @@ def run_embedkit(a, train) -> dict:
             arrays[name] = getattr(model, name)
     np.savez(a.output, global_bias=np.float32(model.global_bias), **arrays)
     return {"fit_s": fit_s, "backend": model.meta.get("backend")}
-
-
-def _params(items: list[str]) -> dict:
-    out = {}
-    for item in items:
-        name, _, value = item.partition("=")
-        try:
-            out[name] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            out[name] = value
-    return out
 
 
 def main() -> None:

@@ -9,11 +9,10 @@ embedkit reads it with ``tokenizer=str.split``, gensim with ``corpus_file=``
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import time
 
-from _child_common import rss_mb  # noqa: E402  (benchmarks/ is on sys.path: run as a script)
+from _child_common import parse_params, rss_mb  # noqa: E402  (benchmarks/ is on sys.path: run as a script)
 
 T_START = time.perf_counter()
 
@@ -42,12 +41,7 @@ def run_embedkit(a) -> dict:
     if a.method != "svd":
         params.update(negative=a.negative, sample=a.sample, epochs=a.epochs, workers=a.workers,
                       backend=a.backend, device="cpu")
-    for item in a.param:
-        name, _, value = item.partition("=")
-        try:
-            params[name] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            params[name] = value
+    params.update(parse_params(a.param))
     w0 = time.perf_counter()
     # warm-up: numba compiles (or loads its cache) on first use; not counted
     ek.train(a.method, ek.datasets.load_text("emma", min_count=1), **{**params, "min_count": 5, "epochs": 1}

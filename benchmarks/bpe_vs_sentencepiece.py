@@ -34,7 +34,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _gutenberg import corpus_file  # noqa: E402
+from _gutenberg import corpus_file, head_mb  # noqa: E402
 from node2vec_vs_pecanpy import run_child, versions_embedkit  # noqa: E402
 
 TOOLS = {"sentencepiece": "sentencepiece (direct)", "embedkit": "embedkit `bpe`",
@@ -53,12 +53,7 @@ def main() -> None:
     out_dir = HERE / "out"
     corpus = corpus_file(out_dir)
     if a.max_mb:
-        part = out_dir / f"gutenberg-bodies-{a.max_mb:g}mb.txt"
-        if not part.exists():
-            with open(corpus, "rb") as src, open(part, "wb") as dst:
-                data = src.read(int(a.max_mb * 2**20))
-                dst.write(data[:data.rfind(b"\n") + 1])
-        corpus = part
+        corpus = head_mb(corpus, a.max_mb, out_dir)
     size_mb = corpus.stat().st_size / 2**20
     print(f"corpus {corpus}: {size_mb:.1f} MB", flush=True)
     names = a.tools.split(",")

@@ -27,7 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from _gutenberg import tokenized_file  # noqa: E402
+from _gutenberg import head_mb, tokenized_file  # noqa: E402
 from node2vec_vs_pecanpy import run_child, versions_embedkit  # noqa: E402
 
 RUNS = {
@@ -67,12 +67,7 @@ def main() -> None:
     out_dir = HERE / "out"
     corpus = tokenized_file(out_dir)
     if a.max_mb:
-        part = out_dir / f"gutenberg-tokens-{a.max_mb:g}mb.txt"
-        if not part.exists():
-            with open(corpus, "rb") as src, open(part, "wb") as dst:
-                data = src.read(int(a.max_mb * 2**20))
-                dst.write(data[:data.rfind(b"\n") + 1])
-        corpus = part
+        corpus = head_mb(corpus, a.max_mb, out_dir)
     import embedkit as ek
 
     enc = ek.read_text(corpus, tokenizer=str.split, lowercase=False, verbose=False).encode(min_count=5)
@@ -114,7 +109,9 @@ def markdown(results: list, names: list) -> str:
         ratio = ""
         if peer in names and name != peer:
             ratio = f"{med(name, 'words_per_s') / med(peer, 'words_per_s'):.2f}x"
-        lines.append(f"| {RUNS[name][3]} | {med(name, 'words_per_s'):,.0f} | {med(name, 'train_s'):.1f} | "
+        # svd has no epochs and its time includes reading: no words/s figure
+        speed = "—" if method == "svd" else f"{med(name, 'words_per_s'):,.0f}"
+        lines.append(f"| {RUNS[name][3]} | {speed} | {med(name, 'train_s'):.1f} | "
                      f"{med(name, 'read_s'):.1f} | {med(name, 'peak_rss_mb'):.0f} | "
                      f"{100 * med(name, 'analogy', 'quality'):.1f}% | {med(name, 'ws353', 'quality'):.3f} | "
                      f"{med(name, 'simlex', 'quality'):.3f} | {ratio} |")

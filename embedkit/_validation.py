@@ -108,3 +108,23 @@ def validate(method: str, table: tuple[Param, ...], given: dict[str, Any]) -> di
     for p in table:
         out[p.name] = p.check(method, given.get(p.name, p.default))
     return out
+
+
+# ---- rows most methods share (one declaration each; the help may say more) -----------------
+#: progress bars; a Python-only switch (the CLI has --quiet)
+VERBOSE = Param("verbose", bool, True, "show progress bars (only on a terminal)", cli=False)
+
+
+def seed_param(help: str = "random seed (repeatable on the CPU)") -> Param:
+    """The ``seed`` row: int >= 0, default 0."""
+    return Param("seed", int, 0, help, low=0)
+
+
+def device_param(note: str = "") -> Param:
+    """The ``device`` row: ``"auto"``, ``"cpu"``, ``"cuda"`` or ``"cuda:N"`` (checked by the resolver)."""
+    return Param("device", str, "auto", "'auto', 'cpu', 'cuda' or 'cuda:N'" + (f" ({note})" if note else ""))
+
+
+def workers_param(help: str = "CPU threads (0 = all cores)") -> Param:
+    """The ``workers`` row: int >= 0, 0 = all cores."""
+    return Param("workers", int, 0, help, low=0)

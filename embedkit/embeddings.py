@@ -13,6 +13,26 @@ from ._keys import lookup
 from .exceptions import InvalidParameterError, KeyNotFoundError
 
 
+def check_k(query: str, k) -> None:
+    """``k`` of a nearest-neighbour query must be an integer >= 1."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise InvalidParameterError(query, "k", "an integer >= 1", k)
+
+
+def top_k(scores: np.ndarray, keys: Sequence, k: int, excluded: Iterable[int] = ()) -> list[tuple[Any, float]]:
+    """The ``k`` best ``(key, score)`` of ``scores`` (one per row of ``keys``), best first (ties in row
+    order); rows in ``excluded`` never answer. ``scores`` is changed in place."""
+    excluded = sorted(set(excluded))
+    if excluded:
+        scores[excluded] = -np.inf
+    k = min(int(k), scores.shape[0] - len(excluded))
+    if k <= 0:
+        return []
+    top = np.argpartition(-scores, k - 1)[:k]
+    top = top[np.argsort(-scores[top], kind="stable")]
+    return [(keys[i], float(scores[i])) for i in top]
+
+
 class Embeddings:
     """Vectors for a list of keys.
 
@@ -123,8 +143,7 @@ class Embeddings:
 
         ``query`` is a key (excluded from the answer) or a vector of shape ``(dim,)``.
         """
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise InvalidParameterError("most_similar", "k", "an integer >= 1", k)
+        check_k("most_similar", k)
         unit = self._unit_vectors()
         exclude = None
         if isinstance(query, np.ndarray) or (isinstance(query, (list, tuple)) and query and
@@ -137,15 +156,7 @@ class Embeddings:
         else:
             exclude = self.index_of(query)
             q = unit[exclude]
-        scores = unit @ q
-        if exclude is not None:
-            scores[exclude] = -np.inf
-        k = min(int(k), len(self) - (exclude is not None))
-        if k <= 0:
-            return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self._keys[i], float(scores[i])) for i in top]
+        return top_k(unit @ q, self._keys, k, () if exclude is None else (exclude,))
 
     def analogy(self, a: Hashable, b: Hashable, c: Hashable, k: int = 10, method: str = "3cosadd",
                 restrict_vocab: int | None = None) -> list[tuple[Hashable, float]]:
@@ -167,8 +178,7 @@ class Embeddings:
         """
         from .evaluate.analogy import analogy_scores, check_params
 
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise InvalidParameterError("analogy", "k", "an integer >= 1", k)
+        check_k("analogy", k)
         p = check_params("analogy", method=method, restrict_vocab=restrict_vocab)
         method, restrict_vocab = p["method"], p["restrict_vocab"]
         rows = [self.index_of(x) for x in (a, b, c)]
@@ -176,14 +186,7 @@ class Embeddings:
         n = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
         qa, qb, qc = (unit[i][None, :] for i in rows)
         scores = analogy_scores(qa, qb, qc, unit[:n], method)[0]
-        excluded = {i for i in rows if i < n}
-        scores[list(excluded)] = -np.inf
-        k = min(int(k), n - len(excluded))
-        if k <= 0:
-            return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self._keys[i], float(scores[i])) for i in top]
+        return top_k(scores, self._keys, k, [i for i in rows if i < n])
 
     # ---- persistence ----------------------------------------------------------
     def save(self, path) -> None:

@@ -66,6 +66,15 @@ class SGNSConfig:
     #: numba skip-gram: draw the noise words once per center window instead of once per pair
     window_negatives: bool = True
 
+    @classmethod
+    def from_params(cls, params: dict, *, sg: bool = True, workers: int) -> "SGNSConfig":
+        """The settings from a method's validated parameters (named as gensim names them;
+        ``shared_negatives`` sets ``window_negatives``; ``ns_exponent`` defaults to 0.75)."""
+        return cls(dim=params["dim"], window=params["window"], negative=params["negative"],
+                   sample=params["sample"], epochs=params["epochs"], alpha=params["alpha"],
+                   min_alpha=params["min_alpha"], ns_exponent=params.get("ns_exponent", 0.75), sg=sg,
+                   seed=params["seed"], workers=workers, window_negatives=params["shared_negatives"])
+
 
 def noise_table(counts: np.ndarray, exponent: float, size: int | None = None) -> np.ndarray:
     """Unigram^exponent noise table (as in word2vec.c): int32 of ``size`` entries."""

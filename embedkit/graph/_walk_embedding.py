@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from .._device import resolve_device
-from .._validation import Param
+from .._validation import VERBOSE, Param, device_param, seed_param, workers_param
 from ..api import Method
 from ..data.graph import read_graph
 from ..embeddings import Embeddings
@@ -33,13 +33,13 @@ WALK_PARAMS: tuple[Param, ...] = (
     Param("epochs", int, 1, "passes of skip-gram over the walks", low=1),
     Param("alpha", float, 0.025, "initial learning rate (decays linearly)", low=0.0, low_open=True),
     Param("min_alpha", float, 0.0001, "final learning rate", low=0.0),
-    Param("workers", int, 0, "CPU threads (0 = all cores)", low=0),
-    Param("seed", int, 0, "random seed (repeatable on the CPU; with backend numba/gensim use workers=1 "
-          "for bit-identical vectors)", low=0),
-    Param("device", str, "auto", "'auto', 'cpu', 'cuda' or 'cuda:N'"),
+    workers_param(),
+    seed_param("random seed (repeatable on the CPU; with backend numba/gensim use workers=1 "
+               "for bit-identical vectors)"),
+    device_param(),
     Param("backend", str, "auto", "skip-gram engine: auto (torch on GPU, numba on CPU), numba, torch, gensim",
           choices=("auto", "numba", "torch", "gensim")),
-    Param("verbose", bool, True, "show progress bars (only on a terminal)", cli=False),
+    VERBOSE,
 )
 
 
@@ -71,10 +71,7 @@ class WalkEmbedding(Method):
         t1 = time.perf_counter()
         logger.info("%s: %d walks (%d steps) in %.2fs", self.name, len(offsets) - 1, tokens.size, t1 - t0)
         counts = np.bincount(tokens, minlength=g.num_nodes)
-        cfg = SGNSConfig(dim=params["dim"], window=params["window"], negative=params["negative"],
-                         sample=params["sample"], epochs=params["epochs"], alpha=params["alpha"],
-                         min_alpha=params["min_alpha"], sg=True, seed=params["seed"], workers=workers,
-                         window_negatives=params["shared_negatives"])
+        cfg = SGNSConfig.from_params(params, sg=True, workers=workers)
         vectors = train_sgns(tokens, offsets, counts, cfg, backend=params["backend"], device=dev,
                              verbose=params["verbose"])
         t2 = time.perf_counter()

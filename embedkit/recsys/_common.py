@@ -8,7 +8,10 @@ import sys
 
 import numpy as np
 
-from .._validation import Param
+from .._validation import VERBOSE, Param
+from .._validation import device_param as _device_param
+from .._validation import seed_param as _seed_param
+from .._validation import workers_param as _workers_param
 from ..data.interactions import Interactions, read_interactions
 from ..embeddings import Embeddings
 from ..exceptions import InvalidParameterError
@@ -20,21 +23,20 @@ BACKENDS = ("auto", "implicit", "torch")
 
 
 def seed_param() -> Param:
-    return Param("seed", int, 0, "random seed (repeatable on the CPU; the implicit BPR backend also needs "
-                 "workers=1 for identical vectors)", low=0)
+    return _seed_param("random seed (repeatable on the CPU; the implicit BPR backend also needs "
+                       "workers=1 for identical vectors)")
 
 
 def device_param() -> Param:
-    return Param("device", str, "auto", "'auto', 'cpu', 'cuda' or 'cuda:N' (the torch backend runs there)")
+    return _device_param("the torch backend runs there")
 
 
 def workers_param() -> Param:
-    return Param("workers", int, 0, "CPU threads of the implicit backend and of torch on the CPU (0 = all cores)",
-                 low=0)
+    return _workers_param("CPU threads of the implicit backend and of torch on the CPU (0 = all cores)")
 
 
 def verbose_param() -> Param:
-    return Param("verbose", bool, True, "show progress bars (only on a terminal)", cli=False)
+    return VERBOSE
 
 
 def interactions_of(data, method: str) -> Interactions:

@@ -47,7 +47,7 @@ from pathlib import Path
 from typing import Iterator, NamedTuple, Sequence
 
 from .._atomic import atomic_path
-from .._validation import Param
+from .._validation import VERBOSE, Param, seed_param, workers_param
 from ..api import Method, register
 from ..data.corpus import Corpus, _resolve_paths
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
@@ -77,10 +77,9 @@ BPE_PARAMS: tuple[Param, ...] = (
           "A Corpus is always used whole", low=0),
     Param("max_sentence_length", int, 65536, "longest line in bytes; sentencepiece skips longer lines "
           "(its own default is 4192)", low=16),
-    Param("workers", int, 0, "sentencepiece training threads (0 = all cores)", low=0),
-    Param("seed", int, 0, "random seed of the max_sentences sample (BPE training itself is deterministic)",
-          low=0),
-    Param("verbose", bool, True, "show progress (only on a terminal)", cli=False),
+    workers_param("sentencepiece training threads (0 = all cores)"),
+    seed_param("random seed of the max_sentences sample (BPE training itself is deterministic)"),
+    VERBOSE,
 )
 
 

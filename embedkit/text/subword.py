@@ -44,11 +44,11 @@ import numpy as np
 
 from .._atomic import atomic_path
 from .._device import resolve_device
-from .._validation import Param, validate
+from .._validation import VERBOSE, Param, validate
 from .._version import __version__
 from ..api import Method, register
 from ..data.corpus import _IntSpool
-from ..embeddings import Embeddings
+from ..embeddings import Embeddings, check_k, top_k
 from ..engines.skipgram import SGNSConfig, train_sgns
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError, KeyNotFoundError
 from ._reading import READ_PARAMS, corpus_from
@@ -82,7 +82,7 @@ SUBWORD_PARAMS: tuple[Param, ...] = (
     Param("max_vocab", int, None, "list at most this many most frequent words for most_similar", low=1,
           nullable=True),
     *READ_PARAMS,
-    Param("verbose", bool, True, "show progress bars (only on a terminal)", cli=False),
+    VERBOSE,
 )
 
 
@@ -213,8 +213,7 @@ class SubwordEmbeddings(Embeddings):
     def most_similar(self, query, k: int = 10) -> list[tuple[str, float]]:
         """The ``k`` words of :attr:`words` closest to ``query`` (any string, or a vector ``(dim,)``),
         by cosine similarity, best first; the query word itself is left out."""
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-            raise InvalidParameterError("most_similar", "k", "an integer >= 1", k)
+        check_k("most_similar", k)
         unit = self._words_unit()
         exclude = None
         if isinstance(query, str):
@@ -227,15 +226,7 @@ class SubwordEmbeddings(Embeddings):
             if q.shape[0] != self.dim:
                 raise ValueError(f"query vector has dim {q.shape[0]}, embeddings have dim {self.dim}")
         n = np.linalg.norm(q)
-        scores = unit @ (q / n if n > 0 else q)
-        if exclude is not None:
-            scores[exclude] = -np.inf
-        k = min(int(k), len(self.words) - (exclude is not None))
-        if k <= 0:
-            return []
-        top = np.argpartition(-scores, k - 1)[:k]
-        top = top[np.argsort(-scores[top], kind="stable")]
-        return [(self.words[i], float(scores[i])) for i in top]
+        return top_k(unit @ (q / n if n > 0 else q), self.words, k, () if exclude is None else (exclude,))
 
     def analogy(self, a: str, b: str, c: str, k: int = 10, method: str = "3cosadd",
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
@@ -400,10 +391,7 @@ class Subword(Method):
         t2 = time.perf_counter()
         logger.info("subword: %d words -> %d pieces (%.2f a word, %d segmentations a word type) in %.2fs",
                     enc.num_tokens, pieces.size, pieces.size / max(enc.num_tokens, 1), k, t2 - t1)
-        cfg = SGNSConfig(dim=params["dim"], window=params["window"], negative=params["negative"],
-                         sample=params["sample"], epochs=params["epochs"], alpha=params["alpha"],
-                         min_alpha=params["min_alpha"], ns_exponent=params["ns_exponent"], sg=True,
-                         seed=params["seed"], workers=workers, window_negatives=params["shared_negatives"])
+        cfg = SGNSConfig.from_params(params, sg=True, workers=workers)
         vectors = train_sgns(pieces, offsets, counts, cfg, backend=params["backend"], device=dev,
                              verbose=params["verbose"])
         seen = counts > 0

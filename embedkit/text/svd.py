@@ -22,7 +22,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .._device import resolve_device
-from .._validation import Param
+from .._validation import VERBOSE, Param, device_param, seed_param
 from ..api import Method, register
 from ..embeddings import Embeddings
 from ..engines.cooccurrence import cooccurrence
@@ -96,11 +96,11 @@ class SVD(Method):
         Param("oversample", int, 10, "extra random directions of the randomized SVD", low=0),
         Param("walk_length", int, 40, "graphs: nodes per random walk", low=2),
         Param("walks_per_node", int, 10, "graphs: walks started from every node", low=1),
-        Param("seed", int, 0, "random seed (walks and the SVD's random start; repeatable on the CPU)", low=0),
-        Param("device", str, "auto", "'auto', 'cpu', 'cuda' or 'cuda:N' (the SVD runs there)"),
+        seed_param("random seed (walks and the SVD's random start; repeatable on the CPU)"),
+        device_param("the SVD runs there"),
         Param("solver", str, "auto", "SVD solver: auto (torch on a GPU, sklearn on the CPU), sklearn, torch",
               choices=SOLVERS),
-        Param("verbose", bool, True, "show progress bars (only on a terminal)", cli=False),
+        VERBOSE,
     )
 
     def _fit(self, data, **params):

@@ -13,7 +13,7 @@ import os
 import time
 
 from .._device import resolve_device
-from .._validation import Param
+from .._validation import VERBOSE, Param, device_param, seed_param, workers_param
 from ..api import Method, register
 from ..embeddings import Embeddings
 from ..engines.skipgram import SGNSConfig, train_sgns
@@ -38,15 +38,15 @@ WORD2VEC_PARAMS: tuple[Param, ...] = (
     # analogy 44.0% vs gensim's 43.1%; per-pair draws ran at 0.83x gensim (docs/benchmarks.md)
     Param("shared_negatives", bool, True, "numba skip-gram: draw the noise words once per context window "
           "(pWord2Vec, Ji et al. 2016) instead of once per pair as word2vec.c does; about 3.5x faster"),
-    Param("workers", int, 0, "CPU threads of the numba/gensim backends (0 = all cores; the torch backend "
-          "uses one CPU thread, measured faster)", low=0),
-    Param("seed", int, 0, "random seed (repeatable on the CPU; numba/gensim need workers=1 for "
-          "bit-identical vectors, torch is repeatable at any thread count)", low=0),
-    Param("device", str, "auto", "'auto', 'cpu', 'cuda' or 'cuda:N'"),
+    workers_param("CPU threads of the numba/gensim backends (0 = all cores; the torch backend "
+                  "uses one CPU thread, measured faster)"),
+    seed_param("random seed (repeatable on the CPU; numba/gensim need workers=1 for "
+               "bit-identical vectors, torch is repeatable at any thread count)"),
+    device_param(),
     Param("backend", str, "auto", "engine: auto (torch on a GPU, numba on the CPU), numba, torch, gensim",
           choices=("auto", "numba", "torch", "gensim")),
     *READ_PARAMS,
-    Param("verbose", bool, True, "show progress bars (only on a terminal)", cli=False),
+    VERBOSE,
 )
 
 
@@ -64,10 +64,7 @@ class _Word2Vec(Method):
         t0 = time.perf_counter()
         enc = corpus.encode(params["min_count"], params["max_vocab"])
         t1 = time.perf_counter()
-        cfg = SGNSConfig(dim=params["dim"], window=params["window"], negative=params["negative"],
-                         sample=params["sample"], epochs=params["epochs"], alpha=params["alpha"],
-                         min_alpha=params["min_alpha"], ns_exponent=params["ns_exponent"], sg=self.sg,
-                         seed=params["seed"], workers=workers, window_negatives=params["shared_negatives"])
+        cfg = SGNSConfig.from_params(params, sg=self.sg, workers=workers)
         vectors = train_sgns(enc.tokens, enc.offsets, enc.counts, cfg, backend=params["backend"], device=dev,
                              verbose=params["verbose"])
         t2 = time.perf_counter()
