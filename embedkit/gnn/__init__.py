@@ -1,0 +1,1 @@
+"""Graph neural network node embeddings (GCN, GAT) on PyTorch Geometric."""
