@@ -1,1 +1,1 @@
-"""Metric learning: triplet-loss training of embeddings from \"closer than\" judgements."""
+"""Metric learning: triplet-loss training of embeddings from "closer than" judgements."""
