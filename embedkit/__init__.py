@@ -24,6 +24,8 @@ from .text.bpe import Tokenizer
 from .text.subword import SubwordEmbeddings
 from . import recsys  # noqa: F401  (registers als, bpr, mf, popular)
 from .recsys import FactorModel
+from . import gnn  # noqa: F401  (registers gcn, gat)
+from .data.nodes import NodeData, read_node_data
 
 logging.getLogger("embedkit").addHandler(logging.NullHandler())
 
@@ -33,5 +35,5 @@ __all__ = [
     "InvalidParameterError", "InputFormatError", "EmptyInputError", "NotFittedError",
     "UnknownMethodError", "KeyNotFoundError",
     "Interactions", "read_interactions", "split_interactions", "FactorModel", "recsys", "Tokenizer",
-    "SubwordEmbeddings",
+    "SubwordEmbeddings", "NodeData", "read_node_data",
 ]

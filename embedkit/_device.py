@@ -1,6 +1,7 @@
 """One resolver for ``device="auto"|"cpu"|"cuda"|"cuda:N"``."""
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -56,3 +57,27 @@ def resolve_device(device=None, *, method: str = "embedkit") -> str:
                 method, "device", f"cuda:0..cuda:{torch.cuda.device_count() - 1}", device
             )
     return device
+
+
+@contextlib.contextmanager
+def cpu_threads(workers: int, device: str):
+    """Run torch with ``workers`` threads on the CPU (0: leave torch's setting), restoring it after."""
+    if device != "cpu" or not workers:
+        yield
+        return
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(workers)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def torch_generator(seed: int, device: str):
+    import torch
+
+    g = torch.Generator(device=device)
+    g.manual_seed(int(seed))
+    return g

@@ -12,6 +12,14 @@ _GRAPHS = {"karate": ("karate.edgelist", "karate.labels")}
 _TEXTS = {"emma": ("austen-emma.txt.gz", "paragraph")}
 
 
+def read_planetoid(folder, name: str):
+    """Cora, CiteSeer or PubMed in the Planetoid ``ind.<name>.*`` format, with the public
+    split: see :func:`embedkit.data.planetoid.read_planetoid`."""
+    from ..data.planetoid import read_planetoid as _read
+
+    return _read(folder, name)
+
+
 def path(filename: str) -> Path:
     """Path of a shipped file, from the installed package or a source checkout."""
     try:

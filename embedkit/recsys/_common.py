@@ -13,6 +13,7 @@ from .._validation import device_param as _device_param
 from .._validation import seed_param as _seed_param
 from .._validation import workers_param as _workers_param
 from ..data.interactions import Interactions, read_interactions
+from .._device import cpu_threads, torch_generator  # noqa: F401  (used by als, bpr, mf)
 from ..embeddings import Embeddings
 from ..exceptions import InvalidParameterError
 from .model import FactorModel
@@ -75,22 +76,6 @@ def show_progress(verbose: bool) -> bool:
 
 
 @contextlib.contextmanager
-def cpu_threads(workers: int, device: str):
-    """Run torch with ``workers`` threads on the CPU (0: leave torch's setting), restoring it after."""
-    if device != "cpu" or not workers:
-        yield
-        return
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(workers)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-@contextlib.contextmanager
 def single_threaded_blas():
     """implicit parallelises over users itself; a multi-threaded BLAS inside it only contends
     (implicit warns about it). Limit BLAS to one thread while it fits."""
@@ -101,14 +86,6 @@ def single_threaded_blas():
         return
     with threadpool_limits(1, "blas"):
         yield
-
-
-def torch_generator(seed: int, device: str):
-    import torch
-
-    g = torch.Generator(device=device)
-    g.manual_seed(int(seed))
-    return g
 
 
 def as_float32(x) -> np.ndarray:

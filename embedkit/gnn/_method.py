@@ -1,0 +1,139 @@
+"""What GCN and GAT share: the parameter table, the choice of training mode, and
+turning a trained encoder into the result."""
+from __future__ import annotations
+
+import logging
+import time
+
+import numpy as np
+
+from .._device import cpu_threads, resolve_device
+from .._validation import VERBOSE, Param, device_param, seed_param, workers_param
+from ..api import Method
+from ..data.nodes import NodeData, as_node_data
+from ..embeddings import Embeddings
+from ..exceptions import EmptyInputError, InvalidParameterError
+from ._features import FEATURE_CHOICES, FEATURE_HELP, input_features
+
+logger = logging.getLogger("embedkit")
+
+MODES = ("auto", "supervised", "unsupervised")
+
+
+def gnn_params(*, hidden: int, dropout: float, lr: float, epochs: int, patience: int, extra: tuple = ()) -> tuple:
+    """The parameter table of a GNN method, with that method's defaults."""
+    return (
+        Param("mode", str, "auto", "supervised (node labels -> classification), unsupervised (graph "
+              "auto-encoder on the edges), or auto: supervised when the data has labels", choices=MODES),
+        Param("layers", int, 2, "graph convolution layers", low=1),
+        Param("hidden", int, hidden, "units of each hidden layer" + (" (per head)" if extra else ""), low=1),
+        Param("dim", int, 64, "unsupervised mode: size of the output node vectors", low=1),
+        *extra,
+        Param("dropout", float, dropout, "dropout on every layer's input", low=0.0, high=1.0, high_open=True),
+        Param("lr", float, lr, "Adam learning rate", low=0.0, low_open=True),
+        Param("weight_decay", float, 5e-4, "L2 penalty on the weights (Adam weight decay)", low=0.0),
+        Param("epochs", int, epochs, "maximum training epochs", low=1),
+        Param("patience", int, patience, "stop after this many epochs without a better validation metric "
+              "(unsupervised: training loss) and keep the best epoch's weights; 0 never stops early", low=0),
+        Param("features", str, "auto", FEATURE_HELP, choices=FEATURE_CHOICES),
+        Param("normalize_features", bool, True, "scale each given non-negative feature row to sum 1 (Kipf & Welling; skipped when a value is negative)"),
+        Param("train_fraction", float, 0.6, "labels without masks: the fraction of labelled nodes trained on "
+              "(stratified; the rest after val_fraction is the test set)", low=0.0, high=1.0, low_open=True,
+              high_open=True),
+        Param("val_fraction", float, 0.2, "labels without masks: the fraction used for early stopping",
+              low=0.0, high=1.0, high_open=True),
+        Param("batch_size", int, 0, "0: full-batch training; else seed nodes (unsupervised: edges) per "
+              "mini-batch, each with a sampled neighbourhood", low=0),
+        Param("num_neighbors", int, 10, "mini-batches: neighbours sampled per node and hop", low=1),
+        workers_param("CPU threads for torch (0: torch's default)"),
+        seed_param("random seed (repeatable on the CPU)"),
+        device_param(),
+        VERBOSE,
+    )
+
+
+class GNNMethod(Method):
+    """Base of the PyG-backed methods; subclasses set ``name`` and ``kind`` ("gcn" or "gat")."""
+
+    family = "gnn"
+    input_kind = "graph"
+    kind = ""
+    quick_params = {"epochs": 5, "hidden": 8, "dim": 8, "verbose": False}
+
+    def _encoder_kw(self, params: dict) -> dict:
+        return {}
+
+    def _fit(self, data, **params):
+        import torch
+
+        from ._model import build_encoder
+        from ._train import Graphs, train_autoencoder, train_supervised
+
+        nd = as_node_data(data)
+        if nd.graph.indices.size == 0:
+            raise EmptyInputError(f"{self.name}: the graph has no edges")
+        mode = self._mode(nd, params["mode"])
+        if mode == "supervised":
+            nd = self._with_split(nd, params)
+        dev = resolve_device(params["device"], method=self.name)
+        X, feat_kind = input_features(nd, params["features"], params["normalize_features"], self.name)
+        multi = nd.multi_label
+        n_out = len(nd.classes) if mode == "supervised" else params["dim"]
+        t0 = time.perf_counter()
+        with torch.random.fork_rng(devices=[dev] if dev.startswith("cuda") else []), \
+                cpu_threads(params["workers"], dev):
+            torch.manual_seed(params["seed"])
+            model = build_encoder(self.kind, None if X is None else X.shape[1], nd.num_nodes, params["hidden"],
+                                  n_out, params["layers"], dropout=params["dropout"],
+                                  cached=not params["batch_size"], **self._encoder_kw(params)).to(dev)
+            graphs = Graphs(nd.graph, X, dev, params["batch_size"], params["num_neighbors"], params["layers"],
+                            params["seed"])
+            common = dict(lr=params["lr"], weight_decay=params["weight_decay"], epochs=params["epochs"],
+                          patience=params["patience"], verbose=params["verbose"], name=self.name)
+            if mode == "supervised":
+                masks = {"train": nd.train_mask, "val": nd.val_mask, "test": nd.test_mask}
+                y = nd.labels if multi else np.where(nd.labels >= 0, nd.labels, 0)
+                run = train_supervised(model, graphs, y, masks, multi, **common)
+            else:
+                run = train_autoencoder(model, graphs, seed=params["seed"], **common)
+            out, hid = graphs.predict_all(model)
+        train_s = time.perf_counter() - t0
+        meta = {"mode": mode, "features": feat_kind, "device": dev, "train_time_s": round(train_s, 4),
+                "epochs_run": run.stopped_epoch, "best_epoch": run.best_epoch, "early_stopped": run.early_stopped,
+                "seconds_per_epoch": round(train_s / max(run.stopped_epoch, 1), 5), "graph": repr(nd.graph)}
+        logger.info("%s (%s, %s): %d epochs in %.2fs, best epoch %d", self.name, mode, dev, run.stopped_epoch,
+                    train_s, run.best_epoch)
+        if mode == "unsupervised":
+            return Embeddings(nd.graph.nodes, out, meta)
+        from .result import NodeClassifier
+
+        masks = {"train": nd.train_mask, "val": nd.val_mask, "test": nd.test_mask}
+        clf = NodeClassifier(nd.graph.nodes, hid, meta, scores=out, classes=nd.classes, labels=nd.labels,
+                             masks=masks, multi_label=multi, model=model.cpu().eval(), history=run.history)
+        meta.update({k: round(v, 5) if isinstance(v, float) else v for k, v in clf.evaluate().items()})
+        return clf
+
+    def _mode(self, nd: NodeData, mode: str) -> str:
+        has_labels = nd.labels is not None and nd.labelled.any()
+        if mode == "auto":
+            return "supervised" if has_labels else "unsupervised"
+        if mode == "supervised" and not has_labels:
+            raise InvalidParameterError(self.name, "mode", "'auto' or 'unsupervised' for a graph without labels",
+                                        mode, hint="give labels (e.g. --labels labels.csv) for supervised training")
+        return mode
+
+    def _with_split(self, nd: NodeData, params: dict) -> NodeData:
+        labelled = nd.labelled
+        if nd.train_mask is None:
+            logger.info("%s: no train mask; random split %.2f/%.2f/rest of the labelled nodes", self.name,
+                        params["train_fraction"], params["val_fraction"])
+            return nd.random_split(params["train_fraction"], params["val_fraction"], params["seed"])
+        train = nd.train_mask & labelled
+        if not train.any():
+            raise EmptyInputError(f"{self.name}: no labelled node in the train mask")
+        val = nd.val_mask
+        test = nd.test_mask if nd.test_mask is not None else labelled & ~train & (
+            ~val if val is not None else True)
+        if val is None or not (val & labelled).any():
+            logger.info("%s: no validation nodes; training all epochs without early stopping", self.name)
+        return NodeData(nd.graph, nd.features, nd.labels, nd.classes, train, val, test, nd.has_features, nd.name)

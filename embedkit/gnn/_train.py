@@ -1,0 +1,241 @@
+"""Training loops shared by GCN and GAT: supervised node classification with early
+stopping on the validation metric, and an unsupervised graph auto-encoder; full
+batch, or mini-batches of sampled neighbourhoods."""
+from __future__ import annotations
+
+import copy
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._progress import progress
+from ._sampling import sample_subgraph
+
+logger = logging.getLogger("embedkit")
+
+
+@dataclass
+class Run:
+    """What a training run reports: per-epoch history and where it stopped."""
+
+    history: list = field(default_factory=list)
+    best_epoch: int = 0
+    stopped_epoch: int = 0
+    early_stopped: bool = False
+
+
+class Graphs:
+    """The tensors a model runs on: full batch, or sampled subgraphs around seed nodes."""
+
+    def __init__(self, graph, X, device, batch_size: int, fanout: int, hops: int, seed: int):
+        import torch
+
+        self.torch = torch
+        self.device = device
+        self.num_nodes = graph.num_nodes
+        # messages flow both ways along every edge (a directed graph is used as undirected)
+        e = graph.edge_array()
+        e = np.unique(np.concatenate([e, e[:, ::-1]]), axis=0) if graph.directed else e
+        self.edges_np = e
+        self.X = None if X is None else torch.from_numpy(X)
+        self.batch_size = batch_size
+        self.fanout, self.hops = fanout, hops
+        self.rng = np.random.default_rng(seed)
+        if graph.directed:
+            import scipy.sparse as sp
+
+            m = sp.csr_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(self.num_nodes,) * 2)
+            self.indptr, self.indices = m.indptr.astype(np.int64), m.indices.astype(np.int64)
+        else:
+            self.indptr, self.indices = graph.indptr, graph.indices
+        if not batch_size:
+            self.edge_index = torch.from_numpy(e.T.copy()).to(device)
+            self.X_dev = None if self.X is None else self.X.to(device)
+
+    def full(self, model):
+        """``(out, hidden)`` for every node, full batch."""
+        return model(self.X_dev, self.edge_index)
+
+    def around(self, model, seeds: np.ndarray):
+        """``(out, hidden)`` for ``seeds`` from their sampled neighbourhoods."""
+        torch = self.torch
+        nodes, ei, pos = sample_subgraph(self.indptr, self.indices, seeds, self.fanout, self.hops, self.rng)
+        nid = torch.from_numpy(nodes).to(self.device)
+        x = None if self.X is None else self.X[torch.from_numpy(nodes)].to(self.device)
+        out, hid = model(x, torch.from_numpy(ei).to(self.device), nid)
+        return out[:len(seeds)], hid[:len(seeds)]
+
+    def batches(self, rows: np.ndarray, shuffle: bool):
+        rows = self.rng.permutation(rows) if shuffle else rows
+        for i in range(0, len(rows), self.batch_size):
+            yield rows[i:i + self.batch_size]
+
+    def predict_all(self, model):
+        """``(out, hidden)`` for every node as numpy, in eval mode without gradients."""
+        torch = self.torch
+        model.eval()
+        with torch.no_grad():
+            if not self.batch_size:
+                out, hid = self.full(model)
+            else:
+                parts = [self.around(model, b) for b in self.batches(np.arange(self.num_nodes), False)]
+                out = torch.cat([p[0] for p in parts])
+                hid = torch.cat([p[1] for p in parts])
+        return out.float().cpu().numpy(), hid.float().cpu().numpy()
+
+
+# ---- supervised ---------------------------------------------------------------------------
+def classification_scores(out: np.ndarray, y: np.ndarray, mask: np.ndarray, multi: bool) -> dict:
+    """Accuracy (single-label) or micro/macro-F1 with logits > 0 (multi-label) on ``mask``."""
+    if not mask.any():
+        return {}
+    if not multi:
+        return {"accuracy": float((out[mask].argmax(1) == y[mask]).mean())}
+    from sklearn.metrics import f1_score
+
+    pred = out[mask] > 0
+    return {"micro_f1": float(f1_score(y[mask], pred, average="micro", zero_division=0)),
+            "macro_f1": float(f1_score(y[mask], pred, average="macro", zero_division=0))}
+
+
+def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: bool, *, lr: float,
+                     weight_decay: float, epochs: int, patience: int, verbose: bool, name: str) -> Run:
+    """Cross-entropy (or binary cross-entropy, multi-label) on the train nodes, Adam.
+
+    After every epoch the model is evaluated on the validation nodes; the weights of
+    the best epoch (highest validation accuracy / micro-F1, ties broken by lower
+    validation loss) are restored at the end. Training stops when ``patience`` epochs
+    pass without improvement (0: never). Without validation nodes it runs all epochs.
+    """
+    torch = graphs.torch
+    dev = graphs.device
+    yt = torch.from_numpy(y.astype(np.float32) if multi else y).to(dev)
+    loss_fn = torch.nn.BCEWithLogitsLoss() if multi else torch.nn.CrossEntropyLoss()
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    train_rows = np.flatnonzero(masks["train"])
+    val = masks.get("val")
+    val = val if val is not None and val.any() else None
+    tr_t = torch.from_numpy(train_rows).to(dev)
+    val_t = None if val is None else torch.from_numpy(np.flatnonzero(val)).to(dev)
+    metric = "micro_f1" if multi else "accuracy"
+    run = Run()
+    best = (-np.inf, np.inf)
+    best_state = None
+    bar = progress(epochs, desc=name, verbose=verbose, unit="epoch")
+    for epoch in range(1, epochs + 1):
+        model.train()
+        if not graphs.batch_size:
+            opt.zero_grad()
+            out, _ = graphs.full(model)
+            loss = loss_fn(out[tr_t], yt[tr_t])
+            loss.backward()
+            opt.step()
+            train_loss = loss.item()
+        else:
+            total = 0.0
+            for b in graphs.batches(train_rows, True):
+                opt.zero_grad()
+                out, _ = graphs.around(model, b)
+                loss = loss_fn(out, yt[torch.from_numpy(b).to(dev)])
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(b)
+            train_loss = total / len(train_rows)
+        row = {"epoch": epoch, "loss": round(train_loss, 5)}
+        if val_t is not None:
+            model.eval()
+            with torch.no_grad():
+                if not graphs.batch_size:
+                    out, _ = graphs.full(model)
+                    vo = out[val_t]
+                else:
+                    vo = torch.cat([graphs.around(model, b)[0] for b in graphs.batches(np.flatnonzero(val), False)])
+                val_loss = float(loss_fn(vo, yt[val_t]))
+            score = classification_scores(vo.float().cpu().numpy(), y[val], np.ones(int(val.sum()), bool), multi)
+            row.update({"val_loss": round(val_loss, 5), f"val_{metric}": round(score[metric], 5)})
+            key = (score[metric], -val_loss)
+            if key > best:
+                best = key
+                run.best_epoch = epoch
+                best_state = copy.deepcopy(model.state_dict())
+            elif patience and epoch - run.best_epoch >= patience:
+                run.early_stopped = True
+        run.history.append(row)
+        bar.update(1)
+        bar.set_postfix({k: v for k, v in row.items() if k != "epoch"})
+        run.stopped_epoch = epoch
+        if run.early_stopped:
+            logger.info("%s: early stop at epoch %d (best validation %s %.4f at epoch %d)", name, epoch, metric,
+                        best[0], run.best_epoch)
+            break
+    bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    else:
+        run.best_epoch = run.stopped_epoch
+    return run
+
+
+# ---- unsupervised -------------------------------------------------------------------------
+def train_autoencoder(model, graphs: Graphs, *, lr: float, weight_decay: float, epochs: int, patience: int,
+                      verbose: bool, name: str, seed: int) -> Run:
+    """Graph auto-encoder (Kipf & Welling, "Variational Graph Auto-Encoders", 2016).
+
+    Edges are scored by the inner product of the two nodes' output vectors; the loss
+    is PyG's ``GAE.recon_loss``: binary cross-entropy of every edge against as many
+    node pairs drawn uniformly (``negative_sampling``). Adam; stops when the training
+    loss has not improved for ``patience`` epochs (0: never) and keeps the best epoch.
+    """
+    torch = graphs.torch
+    from torch_geometric.nn import GAE
+
+    gae = GAE(model)
+    dev = graphs.device
+    pos_all = torch.from_numpy(graphs.edges_np.T.copy()).to(dev)
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    run = Run()
+    best, best_state = np.inf, None
+    rng = np.random.default_rng(seed)
+    bar = progress(epochs, desc=name, verbose=verbose, unit="epoch")
+    for epoch in range(1, epochs + 1):
+        model.train()
+        if not graphs.batch_size:
+            opt.zero_grad()
+            z, _ = graphs.full(model)
+            loss = gae.recon_loss(z, pos_all)
+            loss.backward()
+            opt.step()
+            ep_loss = loss.item()
+        else:
+            total, count = 0.0, 0
+            order = rng.permutation(pos_all.shape[1])
+            for i in range(0, len(order), graphs.batch_size):
+                e = graphs.edges_np[order[i:i + graphs.batch_size]]
+                neg = rng.integers(0, graphs.num_nodes, size=e.shape)
+                seeds, inv = np.unique(np.concatenate([e.ravel(), neg.ravel()]), return_inverse=True)
+                opt.zero_grad()
+                z, _ = graphs.around(model, seeds)
+                ip = torch.from_numpy(inv[:e.size].reshape(-1, 2).T.copy()).to(dev)
+                ineg = torch.from_numpy(inv[e.size:].reshape(-1, 2).T.copy()).to(dev)
+                loss = gae.recon_loss(z, ip, ineg)
+                loss.backward()
+                opt.step()
+                total += loss.item() * len(e)
+                count += len(e)
+            ep_loss = total / count
+        run.history.append({"epoch": epoch, "loss": round(ep_loss, 5)})
+        bar.update(1)
+        bar.set_postfix(loss=round(ep_loss, 4))
+        run.stopped_epoch = epoch
+        if ep_loss < best - 1e-4:
+            best, run.best_epoch = ep_loss, epoch
+            best_state = copy.deepcopy(model.state_dict())
+        elif patience and epoch - run.best_epoch >= patience:
+            run.early_stopped = True
+            logger.info("%s: early stop at epoch %d (best loss %.4f at epoch %d)", name, epoch, best, run.best_epoch)
+            break
+    bar.close()
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    return run
