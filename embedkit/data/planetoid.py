@@ -27,7 +27,7 @@ _ALLOWED = {
     ("numpy._core.multiarray", "_reconstruct"), ("numpy.core.multiarray", "scalar"),
     ("collections", "defaultdict"), ("builtins", "list"), ("builtins", "dict"), ("__builtin__", "list"),
     ("copy_reg", "_reconstructor"), ("copyreg", "_reconstructor"), ("__builtin__", "object"),
-    ("builtins", "object"),
+    ("builtins", "object"), ("_codecs", "encode"),  # bytes in protocol-2 pickles written by Python 3
 }
 _SPARSE = {"csr_matrix", "csc_matrix", "coo_matrix", "lil_matrix"}
 

@@ -110,7 +110,7 @@ class GNNMethod(Method):
         masks = {"train": nd.train_mask, "val": nd.val_mask, "test": nd.test_mask}
         clf = NodeClassifier(nd.graph.nodes, hid, meta, scores=out, classes=nd.classes, labels=nd.labels,
                              masks=masks, multi_label=multi, model=model.cpu().eval(), history=run.history)
-        meta.update({k: round(v, 5) if isinstance(v, float) else v for k, v in clf.evaluate().items()})
+        clf.meta.update({k: round(v, 5) if isinstance(v, float) else v for k, v in clf.evaluate().items()})
         return clf
 
     def _mode(self, nd: NodeData, mode: str) -> str:

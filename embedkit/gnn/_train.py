@@ -183,47 +183,47 @@ def train_autoencoder(model, graphs: Graphs, *, lr: float, weight_decay: float, 
     """Graph auto-encoder (Kipf & Welling, "Variational Graph Auto-Encoders", 2016).
 
     Edges are scored by the inner product of the two nodes' output vectors; the loss
-    is PyG's ``GAE.recon_loss``: binary cross-entropy of every edge against as many
-    node pairs drawn uniformly (``negative_sampling``). Adam; stops when the training
-    loss has not improved for ``patience`` epochs (0: never) and keeps the best epoch.
+    is PyG's ``GAE.recon_loss``: binary cross-entropy of the edges against as many
+    node pairs drawn uniformly, pairs that are edges dropped (drawn here with a seeded
+    generator: PyG's ``negative_sampling`` uses Python's global ``random``). Adam;
+    stops when the training loss has not improved for ``patience`` epochs (0: never)
+    and keeps the best epoch.
     """
     torch = graphs.torch
     from torch_geometric.nn import GAE
 
     gae = GAE(model)
     dev = graphs.device
-    pos_all = torch.from_numpy(graphs.edges_np.T.copy()).to(dev)
+    edges = graphs.edges_np
+    n = graphs.num_nodes
+    edge_keys = np.sort(edges[:, 0] * n + edges[:, 1])
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     run = Run()
     best, best_state = np.inf, None
     rng = np.random.default_rng(seed)
+    step = graphs.batch_size or len(edges)
+    to_dev = lambda a: torch.from_numpy(np.ascontiguousarray(a.T)).to(dev)  # noqa: E731  (pairs -> (2, m))
     bar = progress(epochs, desc=name, verbose=verbose, unit="epoch")
     for epoch in range(1, epochs + 1):
         model.train()
-        if not graphs.batch_size:
+        total = 0.0
+        order = rng.permutation(len(edges)) if graphs.batch_size else np.arange(len(edges))
+        for i in range(0, len(order), step):
+            pos = edges[order[i:i + step]]
+            neg = rng.integers(0, n, size=pos.shape)
+            neg = neg[~np.isin(neg[:, 0] * n + neg[:, 1], edge_keys)]
             opt.zero_grad()
-            z, _ = graphs.full(model)
-            loss = gae.recon_loss(z, pos_all)
+            if not graphs.batch_size:
+                z, _ = graphs.full(model)
+                loss = gae.recon_loss(z, to_dev(pos), to_dev(neg))
+            else:
+                seeds, inv = np.unique(np.concatenate([pos.ravel(), neg.ravel()]), return_inverse=True)
+                z, _ = graphs.around(model, seeds)
+                loss = gae.recon_loss(z, to_dev(inv[:pos.size].reshape(-1, 2)), to_dev(inv[pos.size:].reshape(-1, 2)))
             loss.backward()
             opt.step()
-            ep_loss = loss.item()
-        else:
-            total, count = 0.0, 0
-            order = rng.permutation(pos_all.shape[1])
-            for i in range(0, len(order), graphs.batch_size):
-                e = graphs.edges_np[order[i:i + graphs.batch_size]]
-                neg = rng.integers(0, graphs.num_nodes, size=e.shape)
-                seeds, inv = np.unique(np.concatenate([e.ravel(), neg.ravel()]), return_inverse=True)
-                opt.zero_grad()
-                z, _ = graphs.around(model, seeds)
-                ip = torch.from_numpy(inv[:e.size].reshape(-1, 2).T.copy()).to(dev)
-                ineg = torch.from_numpy(inv[e.size:].reshape(-1, 2).T.copy()).to(dev)
-                loss = gae.recon_loss(z, ip, ineg)
-                loss.backward()
-                opt.step()
-                total += loss.item() * len(e)
-                count += len(e)
-            ep_loss = total / count
+            total += loss.item() * len(pos)
+        ep_loss = total / len(edges)
         run.history.append({"epoch": epoch, "loss": round(ep_loss, 5)})
         bar.update(1)
         bar.set_postfix(loss=round(ep_loss, 4))
