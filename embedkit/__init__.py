@@ -24,6 +24,7 @@ from .text.bpe import Tokenizer
 from .text.subword import SubwordEmbeddings
 from . import recsys  # noqa: F401  (registers als, bpr, mf, popular)
 from .recsys import FactorModel
+from . import metric  # noqa: F401  (registers triplet)
 from . import gnn  # noqa: F401  (registers gcn, gat)
 from .data.nodes import NodeData, read_node_data
 
@@ -35,5 +36,5 @@ __all__ = [
     "InvalidParameterError", "InputFormatError", "EmptyInputError", "NotFittedError",
     "UnknownMethodError", "KeyNotFoundError",
     "Interactions", "read_interactions", "split_interactions", "FactorModel", "recsys", "Tokenizer",
-    "SubwordEmbeddings", "NodeData", "read_node_data",
+    "SubwordEmbeddings", "NodeData", "read_node_data", "metric",
 ]

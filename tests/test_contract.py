@@ -21,6 +21,9 @@ TEXT = planted_text(300, seed=1).sentences
 RATINGS = low_rank_ratings(40, 30, density=0.3, seed=1)
 RATINGS.users = [f"user{u}" for u in RATINGS.users]
 RATINGS.items = [f"item{i}" for i in RATINGS.items]
+#: 60 "closer than" triplets over 12 string keys (three different keys each)
+TRIPLETS = [(f"w{a}", f"w{p}", f"w{n}") for a, p, n in np.random.default_rng(1).integers(0, 4, (60, 3)) * 3
+            + np.array([0, 1, 2])]
 
 
 def _declares(name, param):
@@ -35,6 +38,8 @@ def _data_for(name, karate):
         return TEXT
     if kind == "interactions":
         return RATINGS
+    if kind == "triplets":
+        return TRIPLETS
     raise AssertionError(f"the contract suite has no data for input kind {kind!r}; add it here")
 
 
@@ -42,6 +47,8 @@ def _keys_for(name, karate):
     kind = ek.get_method(name).input_kind
     if kind == "text":
         return ek.read_text(TEXT, min_count=ek.get_method(name).quick_params.get("min_count", 5)).vocab
+    if kind == "triplets":
+        return ek.metric.read_metric_data(TRIPLETS).keys
     return karate.nodes
 
 

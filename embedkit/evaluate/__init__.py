@@ -4,6 +4,8 @@ from .analogy import analogy
 from .link_prediction import link_prediction
 from .node_classification import node_classification
 from .ranking import ranking, rating
+from .retrieval import retrieval, triplet_accuracy
 from .similarity import similarity
 
-__all__ = ["Metrics", "analogy", "link_prediction", "node_classification", "similarity", "ranking", "rating"]
+__all__ = ["Metrics", "analogy", "link_prediction", "node_classification", "similarity", "ranking", "rating",
+           "retrieval", "triplet_accuracy"]

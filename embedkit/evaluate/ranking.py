@@ -70,6 +70,33 @@ def _ks(k) -> tuple[int, ...]:
     return tuple(sorted(set(int(x) for x in ks), key=ks.index))
 
 
+def topk_sums(hits: np.ndarray, relevant: np.ndarray, ks: Iterable[int]) -> dict[str, float]:
+    """Sums over the rows of ``recall@k``, ``precision@k``, ``hit_rate@k``, ``ndcg@k`` and ``map@k``
+    (definitions in the module doc) for every ``k`` in ``ks``.
+
+    ``hits``: bool ``(B, K)``, ``hits[b, r]`` = the item at rank ``r + 1`` of row ``b``'s list is
+    relevant, ``K >= max(ks)``; ``relevant``: ``(B,)`` relevant items of each row (``>= 1``). Shared
+    by :func:`ranking` and :func:`~embedkit.evaluate.retrieval`.
+    """
+    kmax = max(ks)
+    rel = np.asarray(relevant, dtype=np.float64)
+    disc = 1.0 / np.log2(np.arange(2, kmax + 2))
+    idcg_table = np.cumsum(disc)
+    cum = np.cumsum(hits[:, :kmax], axis=1)
+    out = {}
+    for x in ks:
+        h = hits[:, :x]
+        nh = cum[:, x - 1].astype(np.float64)
+        ideal = np.minimum(rel, x)
+        out[f"recall@{x}"] = float((nh / rel).sum())
+        out[f"precision@{x}"] = float(nh.sum() / x)
+        out[f"hit_rate@{x}"] = float((nh > 0).sum())
+        out[f"ndcg@{x}"] = float(((h * disc[:x]).sum(1) / idcg_table[ideal.astype(np.int64) - 1]).sum())
+        prec_at = cum[:, :x] / np.arange(1, x + 1)
+        out[f"map@{x}"] = float(((prec_at * h).sum(1) / ideal).sum())
+    return out
+
+
 def ranking(model, train, test, k: int | Iterable[int] = (10, 20), *, filter_seen: bool = True,
             batch_size: int = 2048) -> Metrics:
     """Top-k metrics of ``model`` (a :class:`~embedkit.recsys.FactorModel`) on ``test``.
@@ -108,8 +135,6 @@ def ranking(model, train, test, k: int | Iterable[int] = (10, 20), *, filter_see
     cold = (n_test > 0) & (n_train == 0)
     users = np.flatnonzero((n_test > 0) & (n_train > 0))
     test_keys = np.repeat(np.arange(model.num_users, dtype=np.int64), n_test) * n_items + t_indices
-    disc = 1.0 / np.log2(np.arange(2, kmax + 2))
-    idcg_table = np.cumsum(disc)
     sums = {f"{name}@{x}": 0.0 for x in ks for name in ("recall", "precision", "ndcg", "map", "hit_rate")}
     covered = {x: np.zeros(n_items, dtype=bool) for x in ks}
     for start in range(0, users.shape[0], batch_size):
@@ -126,20 +151,10 @@ def ranking(model, train, test, k: int | Iterable[int] = (10, 20), *, filter_see
         q = rows[:, None] * n_items + idx
         at = np.searchsorted(test_keys, q).clip(max=max(test_keys.shape[0] - 1, 0))
         hits = valid & (test_keys[at] == q) if test_keys.size else np.zeros_like(valid)
-        rel = n_test[rows].astype(np.float64)
-        cum = np.cumsum(hits, axis=1)
+        for name, value in topk_sums(hits, n_test[rows], ks).items():
+            sums[name] += value
         for x in ks:
-            h = hits[:, :x]
-            nh = cum[:, x - 1].astype(np.float64)
-            ideal = np.minimum(rel, x)
-            sums[f"recall@{x}"] += float((nh / rel).sum())
-            sums[f"precision@{x}"] += float(nh.sum() / x)
-            sums[f"hit_rate@{x}"] += float((nh > 0).sum())
-            sums[f"ndcg@{x}"] += float(((h * disc[:x]).sum(1) / idcg_table[ideal.astype(np.int64) - 1]).sum())
-            prec_at = cum[:, :x] / np.arange(1, x + 1)
-            sums[f"map@{x}"] += float(((prec_at * h).sum(1) / ideal).sum())
-            sel = idx[:, :x][valid[:, :x]]
-            covered[x][sel] = True
+            covered[x][idx[:, :x][valid[:, :x]]] = True
     n = max(int(users.shape[0]), 1)
     out: dict = {}
     for x in ks:

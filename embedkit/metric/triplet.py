@@ -1,0 +1,474 @@
+"""Triplet-loss training: embeddings learned (or fine-tuned) from "``a`` is closer to ``p`` than to ``n``".
+
+For a triplet ``(a, p, n)`` with distance ``d`` the loss is (Weinberger & Saul, "Distance Metric
+Learning for Large Margin Nearest Neighbor Classification", JMLR 2009; Schroff et al., "FaceNet",
+CVPR 2015)::
+
+    max(0, d(a, p) - d(a, n) + margin)              # hard margin
+    softplus(d(a, p) - d(a, n) + margin)            # soft_margin=True; margin=0 is Hermans et al.'s
+                                                    # soft margin ("In Defense of the Triplet Loss", 2017)
+
+computed by pytorch-metric-learning's ``TripletMarginLoss`` (Musgrave, Belongie & Lim, "PyTorch Metric
+Learning", 2020) with its distances (``LpDistance``, ``CosineSimilarity``) and reducers: distance, miner
+and reduction are parameters, not copies of the loss. Miners: :mod:`embedkit.metric.miners`.
+
+Supervision (:mod:`embedkit.metric.data`): given triplets; labelled items (triplets mined in each
+batch); similar pairs (the batch's other keys and ``negatives`` uniformly drawn keys per pair are the
+candidate negatives).
+
+Encoders:
+
+* ``table``: one trainable vector per key (``torch.nn.Embedding``, sparse gradients, SparseAdam),
+  random ``N(0, 1/dim)`` or initialised from existing vectors (``init``: fine-tuning). Keys of the
+  training data missing from ``init`` follow ``init_missing``: ``"random"`` draws them from a normal
+  with the per-dimension mean and standard deviation of the init vectors, ``"mean"`` starts them at
+  the mean init vector, ``"error"`` refuses. The result holds every init key (in init's order; those
+  not in the training data keep their vectors) followed by the new keys.
+* ``mlp``: an MLP over feature vectors (``features``; ``hidden`` units, ``layers`` hidden ReLU
+  layers, inputs standardised), trained with Adam. The result is an
+  :class:`~embedkit.metric.model.EncoderEmbeddings`: the vectors of every key of the feature table
+  plus ``embed(features)`` for items never seen.
+
+With ``normalize`` (default) vectors are scaled to unit length before the loss, as in FaceNet, and
+every row of the result has unit length.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+
+import numpy as np
+
+from .._device import cpu_threads, resolve_device, torch_generator
+from .._keys import lookup
+from .._progress import progress
+from .._validation import VERBOSE, Param, device_param, seed_param, validate, workers_param
+from ..api import Method, register
+from ..embeddings import Embeddings
+from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
+from .data import KINDS, MetricData, feature_table, read_metric_data
+from .miners import MINERS, label_masks, mine, mine_given, pair_codes, pair_masks
+from .model import EncoderEmbeddings
+
+logger = logging.getLogger("embedkit")
+
+ENCODERS = ("auto", "table", "mlp")
+DISTANCES = ("euclidean", "squared_euclidean", "cosine")
+REDUCTIONS = ("nonzero_mean", "mean", "sum")
+INIT_MISSING = ("random", "mean", "error")
+
+TRIPLET_PARAMS = (
+    Param("dim", int, 64, "vector size; with init, the init vectors' size (another value is an error)", low=1),
+    Param("kind", str, "auto", "what DATA holds: 'triplets' (anchor positive negative), 'labels' (key label), "
+          "'pairs' (key key, similar); auto: 3 columns are triplets, 2 labels", choices=KINDS),
+    Param("encoder", str, "auto", "'table' (a vector per key), 'mlp' (over features); auto: mlp when features "
+          "are given", choices=ENCODERS),
+    Param("features", str, None, "mlp: feature vectors of the keys: a vectors file (.npy [+ .keys.json: else "
+          "keys are row numbers], .npz, .vec, .ekv) or, in Python, an array or Embeddings", nullable=True),
+    Param("init", str, None, "table: start from these vectors (fine-tuning): a vectors file or, in Python, "
+          "an Embeddings", nullable=True),
+    Param("init_missing", str, "random", "table with init: how training keys missing from init start: "
+          "random (normal with the init vectors' mean and std), mean (the mean init vector), error",
+          choices=INIT_MISSING),
+    Param("hidden", int, 256, "mlp: units of each hidden layer", low=1),
+    Param("layers", int, 1, "mlp: hidden ReLU layers (0: a linear map)", low=0),
+    Param("standardize", bool, True, "mlp: standardise the features (mean 0, std 1 over the training keys)"),
+    Param("distance", str, "euclidean", "distance of the loss and the miners", choices=DISTANCES),
+    Param("margin", float, 0.2, "the margin: d(a, n) should exceed d(a, p) by it", low=0.0),
+    Param("soft_margin", bool, False, "softplus(d(a,p) - d(a,n) + margin) instead of the hinge (Hermans et al. "
+          "2017 use margin 0)"),
+    Param("miner", str, "batch_hard", "which triplets of a batch train: all, random (one negative a positive "
+          "pair), semihard (FaceNet), batch_hard (Hermans et al.)", choices=MINERS),
+    Param("reduction", str, "nonzero_mean", "how a batch's triplet losses combine: the mean over triplets "
+          "with a loss > 0, the mean over all, or the sum", choices=REDUCTIONS),
+    Param("normalize", bool, True, "scale vectors to unit length (before the loss and in the result)"),
+    Param("epochs", int, 30, "passes over the triplets, pairs or labelled keys", low=1),
+    Param("batch_size", int, 256, "triplets, pairs or labelled keys per step", low=2),
+    Param("per_class", int, 0, "labels: batches of batch_size / per_class labels with per_class keys each "
+          "(P x K batches); 0: shuffled keys", low=0),
+    Param("negatives", int, 1, "pairs: keys drawn uniformly per pair as extra negatives (the batch's other "
+          "keys are candidates too)", low=0),
+    Param("lr", float, 0.01, "Adam learning rate", low=0.0, low_open=True),
+    workers_param("CPU threads of torch (0 = torch's default)"),
+    seed_param(),
+    device_param(),
+    VERBOSE,
+)
+
+
+def _path_or(value, name: str, kinds: tuple, what: str):
+    if value is None or isinstance(value, kinds):
+        return value
+    if isinstance(value, (str, os.PathLike)):
+        return os.fspath(value)
+    raise InvalidParameterError("triplet", name, what, value)
+
+
+@register
+class Triplet(Method):
+    """Embeddings from "closer than" judgements by triplet loss (Schroff et al. 2015; Hermans et al. 2017).
+
+    ``fit(data) -> Embeddings`` (``table`` encoder) or
+    :class:`~embedkit.metric.model.EncoderEmbeddings` (``mlp``). ``data``: triplets, labelled keys
+    or similar pairs (a file or Python objects; :mod:`embedkit.metric.data`). Defaults: dim 64,
+    Euclidean distance on unit vectors, margin 0.2, batch-hard mining, 30 epochs of batches of
+    256, Adam lr 0.01.
+
+    >>> import embedkit as ek, numpy as np
+    >>> X = np.r_[np.zeros((20, 5)), np.ones((20, 5))] + np.random.default_rng(0).normal(0, 1, (40, 5))
+    >>> emb = ek.train("triplet", {"features": X, "labels": [0] * 20 + [1] * 20}, dim=8, epochs=5,
+    ...                verbose=False)
+    >>> emb.vectors.shape, emb.embed(X[:3]).shape
+    ((40, 8), (3, 8))
+    """
+
+    name = "triplet"
+    family = "metric"
+    summary = "triplet-loss embeddings from triplets, labels or similar pairs; fine-tunes vectors (FaceNet 2015)"
+    input_kind = "triplets"
+    params = TRIPLET_PARAMS
+    quick_params = {"dim": 8, "epochs": 2, "batch_size": 16, "workers": 1, "verbose": False}
+
+    def get_params(self):
+        given = dict(self._given)
+        feats, init = given.pop("features", None), given.pop("init", None)
+        params = validate(self.name, self.params, given)
+        params["features"] = _path_or(feats, "features", (Embeddings, np.ndarray) + _tensor_types(),
+                                      "an array (n, f), an Embeddings of features, a vectors file path, or None")
+        params["init"] = _path_or(init, "init", (Embeddings,), "an Embeddings, a vectors file path, or None")
+        return params
+
+    def _fit(self, data, **params):
+        dev = resolve_device(params["device"], method=self.name)
+        md = read_metric_data(data, params["kind"])
+        feats = _features_of(md, params["features"])
+        encoder = params["encoder"]
+        if encoder == "auto":
+            encoder = "mlp" if feats is not None else "table"
+        if encoder == "mlp" and feats is None:
+            raise InvalidParameterError(self.name, "features", "feature vectors for the mlp encoder", None,
+                                        hint="pass features=... (or --features FILE), or use encoder='table'")
+        if encoder == "table" and feats is not None:
+            raise InvalidParameterError(self.name, "encoder", "'mlp' or 'auto' when features are given", encoder,
+                                        hint="the table encoder learns a free vector per key and ignores features")
+        init = params["init"]
+        if init is not None:
+            if encoder == "mlp":
+                raise InvalidParameterError(self.name, "init", "None with the mlp encoder", params["init"],
+                                            hint="to map pre-trained vectors through an MLP, pass them as features")
+            init = feature_table(init, name="init")
+            if "dim" in self._given and params["dim"] != init.dim:
+                raise InvalidParameterError(self.name, "dim", f"{init.dim} (the dim of the init vectors) or left out",
+                                            params["dim"])
+            params["dim"] = init.dim
+        _check_supervision(md)
+        t0 = time.perf_counter()
+        with cpu_threads(params["workers"], dev):
+            trainer = _Trainer(md, encoder, feats, init, params, dev)
+            trainer.train()
+            result = trainer.result()
+        train_s = time.perf_counter() - t0
+        result.meta.update(trainer.meta, device=dev, train_time_s=round(train_s, 4))
+        logger.info("triplet (%s, %s, %s miner): %d epochs in %.2fs, last loss %.4f, %.1f%% active triplets",
+                    encoder, dev, params["miner"], params["epochs"], train_s, trainer.meta["loss"][-1],
+                    100 * trainer.meta["active"][-1])
+        return result
+
+
+def _tensor_types() -> tuple:
+    import sys
+
+    torch = sys.modules.get("torch")
+    return (torch.Tensor,) if torch is not None else ()
+
+
+def _features_of(md: MetricData, param):
+    if md.features is not None and param is not None:
+        raise InvalidParameterError("triplet", "features", "None when the data holds 'features'", "given twice",
+                                    hint="give the features once: in the data dict or as the parameter")
+    feats = md.features if md.features is not None else param
+    return None if feats is None else feature_table(feats)
+
+
+def _check_supervision(md: MetricData) -> None:
+    """Labelled data must allow at least one triplet."""
+    if md.kind != "labels":
+        return
+    counts = np.bincount(md.label_indices, minlength=len(md.label_names))
+    if counts.max() < 2:
+        raise EmptyInputError(f"{md.source}: no two keys share a label, so no triplet has a positive")
+    if counts.max() == md.num_keys:
+        raise EmptyInputError(f"{md.source}: every key has the label {md.label_names[int(counts.argmax())]!r}, "
+                              "so no triplet has a negative")
+
+
+class _Trainer:
+    """One training run: the encoder, the loss, the batches and the bookkeeping."""
+
+    def __init__(self, md: MetricData, encoder: str, feats: Embeddings | None, init: Embeddings | None,
+                 params: dict, device: str):
+        import torch
+        from pytorch_metric_learning import distances, losses, reducers
+
+        self.md, self.kind, self.p, self.device = md, encoder, params, device
+        self.gen = torch_generator(params["seed"], device)
+        self.rng = np.random.default_rng(params["seed"])
+        self.init, self.feats = init, feats
+        dim = params["dim"]
+        n = md.num_keys
+        if encoder == "table":
+            start, self.init_missing = _start_vectors(md.keys, init, dim, params["init_missing"], self.rng)
+            self.table = torch.nn.Embedding(n, dim, sparse=True, device=device)
+            with torch.no_grad():
+                self.table.weight.copy_(torch.as_tensor(start, device=device))
+            self.opt = torch.optim.SparseAdam(list(self.table.parameters()), lr=params["lr"])
+        else:
+            rows = _feature_rows(md.keys, feats)
+            x = feats.vectors
+            if params["standardize"]:
+                self.mean = x[rows].mean(0)
+                self.scale = x[rows].std(0)
+                self.scale[self.scale == 0] = 1.0
+            else:
+                self.mean, self.scale = np.zeros(x.shape[1], np.float32), np.ones(x.shape[1], np.float32)
+            self.x = torch.as_tensor((x[rows] - self.mean) / self.scale, device=device)
+            self.mlp = _mlp(x.shape[1], params["hidden"], params["layers"], dim, self.gen, device)
+            self.opt = torch.optim.Adam(self.mlp.parameters(), lr=params["lr"])
+        if params["distance"] == "cosine":
+            self.distance = distances.CosineSimilarity()
+        else:
+            self.distance = distances.LpDistance(normalize_embeddings=False, p=2,
+                                                 power=2 if params["distance"] == "squared_euclidean" else 1)
+        reducer = {"nonzero_mean": reducers.AvgNonZeroReducer, "mean": reducers.MeanReducer,
+                   "sum": reducers.SumReducer}[params["reduction"]]()
+        self.loss = losses.TripletMarginLoss(margin=params["margin"], smooth_loss=params["soft_margin"],
+                                             distance=self.distance, reducer=reducer)
+        if md.kind == "labels":
+            self.indptr = torch.as_tensor(md.label_indptr, device=device)
+            self.indices = torch.as_tensor(md.label_indices, device=device)
+        elif md.kind == "pairs":
+            self.pairs = torch.as_tensor(md.pairs, device=device)
+            self.codes = pair_codes(self.pairs, n)
+        else:
+            self.triplets = torch.as_tensor(md.triplets, device=device)
+        self.meta = {"encoder": encoder, "input": repr(md), "loss": [], "active": [], "triplets_per_step": []}
+        if encoder == "table" and init is not None:
+            self.meta["init"] = init.meta.get("source", repr(init))
+            self.meta["init_missing_keys"] = self.init_missing
+
+    # ---- the encoder -------------------------------------------------------------------
+    def encode(self, rows):
+        import torch
+
+        y = self.table(rows) if self.kind == "table" else self.mlp(self.x[rows])
+        return torch.nn.functional.normalize(y, dim=1) if self.p["normalize"] else y
+
+    def _closeness(self, mat):
+        """The distance matrix with smaller = closer (a similarity is negated)."""
+        return -mat if self.distance.is_inverted else mat
+
+    # ---- batches -----------------------------------------------------------------------
+    def _order(self):
+        """This epoch's order of triplets, pairs or keys, as a device tensor, and the batch boundaries."""
+        import torch
+
+        bs = self.p["batch_size"]
+        n = len(self.md)
+        if self.md.kind == "labels" and self.p["per_class"]:
+            order, bounds = _pk_batches(self.md, bs, self.p["per_class"], self.rng)
+            return torch.as_tensor(order, device=self.device), bounds
+        return torch.randperm(n, generator=self.gen, device=self.device), list(range(0, n, bs)) + [n]
+
+    def _step(self, idx):
+        """One batch: encode, mine, loss; returns (loss, triplets mined, triplets active) as tensors, or None."""
+        import torch
+
+        md, miner, margin = self.md, self.p["miner"], self.p["margin"]
+        if md.kind == "triplets":
+            t = self.triplets[idx]
+            b = t.shape[0]
+            emb = self.encode(t.T.reshape(-1))  # anchors, then positives, then negatives
+            with torch.no_grad():
+                d = self._closeness(self.distance(emb.detach()))  # the loss's own distance, (3b, 3b)
+                ar = torch.arange(b, device=self.device)
+                d_ap, d_an = d[ar, ar + b], d[ar, ar + 2 * b]
+                keep = mine_given(d_ap, d_an, t[:, 0], miner, margin)
+                a, p, n = ar[keep], ar[keep] + b, ar[keep] + 2 * b
+                active = (d_ap[keep] - d_an[keep] + margin) > 0
+        else:
+            if md.kind == "labels":
+                rows = idx
+            else:
+                pr = self.pairs[idx]
+                extra = torch.randint(0, md.num_keys, (pr.shape[0] * self.p["negatives"],), generator=self.gen,
+                                      device=self.device)
+                rows = torch.cat([pr[:, 0], pr[:, 1], extra])
+            emb = self.encode(rows)
+            with torch.no_grad():
+                if md.kind == "labels":
+                    pos, neg = label_masks(rows, self.indptr, self.indices)
+                else:
+                    pos, neg = pair_masks(rows, self.codes, md.num_keys)
+                d = self._closeness(self.distance(emb.detach()))
+                a, p, n = mine(d, pos, neg, miner, margin, self.gen)
+                active = (d[a, p] - d[a, n] + margin) > 0
+        if a.shape[0] == 0:
+            return None
+        loss = self.loss(emb, indices_tuple=(a, p, n))
+        self.opt.zero_grad()
+        loss.backward()
+        self.opt.step()
+        return loss.detach(), a.shape[0], active.sum()
+
+    def train(self) -> None:
+        import torch
+
+        epochs = self.p["epochs"]
+        with progress(epochs, "triplet", self.p["verbose"], unit="epoch") as bar:
+            for _ in range(epochs):
+                order, bounds = self._order()
+                loss_sum = torch.zeros((), device=self.device)
+                mined = 0
+                active = torch.zeros((), device=self.device, dtype=torch.int64)
+                steps = 0
+                for s, e in zip(bounds[:-1], bounds[1:]):
+                    if e - s < 2 and self.md.kind == "labels":
+                        continue
+                    out = self._step(order[s:e])
+                    if out is None:
+                        continue
+                    loss_sum += out[0]
+                    mined += out[1]
+                    active += out[2]
+                    steps += 1
+                loss = float(loss_sum) / max(steps, 1)
+                frac = float(active) / max(mined, 1)
+                if not math.isfinite(loss):
+                    raise FloatingPointError("triplet: the loss became NaN or infinite; lower lr")
+                self.meta["loss"].append(round(loss, 6))
+                self.meta["active"].append(round(frac, 6))
+                self.meta["triplets_per_step"].append(round(mined / max(steps, 1), 1))
+                bar.set_postfix(loss=f"{loss:.4f}", active=f"{frac:.1%}")
+                bar.update(1)
+                logger.debug("triplet: loss %.4f, %.1f%% of %d mined triplets active", loss, 100 * frac, mined)
+
+    # ---- the result --------------------------------------------------------------------
+    def _all_outputs(self, x_rows) -> np.ndarray:
+        import torch
+
+        out = []
+        with torch.no_grad():
+            for s in range(0, x_rows.shape[0], 8192):
+                out.append(self.encode(x_rows[s:s + 8192]).cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, self.p["dim"]), np.float32)
+
+    def result(self) -> Embeddings:
+        import torch
+
+        md = self.md
+        if self.kind == "table":
+            trained = self._all_outputs(torch.arange(md.num_keys, device=self.device))
+            if self.init is None:
+                return Embeddings(md.keys, trained)
+            return _merge_into(self.init, md.keys, trained, self.p["normalize"])
+        # mlp: every key of the feature table, through the same encoder
+        feats = self.feats
+        self.x = torch.as_tensor((feats.vectors - self.mean) / self.scale, device=self.device)
+        vectors = self._all_outputs(torch.arange(len(feats), device=self.device))
+        linears = [m for m in self.mlp if isinstance(m, torch.nn.Linear)]
+        return EncoderEmbeddings(feats.keys, vectors, [m.weight.detach().cpu().numpy() for m in linears],
+                                 [m.bias.detach().cpu().numpy() for m in linears], self.mean, self.scale,
+                                 self.p["normalize"], {"num_features": int(feats.dim)})
+
+
+def _start_vectors(keys: list, init: Embeddings | None, dim: int, missing: str, rng) -> tuple[np.ndarray, int]:
+    """Starting table ``(len(keys), dim)`` float32 and how many keys were missing from ``init``."""
+    if init is None:
+        return (rng.standard_normal((len(keys), dim)) / math.sqrt(dim)).astype(np.float32), 0
+    rows = np.fromiter(((-1 if (r := lookup(init.key_to_index, k)) is None else r) for k in keys), dtype=np.int64,
+                       count=len(keys))
+    absent = rows < 0
+    n_missing = int(absent.sum())
+    out = np.empty((len(keys), dim), dtype=np.float32)
+    out[~absent] = init.vectors[rows[~absent]]
+    if n_missing:
+        if missing == "error":
+            first = keys[int(np.argmax(absent))]
+            raise InputFormatError(f"{n_missing} training keys have no init vector (the first: {first!r}); "
+                                   "pass init_missing='random' or 'mean' to start them anyway")
+        mean, std = init.vectors.mean(0), init.vectors.std(0)
+        if missing == "mean":
+            out[absent] = mean
+        else:
+            out[absent] = rng.standard_normal((n_missing, dim)) * std + mean
+        logger.info("triplet: %d of %d training keys have no init vector; started by rule %r", n_missing, len(keys),
+                    missing)
+    return out, n_missing
+
+
+def _merge_into(init: Embeddings, keys: list, trained: np.ndarray, normalize: bool) -> Embeddings:
+    """init's keys (untrained ones unchanged) followed by the new keys, with the trained rows in place."""
+    rows = [lookup(init.key_to_index, k) for k in keys]
+    new = [i for i, r in enumerate(rows) if r is None]
+    out = np.concatenate([init.vectors, np.zeros((len(new), init.dim), np.float32)])
+    if normalize:
+        norms = np.linalg.norm(out[:len(init)], axis=1, keepdims=True)
+        out[:len(init)] /= np.where(norms > 0, norms, 1.0)
+    at = np.array([r if r is not None else -1 for r in rows], dtype=np.int64)
+    at[new] = len(init) + np.arange(len(new))
+    out[at] = trained
+    return Embeddings(list(init.keys) + [keys[i] for i in new], out)
+
+
+def _feature_rows(keys: list, feats: Embeddings) -> np.ndarray:
+    rows = np.fromiter(((-1 if (r := lookup(feats.key_to_index, k)) is None else r) for k in keys), dtype=np.int64,
+                       count=len(keys))
+    if (rows < 0).any():
+        missing = [keys[i] for i in np.flatnonzero(rows < 0)[:3]]
+        raise InputFormatError(f"{int((rows < 0).sum())} of {len(keys)} training keys have no feature vector "
+                               f"(e.g. {', '.join(map(repr, missing))}); every key needs one with the mlp encoder")
+    return rows
+
+
+def _mlp(n_in: int, hidden: int, layers: int, dim: int, gen, device):
+    """Linear (+ ReLU) layers, initialised like torch's ``nn.Linear`` but from ``gen`` (repeatable)."""
+    import torch
+
+    sizes = [n_in] + [hidden] * layers + [dim]
+    mods = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        lin = torch.nn.utils.skip_init(torch.nn.Linear, a, b, device=device)
+        bound = 1.0 / math.sqrt(a)
+        with torch.no_grad():
+            lin.weight.uniform_(-bound, bound, generator=gen)
+            lin.bias.uniform_(-bound, bound, generator=gen)
+        mods.append(lin)
+        if i < len(sizes) - 2:
+            mods.append(torch.nn.ReLU())
+    return torch.nn.Sequential(*mods)
+
+
+def _pk_batches(md: MetricData, batch_size: int, k: int, rng) -> tuple[np.ndarray, list[int]]:
+    """P x K batches (Hermans et al. 2017): every key once an epoch, in chunks of ``k`` keys of one
+    label (a key's first label), ``batch_size // k`` chunks a batch, chunks in random order."""
+    label = md.label_indices[md.label_indptr[:-1]]
+    n = label.shape[0]
+    within = rng.permutation(n)
+    by_label = within[np.argsort(label[within], kind="stable")]  # keys grouped by label, shuffled inside
+    lab_sorted = label[by_label]
+    starts = np.flatnonzero(np.r_[True, lab_sorted[1:] != lab_sorted[:-1]])
+    rank = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
+    chunk = np.repeat(np.arange(starts.shape[0]), np.diff(np.r_[starts, n])) * (n + 1) + rank // k
+    _, chunk_id = np.unique(chunk, return_inverse=True)
+    perm = rng.permutation(int(chunk_id.max()) + 1)
+    order = by_label[np.lexsort((rank, perm[chunk_id]))]
+    sizes = np.bincount(perm[chunk_id], minlength=perm.shape[0])  # keys per chunk, in batch order
+    per_batch = max(batch_size // k, 1)
+    ends = np.cumsum(sizes)[per_batch - 1::per_batch].tolist()
+    bounds = [0] + ends + ([n] if not ends or ends[-1] != n else [])
+    return order, bounds
+
+
+__all__ = ["Triplet", "TRIPLET_PARAMS"]
