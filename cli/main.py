@@ -78,11 +78,27 @@ class _TrainGroup(_Group):
 
 
 def _read_input(cls, path: str, directed: bool, delimiter: str | None, graph: bool = False, **read_kw):
+    if cls.family == "gnn":
+        return _read_node_data(path, directed, delimiter, read_kw.get("features"), read_kw.get("labels"))
     if cls.input_kind == "graph" or graph:
         return ek.read_graph(path, directed=directed, delimiter=delimiter)
     if cls.input_kind == "interactions":
         return ek.read_interactions(path, delimiter=delimiter, **_interaction_columns(read_kw))
     return path
+
+
+def _read_node_data(path: str, directed: bool, delimiter: str | None, features, labels):
+    """A graph file with --features/--labels, or a Planetoid folder (its ind.<name>.* files)."""
+    p = Path(path)
+    if p.is_dir():
+        names = sorted(f.name[4:-6] for f in p.glob("ind.*.graph"))
+        if len(names) != 1:
+            raise ek.InputFormatError("a folder must hold one Planetoid dataset (ind.<name>.graph and the rest); "
+                                      f"found {len(names)}", p)
+        if features or labels:
+            raise ek.InputFormatError("a Planetoid folder carries its features and labels; drop --features/--labels", p)
+        return ek.datasets.read_planetoid(p, names[0])
+    return ek.read_node_data(path, features, labels, directed=directed, delimiter=delimiter)
 
 
 #: how `train`/`evaluate` read a ratings file: (option, parameter of read_interactions, help)
@@ -113,7 +129,7 @@ def _interaction_columns(given: dict) -> dict:
     return out
 
 
-_READ_KEYS = {name for _, name, _ in _INTERACTION_OPTIONS} | {"implicit_threshold"}
+_READ_KEYS = {name for _, name, _ in _INTERACTION_OPTIONS} | {"implicit_threshold", "features", "labels"}
 
 
 def _train_command(cls) -> click.Command:
@@ -135,6 +151,9 @@ def _train_command(cls) -> click.Command:
         if isinstance(emb, ek.FactorModel):
             _report_model(cls, data, obj, emb, out, start)
             return
+        if cls.family == "gnn":
+            _report_gnn(cls, data, obj, emb, out, start)
+            return
         emb.export(out) if out.suffix != ".ekv" else emb.save(out)
         elapsed = time.perf_counter() - start
         rows = [("method", cls.name), ("input", f"{data}: {obj!r}" if not isinstance(obj, str) else data),
@@ -152,7 +171,7 @@ def _train_command(cls) -> click.Command:
 
     params = [
         # text corpora may be a directory or a glob of files
-        click.Argument(["data"], type=click.Path(dir_okay=cls.input_kind == "text")),
+        click.Argument(["data"], type=click.Path(dir_okay=cls.input_kind == "text" or cls.family == "gnn")),
         click.Option(["-o", "--output"], default=None,
                      help="output file; format from the extension (.ekv, .txt/.vec, .bin, .npy, .npz) "
                           "[default: <input>.<method>.ekv]" if cls.returns != "tokenizer" else
@@ -171,6 +190,12 @@ def _train_command(cls) -> click.Command:
     else:
         params += [click.Option(["--directed"], hidden=True, is_flag=True),
                    click.Option(["--delimiter"], hidden=True, default=None)]
+    if cls.family == "gnn":
+        params += [click.Option(["--features"], type=click.Path(dir_okay=False), default=None,
+                                help="node features: .npy/.npz (a row per node) or CSV 'node,f1,f2,...'"),
+                   click.Option(["--labels"], type=click.Path(dir_okay=False), default=None,
+                                help="node labels ('node label' lines or a .mat group matrix): supervised "
+                                     "training on a random split")]
     params.append(click.Option(["--quiet"], is_flag=True, help="no progress bars"))
     params += [click_option(p) for p in cls.params if p.cli]
     doc = (cls.__doc__ or cls.summary).strip().splitlines()[0]
@@ -191,6 +216,23 @@ def _report_model(cls, data, inter, model, out: Path, start: float) -> None:
              ("written", str(out) + ("" if out.suffix == ".ekv" else " (item vectors)"))]
     for name, value in rows:
         click.echo(f"{name:<11} {value}")
+
+
+def _report_gnn(cls, data, nd, emb, out: Path, start: float) -> None:
+    """Save a GCN/GAT's node vectors and summarise the run (test accuracy when supervised)."""
+    emb.export(out) if out.suffix != ".ekv" else emb.save(out)
+    m = emb.meta
+    rows = [("method", cls.name), ("input", f"{data}: {nd!r}"),
+            ("mode", f"{m['mode']}, input features {m['features']}, {m['device']}"),
+            ("vectors", f"{len(emb)} x {emb.dim}"),
+            ("epochs", f"{m['epochs_run']} ({m['seconds_per_epoch']:.4f} s each), best {m['best_epoch']}"
+                       + (", stopped early" if m["early_stopped"] else ""))]
+    if m["mode"] == "supervised":
+        scores = emb.evaluate()
+        rows += [(k.replace("_", " "), f"{v:.4f}") for k, v in scores.items() if not k.startswith("num_")]
+    rows += [("total", f"{time.perf_counter() - start:.2f} s"), ("written", str(out))]
+    for name, value in rows:
+        click.echo(f"{name:<15} {value}")
 
 
 @cli.group(cls=_TrainGroup)

@@ -132,7 +132,7 @@ def test_unsupervised_embeddings_predict_held_out_edges(name):
     g, X = _noisy_planted()
     train_g, split = ek.split_edges(g, test_fraction=0.1, seed=0)
     feats = "given" if name == "gcn" else "learned"
-    emb = ek.train(name, ek.NodeData(train_g, X), features=feats, seed=0, verbose=False)
+    emb = ek.train(name, ek.NodeData(train_g, X), input_features=feats, seed=0, verbose=False)
     assert emb.meta["mode"] == "unsupervised" and type(emb) is ek.Embeddings
     m = ek.evaluate.link_prediction(emb, split)
     raw = ek.evaluate.link_prediction(ek.Embeddings(g.nodes, X), split)
@@ -190,13 +190,13 @@ def test_seeded_runs_repeat_and_seeds_differ(karate):
 
 @pytest.mark.parametrize("features", ["learned", "degree", "spectral"])
 def test_featureless_graphs_get_a_default(karate, features):
-    emb = ek.train("gat", karate, features=features, epochs=3, heads=2, dim=4, seed=0, verbose=False)
+    emb = ek.train("gat", karate, input_features=features, epochs=3, heads=2, dim=4, seed=0, verbose=False)
     assert emb.meta["features"] == features and emb.vectors.shape == (34, 4)
 
 
 def test_bad_parameters_are_named(karate):
-    with pytest.raises(InvalidParameterError, match="features"):
-        ek.train("gcn", karate, features="given", verbose=False)
+    with pytest.raises(InvalidParameterError, match="input_features"):
+        ek.train("gcn", karate, input_features="given", verbose=False)
     with pytest.raises(InvalidParameterError, match="mode"):
         ek.train("gcn", karate, mode="supervised", verbose=False)
     with pytest.raises(InvalidParameterError, match="heads"):

@@ -26,7 +26,7 @@ def input_features(data: NodeData, choice: str, normalize: bool, method: str) ->
             logger.info("%s: the graph has no node features; learning a table of node vectors as input", method)
     if choice == "given":
         if data.features is None:
-            raise InvalidParameterError(method, "features", "'auto', 'learned', 'degree' or 'spectral' for a "
+            raise InvalidParameterError(method, "input_features", "'auto', 'learned', 'degree' or 'spectral' for a "
                                         "graph without node features", "given",
                                         hint="pass features (a .npy/.npz/CSV file or an array) with the graph")
         X = data.features

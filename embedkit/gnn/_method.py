@@ -35,7 +35,7 @@ def gnn_params(*, hidden: int, dropout: float, lr: float, epochs: int, patience:
         Param("epochs", int, epochs, "maximum training epochs", low=1),
         Param("patience", int, patience, "stop after this many epochs without a better validation metric "
               "(unsupervised: training loss) and keep the best epoch's weights; 0 never stops early", low=0),
-        Param("features", str, "auto", FEATURE_HELP, choices=FEATURE_CHOICES),
+        Param("input_features", str, "auto", FEATURE_HELP, choices=FEATURE_CHOICES),
         Param("normalize_features", bool, True, "scale each given non-negative feature row to sum 1 (Kipf & Welling; skipped when a value is negative)"),
         Param("train_fraction", float, 0.6, "labels without masks: the fraction of labelled nodes trained on "
               "(stratified; the rest after val_fraction is the test set)", low=0.0, high=1.0, low_open=True,
@@ -76,7 +76,7 @@ class GNNMethod(Method):
         if mode == "supervised":
             nd = self._with_split(nd, params)
         dev = resolve_device(params["device"], method=self.name)
-        X, feat_kind = input_features(nd, params["features"], params["normalize_features"], self.name)
+        X, feat_kind = input_features(nd, params["input_features"], params["normalize_features"], self.name)
         multi = nd.multi_label
         n_out = len(nd.classes) if mode == "supervised" else params["dim"]
         t0 = time.perf_counter()
