@@ -31,7 +31,7 @@ def gnn_params(*, hidden: int, dropout: float, lr: float, epochs: int, patience:
         *extra,
         Param("dropout", float, dropout, "dropout on every layer's input", low=0.0, high=1.0, high_open=True),
         Param("lr", float, lr, "Adam learning rate", low=0.0, low_open=True),
-        Param("weight_decay", float, 5e-4, "L2 penalty on the weights (Adam weight decay)", low=0.0),
+        Param("weight_decay", float, 5e-4, "L2 penalty (Adam weight decay): GCN on its first layer only, as Kipf & Welling; GAT on every layer", low=0.0),
         Param("epochs", int, epochs, "maximum training epochs", low=1),
         Param("patience", int, patience, "stop after this many epochs without a better validation metric "
               "(unsupervised: training loss) and keep the best epoch's weights; 0 never stops early", low=0),

@@ -50,6 +50,14 @@ def build_encoder(kind: str, in_dim: int | None, num_nodes: int, hidden: int, ou
             self.act = nn.ReLU() if kind == "gcn" else nn.ELU()
             self.drop = nn.Dropout(dropout)
 
+        def param_groups(self, weight_decay: float) -> list[dict]:
+            """Adam groups: GCN decays the first layer only (Kipf & Welling; PyG's example), GAT every layer."""
+            if kind != "gcn" or len(self.convs) == 1:
+                return [{"params": list(self.parameters()), "weight_decay": weight_decay}]
+            first = list(self.convs[0].parameters()) + ([self.table] if self.table is not None else [])
+            rest = [p for conv in self.convs[1:] for p in conv.parameters()]
+            return [{"params": first, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+
         def forward(self, x, edge_index, node_ids=None):
             if self.table is not None:
                 h = self.table if node_ids is None else self.table[node_ids]

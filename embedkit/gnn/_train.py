@@ -112,7 +112,7 @@ def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: b
     dev = graphs.device
     yt = torch.from_numpy(y.astype(np.float32) if multi else y).to(dev)
     loss_fn = torch.nn.BCEWithLogitsLoss() if multi else torch.nn.CrossEntropyLoss()
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = torch.optim.Adam(model.param_groups(weight_decay), lr=lr)
     train_rows = np.flatnonzero(masks["train"])
     val = masks.get("val")
     val = val if val is not None and val.any() else None
@@ -197,7 +197,7 @@ def train_autoencoder(model, graphs: Graphs, *, lr: float, weight_decay: float, 
     edges = graphs.edges_np
     n = graphs.num_nodes
     edge_keys = np.sort(edges[:, 0] * n + edges[:, 1])
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    opt = torch.optim.Adam(model.param_groups(weight_decay), lr=lr)
     run = Run()
     best, best_state = np.inf, None
     rng = np.random.default_rng(seed)
