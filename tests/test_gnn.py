@@ -293,3 +293,19 @@ def test_neighbour_sampling_keeps_real_edges_and_caps_the_fanout(karate):
     assert into.max() <= 3 and 1 <= into[0] and 1 <= into[1]
     assert into[2] == 1  # a node with fewer neighbours than the fanout keeps them all
     assert not np.isin(nodes[3:], seeds).any()
+
+
+def test_node_classification_on_a_fixed_test_mask(karate, karate_labels):
+    rng = np.random.default_rng(0)
+    y = np.array([int(karate_labels[k]) for k in karate.nodes])
+    emb = ek.Embeddings(karate.nodes, np.eye(2)[y] + rng.normal(scale=0.1, size=(34, 2)))
+    test = np.arange(34) >= 20
+    m = ek.evaluate.node_classification(emb, karate_labels, test_mask=test)
+    assert m["num_test"] == 14 and m["num_train"] == 20 and m["accuracy"] == 1.0
+    keys = [k for k, t in zip(karate.nodes, test) if t]
+    m2 = ek.evaluate.node_classification(emb, karate_labels, test_mask=keys, train_mask=["0", "1", "32", "33"])
+    assert m2["num_test"] == 14 and m2["num_train"] == 4
+    flipped = ek.Embeddings(karate.nodes, np.where(test[:, None], -1, 1) * emb.vectors)
+    assert ek.evaluate.node_classification(flipped, karate_labels, test_mask=test)["accuracy"] == 0.0
+    with pytest.raises(InvalidParameterError, match="test_mask"):
+        ek.evaluate.node_classification(emb, karate_labels, test_mask=test[:5])

@@ -9,7 +9,7 @@ from ._metrics import Metrics
 
 
 def node_classification(emb, labels, train_fraction: float = 0.5, seed: int = 0, *, repeats: int = 1,
-                        test_mask=None) -> Metrics:
+                        test_mask=None, train_mask=None) -> Metrics:
     """Train a classifier on a fraction of the labelled nodes, test on the rest.
 
     ``labels``: a dict ``node -> label`` (single-label) or ``node -> list of
@@ -22,6 +22,11 @@ def node_classification(emb, labels, train_fraction: float = 0.5, seed: int = 0,
     BlogCatalog, PPI, POS): one-vs-rest logistic regression, and each test node
     gets as many top-scored labels as it truly has. Scores are averaged over
     ``repeats`` random splits (seeded). Primary metric: ``macro_f1``.
+
+    ``test_mask`` fixes the split instead (a public split such as Planetoid's): the
+    labelled nodes it holds are tested, the classifier trains on ``train_mask`` (or on
+    every other labelled node); ``train_fraction`` and ``repeats`` are then unused.
+    Each mask is a bool array aligned with ``emb.keys`` or a collection of node keys.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import accuracy_score, f1_score
@@ -37,8 +42,18 @@ def node_classification(emb, labels, train_fraction: float = 0.5, seed: int = 0,
     items = [(k, v) for k, v in labels.items() if k in emb]
     if not items:
         raise EmptyInputError("no labelled node has a vector in the embeddings (check the node ids)")
-    X = emb.vectors[emb.rows(k for k, _ in items)]
+    rows = emb.rows(k for k, _ in items)
+    X = emb.vectors[rows]
     multi = any(isinstance(v, (list, tuple, set)) for _, v in items)
+    fixed = None
+    if test_mask is not None:
+        in_test = _mask_rows(emb, test_mask, "test_mask")[rows]
+        in_train = _mask_rows(emb, train_mask, "train_mask")[rows] & ~in_test if train_mask is not None else ~in_test
+        if not in_test.any() or not in_train.any():
+            raise EmptyInputError(f"the fixed split has {int(in_train.sum())} labelled train and "
+                                  f"{int(in_test.sum())} labelled test nodes; both must be > 0")
+        fixed = (np.flatnonzero(in_train), np.flatnonzero(in_test))
+        repeats = 1
     results: dict[str, list[float]] = {}
     for r in range(repeats):
         rs = seed + r
@@ -47,7 +62,11 @@ def node_classification(emb, labels, train_fraction: float = 0.5, seed: int = 0,
             Y = mlb.fit_transform([list(v) if isinstance(v, (list, tuple, set)) else [v] for _, v in items])
             has = Y.sum(1) > 0
             Xh, Yh = X[has], Y[has]
-            tr, te = train_test_split(np.arange(len(Xh)), train_size=train_fraction, random_state=rs)
+            if fixed is None:
+                tr, te = train_test_split(np.arange(len(Xh)), train_size=train_fraction, random_state=rs)
+            else:
+                pos = np.cumsum(has) - 1  # row among the nodes with labels
+                tr, te = (pos[f[has[f]]] for f in fixed)
             keep_cols = Yh[tr].sum(0) > 0
             clf = OneVsRestClassifier(LogisticRegression(max_iter=1000), n_jobs=1)
             clf.fit(Xh[tr], Yh[tr][:, keep_cols])
@@ -67,7 +86,13 @@ def node_classification(emb, labels, train_fraction: float = 0.5, seed: int = 0,
             if len(classes) < 2:
                 raise EmptyInputError("node classification needs at least two classes")
             strat = y if counts.min() >= 2 else None
-            tr, te = train_test_split(np.arange(len(y)), train_size=train_fraction, random_state=rs, stratify=strat)
+            if fixed is None:
+                tr, te = train_test_split(np.arange(len(y)), train_size=train_fraction, random_state=rs,
+                                          stratify=strat)
+            else:
+                tr, te = fixed
+                if len(np.unique(y[tr])) < 2:
+                    raise EmptyInputError("the train nodes of the fixed split hold one class; a classifier needs two")
             clf = LogisticRegression(max_iter=2000)
             clf.fit(X[tr], y[tr])
             pred = clf.predict(X[te])
@@ -78,5 +103,20 @@ def node_classification(emb, labels, train_fraction: float = 0.5, seed: int = 0,
             results.setdefault(name, []).append(float(val))
     out = {name: float(np.mean(v)) for name, v in results.items()}
     out["num_labelled"] = len(items)
+    if fixed is not None:
+        out["num_train"], out["num_test"] = len(fixed[0]), len(fixed[1])
     out["multi_label"] = bool(multi)
     return Metrics(out, primary="macro_f1")
+
+
+def _mask_rows(emb, mask, name: str) -> np.ndarray:
+    """A bool array over ``emb``'s rows from a bool mask or a collection of keys."""
+    m = np.asarray(mask) if not isinstance(mask, (set, frozenset)) else None
+    if m is not None and m.dtype == bool:
+        if m.shape != (len(emb),):
+            raise InvalidParameterError("node_classification", name, f"a bool array of length {len(emb)} "
+                                        "(one per vector) or node keys", f"shape {m.shape}")
+        return m
+    out = np.zeros(len(emb), dtype=bool)
+    out[emb.rows(mask)] = True
+    return out
