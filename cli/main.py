@@ -134,9 +134,11 @@ _READ_KEYS = {name for _, name, _ in _INTERACTION_OPTIONS} | {"implicit_threshol
 
 def _train_command(cls) -> click.Command:
     takes_graphs = cls.input_kind == "graph" or "graph" in cls.also_accepts
+    declared = {p.name for p in cls.params}
 
     def run(data, output, directed, delimiter, quiet, graph=False, **given):
-        read_kw = {k: given.pop(k) for k in list(given) if k in _READ_KEYS}
+        # read options; a method that declares one of these names as a parameter (triplet's features) keeps it
+        read_kw = {k: given.pop(k) for k in list(given) if k in _READ_KEYS and k not in declared}
         params = {k: v for k, v in given.items() if v is not None}
         if "verbose" in {p.name for p in cls.params}:
             params.setdefault("verbose", not quiet)
@@ -165,6 +167,8 @@ def _train_command(cls) -> click.Command:
                 rows.append((key[:-2].replace("_", " "), f"{emb.meta[key]:.2f} s"))
         if "words_per_s" in emb.meta:
             rows.append(("speed", f"{emb.meta['words_per_s']:,} words/s"))
+        if "active" in emb.meta:  # triplet: the last epoch's loss and share of triplets violating the margin
+            rows.append(("last epoch", f"loss {emb.meta['loss'][-1]:.4f}, {emb.meta['active'][-1]:.1%} active"))
         rows += [("total", f"{elapsed:.2f} s"), ("written", str(out))]
         for name, value in rows:
             click.echo(f"{name:<11} {value}")
@@ -328,6 +332,33 @@ def evaluate_similarity(vectors, dataset, as_json):
     metrics = ek.evaluate.similarity(emb, dataset=dataset)
     _print_metrics(f"word similarity: {vectors} on {dataset} ({metrics['pairs']} pairs scored, "
                    f"{metrics['oov_pairs']} with unknown words)", metrics, as_json)
+
+
+@evaluate.command("retrieval")
+@click.argument("vectors", type=click.Path(exists=False))
+@click.argument("labels", type=click.Path(exists=False))
+@click.option("-k", "ks", multiple=True, type=int, default=(1, 5, 10), show_default=True, help="list lengths")
+@click.option("--distance", default="cosine", show_default=True, type=click.Choice(["cosine", "euclidean"]))
+@click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
+def evaluate_retrieval(vectors, labels, ks, distance, as_json):
+    """Same-label retrieval on VECTORS: recall@k, precision@k, mAP; LABELS has 'key label' lines."""
+    emb = ek.load(vectors)
+    metrics = ek.evaluate.retrieval(emb, labels, k=tuple(ks), distance=distance)
+    _print_metrics(f"retrieval: {vectors} ({metrics['queries']} queries among {metrics['items']} labelled keys, "
+                   f"{metrics['missing_keys']} labelled keys without a vector)", metrics, as_json)
+
+
+@evaluate.command("triplets")
+@click.argument("vectors", type=click.Path(exists=False))
+@click.argument("triplets", type=click.Path(exists=False))
+@click.option("--distance", default="cosine", show_default=True, type=click.Choice(["cosine", "euclidean"]))
+@click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
+def evaluate_triplets(vectors, triplets, distance, as_json):
+    """Triplet accuracy on VECTORS: the share of 'anchor positive negative' lines with d(a, p) < d(a, n)."""
+    emb = ek.load(vectors)
+    metrics = ek.evaluate.triplet_accuracy(emb, triplets, distance=distance)
+    _print_metrics(f"triplet accuracy: {vectors} on {triplets} ({metrics['triplets']} triplets scored, "
+                   f"{metrics['oov_triplets']} with unknown keys)", metrics, as_json)
 
 
 def _recsys_split(data, test_path, split, test_fraction, leave_k, split_seed, delimiter, read_kw):

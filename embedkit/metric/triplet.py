@@ -90,7 +90,8 @@ TRIPLET_PARAMS = (
           "(P x K batches); 0: shuffled keys", low=0),
     Param("negatives", int, 1, "pairs: keys drawn uniformly per pair as extra negatives (the batch's other "
           "keys are candidates too)", low=0),
-    Param("lr", float, 0.01, "Adam learning rate", low=0.0, low_open=True),
+    Param("lr", float, None, "Adam learning rate; default 0.05 for the table, 0.01 for the mlp", low=0.0,
+          low_open=True, nullable=True),
     workers_param("CPU threads of torch (0 = torch's default)"),
     seed_param(),
     device_param(),
@@ -142,6 +143,9 @@ class Triplet(Method):
 
     def _fit(self, data, **params):
         dev = resolve_device(params["device"], method=self.name)
+        if params["miner"] == "semihard" and params["margin"] == 0:
+            raise InvalidParameterError(self.name, "margin", "> 0 with the semihard miner", 0.0,
+                                        hint="semi-hard negatives lie within the margin: with 0 there are none")
         md = read_metric_data(data, params["kind"])
         feats = _features_of(md, params["features"])
         encoder = params["encoder"]
@@ -220,10 +224,12 @@ class _Trainer:
         n = md.num_keys
         if encoder == "table":
             start, self.init_missing = _start_vectors(md.keys, init, dim, params["init_missing"], self.rng)
+            if params["normalize"]:  # only directions count: unit rows make lr mean the same for any init's scale
+                start /= np.maximum(np.linalg.norm(start, axis=1, keepdims=True), 1e-12)
             self.table = torch.nn.Embedding(n, dim, sparse=True, device=device)
             with torch.no_grad():
                 self.table.weight.copy_(torch.as_tensor(start, device=device))
-            self.opt = torch.optim.SparseAdam(list(self.table.parameters()), lr=params["lr"])
+            self.opt = torch.optim.SparseAdam(list(self.table.parameters()), lr=params["lr"] or 0.05)
         else:
             rows = _feature_rows(md.keys, feats)
             x = feats.vectors
@@ -235,7 +241,7 @@ class _Trainer:
                 self.mean, self.scale = np.zeros(x.shape[1], np.float32), np.ones(x.shape[1], np.float32)
             self.x = torch.as_tensor((x[rows] - self.mean) / self.scale, device=device)
             self.mlp = _mlp(x.shape[1], params["hidden"], params["layers"], dim, self.gen, device)
-            self.opt = torch.optim.Adam(self.mlp.parameters(), lr=params["lr"])
+            self.opt = torch.optim.Adam(self.mlp.parameters(), lr=params["lr"] or 0.01)
         if params["distance"] == "cosine":
             self.distance = distances.CosineSimilarity()
         else:
