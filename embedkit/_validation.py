@@ -125,6 +125,6 @@ def device_param(note: str = "") -> Param:
     return Param("device", str, "auto", "'auto', 'cpu', 'cuda' or 'cuda:N'" + (f" ({note})" if note else ""))
 
 
-def workers_param(help: str = "CPU threads (0 = all cores)") -> Param:
+def workers_param(help: str = "CPU threads (0 = all cores)", default: int = 0) -> Param:
     """The ``workers`` row: int >= 0, 0 = all cores."""
-    return Param("workers", int, 0, help, low=0)
+    return Param("workers", int, default, help, low=0)

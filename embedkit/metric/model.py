@@ -9,6 +9,7 @@ The encoder is a plain MLP evaluated in NumPy (no torch needed to use it)::
     x = (features - mean) / scale                  # standardisation fitted on the training items
     x = relu(x @ W_i.T + b_i)                      # each hidden layer
     y = x @ W_last.T + b_last                      # the output layer, (n, dim)
+    y = y + features                               # when trained with residual=True (dim = f)
     y = y / |y|                                    # when trained with normalize=True
 
 Saved as ``.ekv`` like embeddings: an uncompressed zip of ``meta.json``, ``keys.json``,
@@ -47,20 +48,24 @@ class EncoderEmbeddings(Embeddings):
         ``(x - mean) / scale`` first (zeros and ones when ``standardize=False``).
     normalize : whether outputs are scaled to unit length.
     meta : JSON-able metadata.
+    residual : whether the raw features are added to the output (``dim`` = ``f``).
     """
 
     def __init__(self, keys: Sequence, vectors, weights: Sequence, biases: Sequence, feature_mean, feature_scale,
-                 normalize: bool, meta: dict | None = None):
+                 normalize: bool, meta: dict | None = None, residual: bool = False):
         super().__init__(keys, vectors, meta)
         self.weights = [np.ascontiguousarray(np.asarray(w, dtype=np.float32)) for w in weights]
         self.biases = [np.ascontiguousarray(np.asarray(b, dtype=np.float32)) for b in biases]
         self.feature_mean = np.asarray(feature_mean, dtype=np.float32)
         self.feature_scale = np.asarray(feature_scale, dtype=np.float32)
         self.normalize = bool(normalize)
+        self.residual = bool(residual)
         if not self.weights or len(self.weights) != len(self.biases):
             raise ValueError("an encoder needs one bias per weight matrix, and at least one layer")
         if self.weights[-1].shape[0] != self.dim:
             raise ValueError(f"the encoder outputs {self.weights[-1].shape[0]} values, the vectors have dim {self.dim}")
+        if self.residual and self.num_features != self.dim:
+            raise ValueError(f"a residual encoder needs dim = features; got {self.dim} and {self.num_features}")
 
     @property
     def num_features(self) -> int:
@@ -79,11 +84,14 @@ class EncoderEmbeddings(Embeddings):
         x = x[None, :] if one else x
         if x.ndim != 2 or x.shape[1] != self.num_features:
             raise ValueError(f"features must have shape (n, {self.num_features}); got {np.shape(features)}")
+        raw = x
         x = (x - self.feature_mean) / self.feature_scale
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):
             x = x @ w.T + b
             if i < len(self.weights) - 1:
                 np.maximum(x, 0.0, out=x)
+        if self.residual:
+            x = x + raw
         if self.normalize:
             norms = np.linalg.norm(x, axis=1, keepdims=True)
             x = x / np.where(norms > 0, norms, 1.0)
@@ -93,7 +101,7 @@ class EncoderEmbeddings(Embeddings):
     def normalized(self) -> "EncoderEmbeddings":
         """A copy with unit-length rows; its :meth:`embed` returns unit-length vectors too."""
         return EncoderEmbeddings(self.keys, self._unit_vectors(), self.weights, self.biases, self.feature_mean,
-                                 self.feature_scale, True, dict(self.meta))
+                                 self.feature_scale, True, dict(self.meta), residual=self.residual)
 
     # ---- persistence ---------------------------------------------------------------------
     def _arrays(self) -> dict:
@@ -108,7 +116,8 @@ class EncoderEmbeddings(Embeddings):
         meta = dict(self.meta)
         meta.setdefault("embedkit_version", __version__)
         meta.update(format=FORMAT_NAME, format_version=FORMAT_VERSION, shape=list(self.vectors.shape),
-                    encoder={"layers": len(self.weights), "normalize": self.normalize, "activation": "relu"})
+                    encoder={"layers": len(self.weights), "normalize": self.normalize, "activation": "relu",
+                             "residual": self.residual})
         with atomic_path(Path(path)) as tmp:
             with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
                 zf.writestr("meta.json", json.dumps(meta, indent=1, default=str))
@@ -141,7 +150,8 @@ class EncoderEmbeddings(Embeddings):
         if len(keys) != vectors.shape[0]:
             raise InputFormatError(f"{len(keys)} keys for {vectors.shape[0]} vectors", path)
         kept = {k: v for k, v in meta.items() if k not in ("format", "format_version", "shape", "encoder")}
-        return cls(keys, vectors, weights, biases, mean, scale, info.get("normalize", False), kept)
+        return cls(keys, vectors, weights, biases, mean, scale, info.get("normalize", False), kept,
+                   residual=info.get("residual", False))
 
 
 native.LOADERS[FORMAT_NAME] = EncoderEmbeddings.load

@@ -25,7 +25,9 @@ Encoders:
   the mean init vector, ``"error"`` refuses. The result holds every init key (in init's order; those
   not in the training data keep their vectors) followed by the new keys.
 * ``mlp``: an MLP over feature vectors (``features``; ``hidden`` units, ``layers`` hidden ReLU
-  layers, inputs standardised), trained with Adam. The result is an
+  layers, inputs standardised), trained with Adam. ``residual=True`` outputs ``x + MLP(x)`` with the
+  last layer starting at zero: training starts from the feature space itself, which suits
+  fine-tuning pre-trained vectors given as features (their unseen keys move too). The result is an
   :class:`~embedkit.metric.model.EncoderEmbeddings`: the vectors of every key of the feature table
   plus ``embed(features)`` for items never seen.
 
@@ -75,6 +77,8 @@ TRIPLET_PARAMS = (
     Param("hidden", int, 256, "mlp: units of each hidden layer", low=1),
     Param("layers", int, 1, "mlp: hidden ReLU layers (0: a linear map)", low=0),
     Param("standardize", bool, True, "mlp: standardise the features (mean 0, std 1 over the training keys)"),
+    Param("residual", bool, False, "mlp: output features + MLP(features), starting at the identity (the last "
+          "layer at zero): fine-tunes vectors given as features; dim is the features' size"),
     Param("distance", str, "euclidean", "distance of the loss and the miners", choices=DISTANCES),
     Param("margin", float, 0.2, "the margin: d(a, n) should exceed d(a, p) by it", low=0.0),
     Param("soft_margin", bool, False, "softplus(d(a,p) - d(a,n) + margin) instead of the hinge (Hermans et al. "
@@ -90,9 +94,10 @@ TRIPLET_PARAMS = (
           "(P x K batches); 0: shuffled keys", low=0),
     Param("negatives", int, 1, "pairs: keys drawn uniformly per pair as extra negatives (the batch's other "
           "keys are candidates too)", low=0),
-    Param("lr", float, None, "Adam learning rate; default 0.05 for the table, 0.01 for the mlp", low=0.0,
-          low_open=True, nullable=True),
-    workers_param("CPU threads of torch (0 = torch's default)"),
+    Param("lr", float, None, "Adam learning rate; default 0.05 for a table learned from scratch, 0.01 for "
+          "fine-tuning (init) and for the mlp", low=0.0, low_open=True, nullable=True),
+    workers_param("CPU threads of torch; 1 by default: the batches are small, and 2 threads measured 5-50x "
+                  "slower on a busy 2-core machine (0 = torch's default)", default=1),
     seed_param(),
     device_param(),
     VERBOSE,
@@ -157,16 +162,17 @@ class Triplet(Method):
         if encoder == "table" and feats is not None:
             raise InvalidParameterError(self.name, "encoder", "'mlp' or 'auto' when features are given", encoder,
                                         hint="the table encoder learns a free vector per key and ignores features")
+        if params["residual"]:
+            if encoder != "mlp":
+                raise InvalidParameterError(self.name, "residual", "False without features (the mlp encoder)", True)
+            _same_dim(self.name, "the features", feats.dim, params, self._given)
         init = params["init"]
         if init is not None:
             if encoder == "mlp":
                 raise InvalidParameterError(self.name, "init", "None with the mlp encoder", params["init"],
                                             hint="to map pre-trained vectors through an MLP, pass them as features")
             init = feature_table(init, name="init")
-            if "dim" in self._given and params["dim"] != init.dim:
-                raise InvalidParameterError(self.name, "dim", f"{init.dim} (the dim of the init vectors) or left out",
-                                            params["dim"])
-            params["dim"] = init.dim
+            _same_dim(self.name, "the init vectors", init.dim, params, self._given)
         _check_supervision(md)
         t0 = time.perf_counter()
         with cpu_threads(params["workers"], dev):
@@ -179,6 +185,13 @@ class Triplet(Method):
                     encoder, dev, params["miner"], params["epochs"], train_s, trainer.meta["loss"][-1],
                     100 * trainer.meta["active"][-1])
         return result
+
+
+def _same_dim(method: str, what: str, dim: int, params: dict, given: dict) -> None:
+    """``dim`` follows ``what`` (init vectors, residual features); giving another is an error."""
+    if "dim" in given and params["dim"] != dim:
+        raise InvalidParameterError(method, "dim", f"{dim} (the dim of {what}) or left out", params["dim"])
+    params["dim"] = dim
 
 
 def _tensor_types() -> tuple:
@@ -229,7 +242,8 @@ class _Trainer:
             self.table = torch.nn.Embedding(n, dim, sparse=True, device=device)
             with torch.no_grad():
                 self.table.weight.copy_(torch.as_tensor(start, device=device))
-            self.opt = torch.optim.SparseAdam(list(self.table.parameters()), lr=params["lr"] or 0.05)
+            lr = params["lr"] or (0.05 if init is None else 0.01)
+            self.opt = torch.optim.SparseAdam(list(self.table.parameters()), lr=lr)
         else:
             rows = _feature_rows(md.keys, feats)
             x = feats.vectors
@@ -240,7 +254,9 @@ class _Trainer:
             else:
                 self.mean, self.scale = np.zeros(x.shape[1], np.float32), np.ones(x.shape[1], np.float32)
             self.x = torch.as_tensor((x[rows] - self.mean) / self.scale, device=device)
-            self.mlp = _mlp(x.shape[1], params["hidden"], params["layers"], dim, self.gen, device)
+            self.skip = torch.as_tensor(x[rows], device=device) if params["residual"] else None
+            self.mlp = _mlp(x.shape[1], params["hidden"], params["layers"], dim, self.gen, device,
+                            zero_last=params["residual"])
             self.opt = torch.optim.Adam(self.mlp.parameters(), lr=params["lr"] or 0.01)
         if params["distance"] == "cosine":
             self.distance = distances.CosineSimilarity()
@@ -268,7 +284,12 @@ class _Trainer:
     def encode(self, rows):
         import torch
 
-        y = self.table(rows) if self.kind == "table" else self.mlp(self.x[rows])
+        if self.kind == "table":
+            y = self.table(rows)
+        else:
+            y = self.mlp(self.x[rows])
+            if self.skip is not None:
+                y = y + self.skip[rows]
         return torch.nn.functional.normalize(y, dim=1) if self.p["normalize"] else y
 
     def _closeness(self, mat):
@@ -296,14 +317,16 @@ class _Trainer:
             t = self.triplets[idx]
             b = t.shape[0]
             emb = self.encode(t.T.reshape(-1))  # anchors, then positives, then negatives
+            emb, ref = emb[:b], emb[b:]  # the loss compares anchors with the (2b) others only
             with torch.no_grad():
-                d = self._closeness(self.distance(emb.detach()))  # the loss's own distance, (3b, 3b)
+                d = self._closeness(self.distance(emb.detach(), ref.detach()))  # the loss's own distance
                 ar = torch.arange(b, device=self.device)
-                d_ap, d_an = d[ar, ar + b], d[ar, ar + 2 * b]
+                d_ap, d_an = d[ar, ar], d[ar, ar + b]
                 keep = mine_given(d_ap, d_an, t[:, 0], miner, margin)
-                a, p, n = ar[keep], ar[keep] + b, ar[keep] + 2 * b
+                a, p, n = ar[keep], ar[keep], ar[keep] + b
                 active = (d_ap[keep] - d_an[keep] + margin) > 0
         else:
+            ref = None
             if md.kind == "labels":
                 rows = idx
             else:
@@ -322,7 +345,7 @@ class _Trainer:
                 active = (d[a, p] - d[a, n] + margin) > 0
         if a.shape[0] == 0:
             return None
-        loss = self.loss(emb, indices_tuple=(a, p, n))
+        loss = self.loss(emb, indices_tuple=(a, p, n), ref_emb=ref)
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
@@ -382,11 +405,12 @@ class _Trainer:
         # mlp: every key of the feature table, through the same encoder
         feats = self.feats
         self.x = torch.as_tensor((feats.vectors - self.mean) / self.scale, device=self.device)
+        self.skip = torch.as_tensor(feats.vectors, device=self.device) if self.skip is not None else None
         vectors = self._all_outputs(torch.arange(len(feats), device=self.device))
         linears = [m for m in self.mlp if isinstance(m, torch.nn.Linear)]
         return EncoderEmbeddings(feats.keys, vectors, [m.weight.detach().cpu().numpy() for m in linears],
                                  [m.bias.detach().cpu().numpy() for m in linears], self.mean, self.scale,
-                                 self.p["normalize"], {"num_features": int(feats.dim)})
+                                 self.p["normalize"], {"num_features": int(feats.dim)}, residual=self.p["residual"])
 
 
 def _start_vectors(keys: list, init: Embeddings | None, dim: int, missing: str, rng) -> tuple[np.ndarray, int]:
@@ -438,8 +462,9 @@ def _feature_rows(keys: list, feats: Embeddings) -> np.ndarray:
     return rows
 
 
-def _mlp(n_in: int, hidden: int, layers: int, dim: int, gen, device):
-    """Linear (+ ReLU) layers, initialised like torch's ``nn.Linear`` but from ``gen`` (repeatable)."""
+def _mlp(n_in: int, hidden: int, layers: int, dim: int, gen, device, zero_last: bool = False):
+    """Linear (+ ReLU) layers, initialised like torch's ``nn.Linear`` but from ``gen`` (repeatable);
+    ``zero_last``: the output layer starts at zero (a residual encoder starts at the identity)."""
     import torch
 
     sizes = [n_in] + [hidden] * layers + [dim]
@@ -450,6 +475,10 @@ def _mlp(n_in: int, hidden: int, layers: int, dim: int, gen, device):
         with torch.no_grad():
             lin.weight.uniform_(-bound, bound, generator=gen)
             lin.bias.uniform_(-bound, bound, generator=gen)
+        if zero_last and i == len(sizes) - 2:
+            with torch.no_grad():
+                lin.weight.zero_()
+                lin.bias.zero_()
         mods.append(lin)
         if i < len(sizes) - 2:
             mods.append(torch.nn.ReLU())
