@@ -122,7 +122,7 @@ def test_fine_tuning_random_vectors_on_a_synonym_list_generalises_to_held_out_sy
     emb = ek.train("triplet", {"pairs": train}, init=init, miner="random", soft_margin=True, margin=0.0, epochs=20,
                    batch_size=64, **CPU)
     after = ek.evaluate.triplet_accuracy(emb, test)
-    # measured: 0.48 before; 1.0 after (the hinge with margin 0.5: 1.0; batch_hard with the soft margin: 0.93)
+    # measured: 0.49 before, 1.0 after (160 held-out triplets)
     assert before["accuracy"] < 0.7 and after["accuracy"] >= 0.9 and after["coverage"] == 1.0, (before, after)
     # init's keys first, in its order, then the new keys; words not trained keep their direction
     assert emb.keys[:len(init)] == init.keys and sorted(emb.keys[len(init):]) == sorted(words[:5])
