@@ -18,19 +18,15 @@ Saved as ``.ekv`` like embeddings: an uncompressed zip of ``meta.json``, ``keys.
 """
 from __future__ import annotations
 
-import io
-import json
-import zipfile
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from .._atomic import atomic_path
 from .._version import __version__
 from ..embeddings import Embeddings
 from ..exceptions import InputFormatError
 from ..io import native
+from ..io._zip import read_zip, write_zip
 
 FORMAT_NAME = "embedkit.encoder_embeddings"
 FORMAT_VERSION = 1
@@ -118,37 +114,23 @@ class EncoderEmbeddings(Embeddings):
         meta.update(format=FORMAT_NAME, format_version=FORMAT_VERSION, shape=list(self.vectors.shape),
                     encoder={"layers": len(self.weights), "normalize": self.normalize, "activation": "relu",
                              "residual": self.residual})
-        with atomic_path(Path(path)) as tmp:
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-                zf.writestr("meta.json", json.dumps(meta, indent=1, default=str))
-                zf.writestr("keys.json", json.dumps(native._keys_payload(self.keys)))
-                for name, arr in self._arrays().items():
-                    buf = io.BytesIO()
-                    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
-                    zf.writestr(name + ".npy", buf.getvalue())
+        write_zip(path, {"meta.json": meta, "keys.json": native._keys_payload(self.keys)}, self._arrays())
 
     @classmethod
     def load(cls, path) -> "EncoderEmbeddings":
         """Read what :meth:`save` wrote (also what :func:`embedkit.load` returns for it)."""
-        path = Path(path)
+        meta, texts, arr = read_zip(path, FORMAT_NAME, FORMAT_VERSION, "encoder")
         try:
-            with zipfile.ZipFile(path) as zf:
-                meta = json.loads(zf.read("meta.json"))
-                if meta.get("format_version", 0) > FORMAT_VERSION:
-                    raise InputFormatError(f"written by a newer embedkit (format {meta['format_version']}); "
-                                           "upgrade embedkit", path)
-                keys = json.loads(zf.read("keys.json"))["keys"]
-                arr = {n[:-4]: np.load(io.BytesIO(zf.read(n)), allow_pickle=False)
-                       for n in zf.namelist() if n.endswith(".npy")}
-            info = meta["encoder"]
-            n_layers = int(info["layers"])
+            keys = texts["keys.json"]["keys"]
+            n_layers = int(meta["encoder"]["layers"])
             weights = [arr[f"encoder/weight_{i}"] for i in range(n_layers)]
             biases = [arr[f"encoder/bias_{i}"] for i in range(n_layers)]
             mean, scale, vectors = arr["encoder/feature_mean"], arr["encoder/feature_scale"], arr["vectors"]
-        except (KeyError, ValueError, TypeError, zipfile.BadZipFile) as exc:
-            raise InputFormatError(f"not a valid embedkit encoder file ({exc})", path) from None
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputFormatError(f"not a valid embedkit encoder file (missing {exc})", path) from None
         if len(keys) != vectors.shape[0]:
             raise InputFormatError(f"{len(keys)} keys for {vectors.shape[0]} vectors", path)
+        info = meta["encoder"]
         kept = {k: v for k, v in meta.items() if k not in ("format", "format_version", "shape", "encoder")}
         return cls(keys, vectors, weights, biases, mean, scale, info.get("normalize", False), kept,
                    residual=info.get("residual", False))

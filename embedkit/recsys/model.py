@@ -11,19 +11,16 @@ Saved as ``.ekv`` like embeddings: an uncompressed zip of ``.npy`` arrays and JS
 """
 from __future__ import annotations
 
-import io
-import json
-import zipfile
 from pathlib import Path
 from typing import Hashable, Iterable
 
 import numpy as np
 
-from .._atomic import atomic_path
 from .._version import __version__
 from ..embeddings import Embeddings
 from ..exceptions import EmbedkitError, InputFormatError, InvalidParameterError
 from ..io import native
+from ..io._zip import read_zip, write_zip
 
 FORMAT_NAME = "embedkit.factor_model"
 FORMAT_VERSION = 1
@@ -218,38 +215,17 @@ class FactorModel:
             arrays["item_bias"] = self.item_bias
         if include_seen and self.seen is not None:
             arrays["seen_indptr"], arrays["seen_indices"] = self.seen
-        with atomic_path(Path(path)) as tmp:
-            with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
-                zf.writestr("meta.json", json.dumps(meta, indent=1, default=str))
-                zf.writestr("user_keys.json", json.dumps(native._keys_payload(self.users.keys)))
-                zf.writestr("item_keys.json", json.dumps(native._keys_payload(self.items.keys)))
-                for name, arr in arrays.items():
-                    buf = io.BytesIO()
-                    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
-                    zf.writestr(name + ".npy", buf.getvalue())
+        write_zip(path, {"meta.json": meta, "user_keys.json": native._keys_payload(self.users.keys),
+                         "item_keys.json": native._keys_payload(self.items.keys)}, arrays)
 
     @classmethod
     def load(cls, path) -> "FactorModel":
         """Load a model written by :meth:`save` (also what :func:`embedkit.load` returns for one)."""
-        path = Path(path)
-        if not path.exists():
-            raise InputFormatError("no such file", path)
+        meta, texts, arr = read_zip(path, FORMAT_NAME, FORMAT_VERSION, "recommender model")
         try:
-            with zipfile.ZipFile(path) as zf:
-                names = set(zf.namelist())
-                meta = json.loads(zf.read("meta.json"))
-                if meta.get("format") != FORMAT_NAME:
-                    raise InputFormatError("not an embedkit recommender model (meta.json format is "
-                                           f"{meta.get('format')!r})", path)
-                if meta.get("format_version", 0) > FORMAT_VERSION:
-                    raise InputFormatError(f"written by a newer embedkit (format {meta['format_version']}); "
-                                           "upgrade embedkit", path)
-                ukeys = json.loads(zf.read("user_keys.json"))["keys"]
-                ikeys = json.loads(zf.read("item_keys.json"))["keys"]
-                arr = {n[:-4]: np.load(io.BytesIO(zf.read(n)), allow_pickle=False)
-                       for n in names if n.endswith(".npy")}
-        except (KeyError, ValueError, zipfile.BadZipFile) as exc:
-            raise InputFormatError(f"not a valid embedkit model file ({exc})", path) from None
+            ukeys, ikeys = texts["user_keys.json"]["keys"], texts["item_keys.json"]["keys"]
+        except (KeyError, TypeError) as exc:
+            raise InputFormatError(f"not a valid embedkit model file (missing {exc})", path) from None
         for name in ("user_vectors", "item_vectors"):
             if name not in arr:
                 raise InputFormatError(f"{name}.npy is missing", path)
