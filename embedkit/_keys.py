@@ -16,3 +16,10 @@ def lookup(index: dict, key: Hashable) -> int | None:
         elif isinstance(key, str) and key.lstrip("-").isdigit():
             i = index.get(int(key))
     return i
+
+
+def rows_of(index: dict, keys) -> np.ndarray:
+    """Row of each of ``keys`` in ``index`` (as :func:`lookup` finds it), -1 where absent: int64 ``(n,)``."""
+    keys = list(keys)
+    return np.fromiter(((-1 if (r := lookup(index, k)) is None else r) for k in keys), dtype=np.int64,
+                       count=len(keys))

@@ -26,7 +26,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .._keys import lookup
+from .._keys import rows_of
 from ..exceptions import EmbedkitError, InvalidParameterError
 from ._metrics import Metrics
 
@@ -36,9 +36,7 @@ logger = logging.getLogger("embedkit")
 def _rows_in(keys: list, index: dict, same: bool) -> np.ndarray:
     if same:
         return np.arange(len(keys), dtype=np.int64)
-    out = np.fromiter(((-1 if (r := lookup(index, k)) is None else r) for k in keys), dtype=np.int64,
-                      count=len(keys))
-    return out
+    return rows_of(index, keys)
 
 
 def align(inter, model) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:

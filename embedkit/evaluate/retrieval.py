@@ -23,7 +23,7 @@ from typing import Iterable
 
 import numpy as np
 
-from .._keys import lookup
+from .._keys import rows_of
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ._metrics import Metrics
 from .ranking import _ks, topk_sums
@@ -36,13 +36,6 @@ DISTANCES = ("cosine", "euclidean")
 def _check_distance(where: str, distance: str) -> None:
     if distance not in DISTANCES:
         raise InvalidParameterError(where, "distance", "one of " + ", ".join(map(repr, DISTANCES)), distance)
-
-
-def _rows_of(emb, keys: list) -> np.ndarray:
-    """Row of each key in ``emb`` (-1 when absent; str/int forms match)."""
-    index = emb.key_to_index
-    return np.fromiter(((-1 if (r := lookup(index, k)) is None else r) for k in keys), dtype=np.int64,
-                       count=len(keys))
 
 
 def _scores(q: np.ndarray, x: np.ndarray, distance: str) -> np.ndarray:
@@ -82,7 +75,7 @@ def triplet_accuracy(emb, triplets, distance: str = "cosine") -> Metrics:
 
     _check_distance("triplet_accuracy", distance)
     md = read_metric_data(triplets, "triplets")
-    rows = _rows_of(emb, md.keys)[md.triplets]
+    rows = rows_of(emb.key_to_index, md.keys)[md.triplets]
     ok = (rows >= 0).all(1)
     if not ok.any():
         raise EmptyInputError(f"{md.source}: no triplet has all three keys in the embeddings (check the keys)")
@@ -119,7 +112,7 @@ def retrieval(emb, labels, k: int | Iterable[int] = (1, 5, 10), distance: str = 
     _check_distance("retrieval", distance)
     ks = _ks(k)
     md = read_metric_data(labels, "labels")
-    rows = _rows_of(emb, md.keys)
+    rows = rows_of(emb.key_to_index, md.keys)
     have = np.flatnonzero(rows >= 0)
     if have.shape[0] < 2:
         raise EmptyInputError(f"{md.source}: fewer than 2 labelled keys have a vector (check the keys)")

@@ -44,7 +44,7 @@ import time
 import numpy as np
 
 from .._device import cpu_threads, resolve_device, torch_generator
-from .._keys import lookup
+from .._keys import rows_of
 from .._progress import progress
 from .._validation import VERBOSE, Param, device_param, seed_param, validate, workers_param
 from ..api import Method, register
@@ -419,8 +419,7 @@ def _start_vectors(keys: list, init: Embeddings | None, dim: int, missing: str, 
     """Starting table ``(len(keys), dim)`` float32 and how many keys were missing from ``init``."""
     if init is None:
         return (rng.standard_normal((len(keys), dim)) / math.sqrt(dim)).astype(np.float32), 0
-    rows = np.fromiter(((-1 if (r := lookup(init.key_to_index, k)) is None else r) for k in keys), dtype=np.int64,
-                       count=len(keys))
+    rows = rows_of(init.key_to_index, keys)
     absent = rows < 0
     n_missing = int(absent.sum())
     out = np.empty((len(keys), dim), dtype=np.float32)
@@ -442,21 +441,19 @@ def _start_vectors(keys: list, init: Embeddings | None, dim: int, missing: str, 
 
 def _merge_into(init: Embeddings, keys: list, trained: np.ndarray, normalize: bool) -> Embeddings:
     """init's keys (untrained ones unchanged) followed by the new keys, with the trained rows in place."""
-    rows = [lookup(init.key_to_index, k) for k in keys]
-    new = [i for i, r in enumerate(rows) if r is None]
+    at = rows_of(init.key_to_index, keys)
+    new = np.flatnonzero(at < 0)
     out = np.concatenate([init.vectors, np.zeros((len(new), init.dim), np.float32)])
     if normalize:
         norms = np.linalg.norm(out[:len(init)], axis=1, keepdims=True)
         out[:len(init)] /= np.where(norms > 0, norms, 1.0)
-    at = np.array([r if r is not None else -1 for r in rows], dtype=np.int64)
     at[new] = len(init) + np.arange(len(new))
     out[at] = trained
     return Embeddings(list(init.keys) + [keys[i] for i in new], out)
 
 
 def _feature_rows(keys: list, feats: Embeddings) -> np.ndarray:
-    rows = np.fromiter(((-1 if (r := lookup(feats.key_to_index, k)) is None else r) for k in keys), dtype=np.int64,
-                       count=len(keys))
+    rows = rows_of(feats.key_to_index, keys)
     if (rows < 0).any():
         missing = [keys[i] for i in np.flatnonzero(rows < 0)[:3]]
         raise InputFormatError(f"{int((rows < 0).sum())} of {len(keys)} training keys have no feature vector "
