@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -93,13 +94,15 @@ def simlex_part(a) -> dict:
                     triplets.append((x, y, frequent[n]))
     trained_words = {w for t in triplets for w in t}
     unseen = [p for p in held if p[0] not in trained_words and p[1] not in trained_words]
+    seen = [p for p in held if p[0] in trained_words or p[1] in trained_words]
     before, n_held = spearman(sg, held)
     before_unseen, n_unseen = spearman(sg, unseen)
     info = {"corpus": str(corpus), "vocab": len(sg), "simlex_pairs": len(pairs), "covered_pairs": len(covered),
             "train_pairs": len(train), "similar_train_pairs": sum(s >= a.similar for _, _, s in train),
             "triplets": len(triplets), "held_out_pairs": n_held, "unseen_word_pairs": n_unseen,
+            "seen_word_pairs": len(seen),
             "before": {"heldout_spearman": before, "unseen_spearman": before_unseen,
-                       "train_spearman": spearman(sg, train)[0]}}
+                       "seen_spearman": spearman(sg, seen)[0], "train_spearman": spearman(sg, train)[0]}}
     print(f"SimLex: {len(covered)} of {len(pairs)} pairs have vectors; {len(train)} train "
           f"({info['similar_train_pairs']} with score >= {a.similar} -> {len(triplets)} triplets), "
           f"{n_held} held out ({n_unseen} with no word in any triplet)", flush=True)
@@ -142,9 +145,10 @@ def simlex_part(a) -> dict:
         secs = time.perf_counter() - t
         h, _ = spearman(emb, held)
         u, _ = spearman(emb, unseen)
+        sn, _ = spearman(emb, seen)
         tr, _ = spearman(emb, train)
         results.append({"run": name, "params": {k: v for k, v in kw.items() if k not in ("init", "features")},
-                        "heldout_spearman": h, "unseen_spearman": u, "train_spearman": tr,
+                        "heldout_spearman": h, "unseen_spearman": u, "seen_spearman": sn, "train_spearman": tr,
                         "triplet_accuracy_train": ek.evaluate.triplet_accuracy(emb, triplets)["accuracy"],
                         "fit_s": round(secs, 2), "train_time_s": emb.meta["train_time_s"],
                         "last_loss": emb.meta["loss"][-1], "last_active": emb.meta["active"][-1]})
@@ -204,14 +208,17 @@ def markdown(report: dict) -> str:
     out = []
     s = report.get("simlex")
     if s:
-        out += ["| run | held-out Spearman | unseen-word pairs | training pairs | fit s |",
-                "| --- | ---: | ---: | ---: | ---: |",
-                f"| skip-gram, before | {s['before']['heldout_spearman']:.4f} | {s['before']['unseen_spearman']:.4f} "
-                f"| {s['before']['train_spearman']:.4f} | |"]
+        b = s["before"]
+        out += [f"| run | held-out ({s['held_out_pairs']} pairs) | with a trained word ({s['seen_word_pairs']}) | "
+                f"no trained word ({s['unseen_word_pairs']}) | training pairs | fit s |",
+                "| --- | ---: | ---: | ---: | ---: | ---: |",
+                f"| skip-gram, before | {b['heldout_spearman']:.4f} | {b['seen_spearman']:.4f} | "
+                f"{b['unseen_spearman']:.4f} | {b['train_spearman']:.4f} | |"]
         for r in s["runs"]:
             shown = ", ".join(f"{k}={v}" for k, v in r["params"].items())
             out.append(f"| {r['run']}{' (' + shown + ')' if shown else ''} | {r['heldout_spearman']:.4f} | "
-                       f"{r['unseen_spearman']:.4f} | {r['train_spearman']:.4f} | {r['fit_s']:.1f} |")
+                       f"{r['seen_spearman']:.4f} | {r['unseen_spearman']:.4f} | {r['train_spearman']:.4f} | "
+                       f"{r['fit_s']:.1f} |")
         out.append("")
     d = report.get("digits")
     if d:
@@ -239,12 +246,14 @@ def main() -> None:
     import embedkit as ek
 
     report = {"env": {"embedkit": ek.__version__, "torch": torch.__version__, "python": platform.python_version(),
-                      "device": a.device, "cpu_threads": torch.get_num_threads()}, "args": vars(a)}
+                      "device": a.device, "cuda_available": torch.cuda.is_available(),
+                      "loadavg_before": os.getloadavg()}, "args": vars(a)}
     parts = a.part.split(",")
     if "simlex" in parts:
         report["simlex"] = simlex_part(a)
     if "digits" in parts:
         report["digits"] = digits_part(a)
+    report["env"]["loadavg_after"] = os.getloadavg()
     out = HERE / "out" / "triplet_results.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=1, default=float))
