@@ -17,7 +17,7 @@ from .data import Corpus, EdgeSplit, Graph, read_graph, read_labels, read_text, 
 from .data import Interactions, read_interactions, split_interactions
 from .embeddings import Embeddings
 from .exceptions import (EmbedkitError, EmptyInputError, InputFormatError, InvalidParameterError,
-                         KeyNotFoundError, NotFittedError, UnknownMethodError)
+                         KeyNotFoundError, MissingDependencyError, NotFittedError, UnknownMethodError)
 from . import graph as _graph_methods  # noqa: F401  (registers deepwalk, node2vec)
 from . import text as _text_methods  # noqa: F401  (registers skipgram, cbow, svd, bpe, subword)
 from .text.bpe import Tokenizer
@@ -36,5 +36,5 @@ __all__ = [
     "InvalidParameterError", "InputFormatError", "EmptyInputError", "NotFittedError",
     "UnknownMethodError", "KeyNotFoundError",
     "Interactions", "read_interactions", "split_interactions", "FactorModel", "recsys", "Tokenizer",
-    "SubwordEmbeddings", "NodeData", "read_node_data", "metric",
+    "SubwordEmbeddings", "NodeData", "read_node_data", "metric", "MissingDependencyError",
 ]

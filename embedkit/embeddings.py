@@ -199,13 +199,19 @@ class Embeddings:
     def export(self, path, format: str | None = None, **kwargs) -> None:
         """Write the vectors for other tools; ``format`` defaults to the extension:
         ``.txt``/``.vec`` word2vec text, ``.bin`` word2vec binary, ``.npy``
-        (matrix + ``<path>.keys.json``), ``.npz`` (keys + vectors), ``.ekv`` native."""
+        (matrix + ``<path>.keys.json``), ``.npz`` (keys + vectors), ``.ekv`` native,
+        ``.parquet`` (key + fixed-size list column; pyarrow), ``.jsonl`` (one
+        ``{"id", "vector"}`` object per line, for vector databases), ``.tsv``
+        (TensorBoard projector: vectors + ``.metadata.tsv``; ``labels=`` adds a label
+        column). Every format is listed in ``docs/formats.md``; all load with
+        :func:`embedkit.load`."""
         from .io import export as _export
 
         _export(self, path, format=format, **kwargs)
 
     @classmethod
     def load(cls, path, **kwargs) -> "Embeddings":
+        """Same as :func:`embedkit.load` (``format=``, ``limit=``, ``mmap=``)."""
         from .io import load as _load
 
         return _load(path, **kwargs)

@@ -14,6 +14,7 @@ __all__ = [
     "NotFittedError",
     "UnknownMethodError",
     "KeyNotFoundError",
+    "MissingDependencyError",
 ]
 
 
@@ -73,3 +74,12 @@ class KeyNotFoundError(EmbedkitError, KeyError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class MissingDependencyError(EmbedkitError, ImportError):
+    """An optional package is not installed; the message names the extra that installs it."""
+
+    def __init__(self, package: str, extra: str, needed_for: str):
+        self.package, self.extra = package, extra
+        super().__init__(f"{needed_for} needs {package}, which is not installed: "
+                         f"pip install 'embedkit[{extra}]'")

@@ -1,13 +1,14 @@
 """Reading and writing vectors: one :func:`load` and one :func:`export`,
-chosen by file extension (or ``format=``)."""
+chosen by file extension (or ``format=``). Each format is a writer in
+:data:`WRITERS` and a reader in :data:`READERS`, one module per format."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..exceptions import InputFormatError, InvalidParameterError
-from . import arrays, native, word2vec
+from . import arrays, gensim_kv, jsonl, native, parquet, projector, word2vec
 
-__all__ = ["load", "export", "WRITERS"]
+__all__ = ["load", "export", "WRITERS", "READERS"]
 
 #: format name -> writer(emb, path, **kwargs)
 WRITERS = {
@@ -17,16 +18,49 @@ WRITERS = {
     "npy": arrays.write_npy,
     "npz": arrays.write_npz,
     "ekv": native.save_native,
+    "parquet": parquet.write_parquet,
+    "jsonl": jsonl.write_jsonl,
+    "projector": projector.write_projector,
+}
+
+
+def _word2vec_any(path, *, limit=None, mmap=False):
+    """word2vec text or binary, whichever the content is (GloVe text without a header included)."""
+    if word2vec.sniff_binary(path):
+        return word2vec.read_binary(path, limit=limit)
+    return word2vec.read_text(path, limit=limit)
+
+
+def _cut(emb, limit):
+    """The first ``limit`` vectors, for readers that cannot stop early."""
+    if limit is None or type(emb).__name__ != "Embeddings" or len(emb) <= limit:
+        return emb
+    return type(emb)(emb.keys[:limit], emb.vectors[:limit], emb.meta)
+
+
+#: format name -> reader(path, *, limit, mmap)
+READERS = {
+    "word2vec": _word2vec_any,
+    "glove": _word2vec_any,
+    "word2vec-binary": lambda path, *, limit=None, mmap=False: word2vec.read_binary(path, limit=limit),
+    "npy": lambda path, *, limit=None, mmap=False: _cut(arrays.read_npy(path, mmap=mmap), limit),
+    "npz": lambda path, *, limit=None, mmap=False: _cut(arrays.read_npz(path), limit),
+    "ekv": lambda path, *, limit=None, mmap=False: _cut(_with_subwords(native.load_native(path, mmap=mmap), path),
+                                                        limit),
+    "parquet": lambda path, *, limit=None, mmap=False: parquet.read_parquet(path, limit=limit),
+    "jsonl": lambda path, *, limit=None, mmap=False: jsonl.read_jsonl(path, limit=limit),
+    "projector": lambda path, *, limit=None, mmap=False: projector.read_projector(path, limit=limit),
+    "gensim": lambda path, *, limit=None, mmap=False: _cut(gensim_kv.read_gensim(path, mmap=mmap), limit),
 }
 
 _BY_EXTENSION = {
     ".txt": "word2vec", ".vec": "word2vec", ".w2v": "word2vec",
     ".bin": "word2vec-binary", ".npy": "npy", ".npz": "npz", ".ekv": "ekv",
+    ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".tsv": "projector",
 }
 
-
 #: formats written gzipped when the path ends in .gz
-_GZIP_OK = ("word2vec", "glove", "word2vec-binary")
+_GZIP_OK = ("word2vec", "glove", "word2vec-binary", "jsonl")
 
 
 def _format_from_path(path: Path) -> str | None:
@@ -45,7 +79,9 @@ def export(emb, path, format: str | None = None, **kwargs) -> None:
             " (or a path ending in " + ", ".join(sorted(_BY_EXTENSION)) + ")", format or path.suffix or str(path),
         )
     if fmt not in WRITERS:
-        raise InvalidParameterError("export", "format", "one of " + ", ".join(sorted(WRITERS)), fmt)
+        hint = "gensim's pickled format is read (format='gensim') but never written; export .txt or .bin, " \
+               "which gensim's load_word2vec_format reads" if fmt == "gensim" else ""
+        raise InvalidParameterError("export", "format", "one of " + ", ".join(sorted(WRITERS)), fmt, hint=hint)
     if path.suffix.lower() == ".gz" and fmt not in _GZIP_OK:
         raise InvalidParameterError("export", "format", "one of " + ", ".join(sorted(_GZIP_OK)) +
                                     " for a path ending in .gz", fmt,
@@ -63,48 +99,71 @@ def _with_subwords(obj, path: Path):
     return obj
 
 
+def _sniff(path: Path) -> str:
+    """The format of a file whose extension does not say it, from its first bytes."""
+    if native.is_native(path):
+        return "ekv"
+    if path.is_dir():
+        raise InputFormatError("a folder, but not an unpacked .ekv (no meta.json)", path)
+    if gensim_kv.looks_like_pickle(path):
+        raise gensim_kv.refuse_pickle(path)
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head == b"PAR1":
+        return "parquet"
+    if head[:1] == b"{":
+        return "jsonl"
+    return "word2vec"
+
+
+def _load_model_file(path: Path, limit):
+    """A ``.model`` file: a sentencepiece model, or vectors another tool named ``.model``."""
+    from ..text.bpe import Tokenizer
+
+    try:
+        return Tokenizer.load(path)
+    except InputFormatError as not_spm:
+        if path.is_dir():
+            raise
+        if gensim_kv.looks_like_pickle(path):  # gensim's Word2Vec.save writes .model files
+            raise gensim_kv.refuse_pickle(path) from None
+        try:  # other tools write vectors as .model too (word2vec binary, for one)
+            return _word2vec_any(path, limit=limit)
+        except (InputFormatError, ValueError, UnicodeDecodeError, OSError):
+            raise not_spm from None
+
+
 def load(path, format: str | None = None, *, limit: int | None = None, mmap: bool = False):
     """Load :class:`~embedkit.Embeddings` from ``path``.
 
-    Reads embedkit ``.ekv`` (zip or folder), word2vec text and binary (gensim's
-    ``save_word2vec_format`` output included), GloVe text (no header), ``.npy``
-    (with ``<path>.keys.json`` if present) and ``.npz``. The format is sniffed
-    from the content when the extension does not settle it. A sentencepiece
-    ``.model`` file (or ``format="sentencepiece"``) gives a
-    :class:`~embedkit.text.bpe.Tokenizer`; an ``.ekv`` of subword embeddings a
-    :class:`~embedkit.text.subword.SubwordEmbeddings`.
+    Reads every format :func:`export` writes: embedkit ``.ekv`` (zip or folder),
+    word2vec text and binary (gensim's ``save_word2vec_format`` output included),
+    GloVe text (no header), ``.npy`` (with ``<path>.keys.json`` if present),
+    ``.npz``, ``.parquet``, ``.jsonl`` and the projector's ``.tsv`` (+ ``.metadata.tsv``).
+    The format is sniffed from the content when the extension does not settle it.
+    gensim's own ``KeyedVectors.save`` files are pickles: they load only with
+    ``format="gensim"`` (never sniffed). A sentencepiece ``.model`` file (or
+    ``format="sentencepiece"``) gives a :class:`~embedkit.text.bpe.Tokenizer`; an
+    ``.ekv`` of subword embeddings a :class:`~embedkit.text.subword.SubwordEmbeddings`.
+
+    ``limit``: only the first that many vectors (the text formats, parquet and word2vec
+    binary stop reading there). ``mmap=True``: map the matrix read-only from the file
+    instead of reading it (``.ekv``, ``.npy``; gensim's side-car arrays); other formats
+    ignore it. Text formats stream into one preallocated matrix, so memory is about the
+    float32 matrix plus the keys.
     """
     path = Path(path)
     if not path.exists():
         raise InputFormatError("no such file or folder", path)
-    if format == "sentencepiece" or (format is None and path.suffix.lower() == ".model"):
+    if format == "sentencepiece":
         from ..text.bpe import Tokenizer
 
-        try:
-            return Tokenizer.load(path)
-        except InputFormatError as not_spm:
-            if format == "sentencepiece" or path.is_dir():
-                raise
-            try:  # other tools write vectors as .model too (word2vec binary, for one)
-                return word2vec.read_binary(path, limit=limit) if word2vec.sniff_binary(path) else \
-                    word2vec.read_text(path, limit=limit)
-            except (InputFormatError, ValueError, UnicodeDecodeError, OSError):
-                raise not_spm from None
-    fmt = format or _format_from_path(path)
-    if fmt is None or fmt == "ekv":
-        if native.is_native(path):
-            return _with_subwords(native.load_native(path), path)
-        if fmt == "ekv":
-            raise InputFormatError("not an embedkit .ekv file (no meta.json inside)", path)
-        fmt = "word2vec-binary" if word2vec.sniff_binary(path) else "word2vec"
-    if fmt in ("word2vec", "glove"):
-        if word2vec.sniff_binary(path):
-            return word2vec.read_binary(path, limit=limit)
-        return word2vec.read_text(path, limit=limit)
-    if fmt == "word2vec-binary":
-        return word2vec.read_binary(path, limit=limit)
-    if fmt == "npy":
-        return arrays.read_npy(path, mmap=mmap)
-    if fmt == "npz":
-        return arrays.read_npz(path)
-    raise InvalidParameterError("load", "format", "one of " + ", ".join(sorted(WRITERS)), fmt)
+        return Tokenizer.load(path)
+    if format is None and path.suffix.lower() == ".model":
+        return _load_model_file(path, limit)
+    fmt = format or _format_from_path(path) or _sniff(path)
+    if fmt == "ekv" and not native.is_native(path):
+        raise InputFormatError("not an embedkit .ekv file (no meta.json inside)", path)
+    if fmt not in READERS:
+        raise InvalidParameterError("load", "format", "one of " + ", ".join(sorted(READERS)), fmt)
+    return READERS[fmt](path, limit=limit, mmap=mmap)

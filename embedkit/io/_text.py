@@ -1,0 +1,83 @@
+"""Helpers shared by the text vector formats (word2vec/GloVe text, projector TSV,
+JSON lines): gzip-aware opening, counting lines for preallocation, reading raw
+lines in blocks, and formatting float32 rows so that they read back exactly."""
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+
+#: rows formatted per block by the text writers
+BLOCK = 8192
+#: bytes of text parsed per block by the streaming readers (memory: one block of text at a time)
+BLOCK_BYTES = 1 << 22
+#: significant digits that make any float32 read back bit-exact
+EXACT_DIGITS = 9
+
+
+def open_maybe_gz(path: Path, mode: str):
+    """``open`` for a plain file, ``gzip.open`` for a path ending in ``.gz``."""
+    if path.suffix == ".gz":
+        return gzip.open(path, mode)
+    return open(path, mode)
+
+
+def gzip_writer(raw, path: Path):
+    """A gzip stream over ``raw`` whose member is named after ``path`` (not the temporary file)."""
+    return gzip.GzipFile(filename=path.name[:-3], mode="wb", fileobj=raw)
+
+
+def count_lines(path: Path) -> int:
+    """How many lines ``path`` holds (a last line without a newline counts); an upper bound
+    on its rows, read in :data:`BLOCK_BYTES` chunks, so that a reader can preallocate its matrix."""
+    n = 0
+    last = b"\n"
+    with open_maybe_gz(path, "rb") as fh:
+        while True:
+            chunk = fh.read(BLOCK_BYTES)
+            if not chunk:
+                break
+            n += chunk.count(b"\n")
+            last = chunk[-1:]
+    return n + (last != b"\n")
+
+
+def blocks(fh, start: int = 1, head: list[bytes] | None = None):
+    """Yield ``(first_line_number, [raw line, ...])`` blocks of about :data:`BLOCK_BYTES` from the
+    binary file ``fh``; ``head`` (lines already read from it) opens the first block."""
+    lineno = start
+    block = list(head or ()) + fh.readlines(BLOCK_BYTES)
+    while block:
+        yield lineno, block
+        lineno += len(block)
+        block = fh.readlines(BLOCK_BYTES)
+
+
+def float_rows(block: np.ndarray, sep: str, precision: int = EXACT_DIGITS) -> list[str]:
+    """Each row of ``block`` as ``sep``-joined numbers with ``precision`` significant digits."""
+    fmt = sep.join([f"%.{precision}g"] * block.shape[1])
+    return [fmt % tuple(row) for row in block.tolist()]
+
+
+class Matrix:
+    """A float32 matrix filled row block by row block, preallocated to ``capacity`` rows,
+    so a reader holds the matrix once (not a list of rows and then a stacked copy)."""
+
+    def __init__(self, capacity: int, dim: int):
+        self.data = np.empty((max(capacity, 0), dim), dtype=np.float32)
+        self.n = 0
+
+    @property
+    def room(self) -> int:
+        return self.data.shape[0] - self.n
+
+    def add(self, rows: np.ndarray) -> None:
+        self.data[self.n:self.n + rows.shape[0]] = rows
+        self.n += rows.shape[0]
+
+    def result(self) -> np.ndarray:
+        """The filled rows; shrunk in place (no copy) when fewer rows came than were allocated."""
+        if self.n < self.data.shape[0]:
+            self.data.resize((self.n, self.data.shape[1]), refcheck=False)
+        return self.data
