@@ -127,6 +127,7 @@ def test_fine_tuning_random_vectors_on_a_synonym_list_generalises_to_held_out_sy
     # init's keys first, in its order, then the new keys; words not trained keep their direction
     assert emb.keys[:len(init)] == init.keys and sorted(emb.keys[len(init):]) == sorted(words[:5])
     assert emb.dim == 32 and emb.meta["init_missing_keys"] == 5
+    assert emb.meta["params"]["dim"] == 32 and emb.meta["params"]["lr"] == 0.01  # as used
     for w in others:
         np.testing.assert_allclose(emb[w], init[w] / np.linalg.norm(init[w]), rtol=1e-5)
 

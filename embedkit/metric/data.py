@@ -273,11 +273,13 @@ def _read_file(path: Path, kind: str, delimiter: str | None) -> MetricData:
     if not rows:
         raise EmptyInputError(f"{path}: no data lines")
     ncols = len(rows[0])
-    kind = _kind_of(ncols if kind != "labels" else 2, kind, path) if kind != "auto" else \
-        ("triplets" if ncols == 3 else "labels" if ncols == 2 else None)
-    if kind is None:
-        raise InputFormatError("expected 'anchor positive negative' (triplets) or 'key label' lines; pass "
-                               "kind='labels' for several labels a key", path, lines[0][0], lines[0][1])
+    if kind == "auto":
+        if ncols not in (2, 3):
+            raise InputFormatError("expected 'anchor positive negative' (triplets) or 'key label' lines; pass "
+                                   "kind='labels' for several labels a key", path, lines[0][0], lines[0][1])
+        kind = _kind_of(ncols, kind, path)
+    elif kind != "labels":  # labels take any number of columns from 2
+        _kind_of(ncols, kind, path)
     if kind == "labels":
         for (line, text), r in zip(lines, rows):
             if len(r) < 2 or not r[0] or not all(r[1:]):

@@ -47,7 +47,7 @@ from .._device import cpu_threads, resolve_device, torch_generator
 from .._keys import rows_of
 from .._progress import progress
 from .._validation import VERBOSE, Param, device_param, seed_param, validate, workers_param
-from ..api import Method, register
+from ..api import Method, _jsonable, register
 from ..embeddings import Embeddings
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
 from .data import KINDS, MetricData, feature_table, read_metric_data
@@ -93,8 +93,8 @@ TRIPLET_PARAMS = (
     Param("batch_size", int, 256, "triplets, pairs or labelled keys per step", low=2),
     Param("per_class", int, 0, "labels: batches of batch_size / per_class labels with per_class keys each "
           "(P x K batches); 0: shuffled keys", low=0),
-    Param("negatives", int, 1, "pairs: keys drawn uniformly per pair as extra negatives (the batch's other "
-          "keys are candidates too)", low=0),
+    Param("negatives", int, 1, "pairs: keys drawn uniformly (among the pairs' keys) per pair as extra negatives; "
+          "the batch's other keys are candidates too", low=0),
     Param("lr", float, None, "Adam learning rate; default 0.05 for a table learned from scratch, 0.01 for "
           "fine-tuning (init) and for the mlp", low=0.0, low_open=True, nullable=True),
     workers_param("CPU threads of torch; 1 by default: the batches are small, and 2 threads measured 5-50x "
@@ -143,7 +143,7 @@ class Triplet(Method):
         given = dict(self._given)
         feats, init = given.pop("features", None), given.pop("init", None)
         params = validate(self.name, self.params, given)
-        params["features"] = _path_or(feats, "features", (Embeddings, np.ndarray) + _tensor_types(),
+        params["features"] = _path_or(feats, "features", (Embeddings, np.ndarray, list) + _tensor_types(),
                                       "an array (n, f), an Embeddings of features, a vectors file path, or None")
         params["init"] = _path_or(init, "init", (Embeddings,), "an Embeddings, a vectors file path, or None")
         return params
@@ -176,6 +176,8 @@ class Triplet(Method):
             init = feature_table(init, name="init")
             _same_dim(self.name, "the init vectors", init.dim, params, self._given)
         _check_supervision(md)
+        if params["lr"] is None:
+            params["lr"] = 0.05 if encoder == "table" and init is None else 0.01
         t0 = time.perf_counter()
         with cpu_threads(params["workers"], dev):
             trainer = _Trainer(md, encoder, feats, init, params, dev)
@@ -183,6 +185,8 @@ class Triplet(Method):
             result = trainer.result()
         train_s = time.perf_counter() - t0
         result.meta.update(trainer.meta, device=dev, train_time_s=round(train_s, 4))
+        # the parameters as used: dim from init or the features, lr by encoder
+        result.meta["params"] = {k: v for k, v in params.items() if _jsonable(v)}
         logger.info("triplet (%s, %s, %s miner): %d epochs in %.2fs, last loss %.4f, %.1f%% active triplets",
                     encoder, dev, params["miner"], params["epochs"], train_s, trainer.meta["loss"][-1],
                     100 * trainer.meta["active"][-1])
@@ -244,8 +248,7 @@ class _Trainer:
             self.table = torch.nn.Embedding(n, dim, sparse=True, device=device)
             with torch.no_grad():
                 self.table.weight.copy_(torch.as_tensor(start, device=device))
-            lr = params["lr"] or (0.05 if init is None else 0.01)
-            self.opt = torch.optim.SparseAdam(list(self.table.parameters()), lr=lr)
+            self.opt = torch.optim.SparseAdam(list(self.table.parameters()), lr=params["lr"])
         else:
             rows = _feature_rows(md.keys, feats)
             x = feats.vectors
@@ -259,7 +262,7 @@ class _Trainer:
             self.skip = torch.as_tensor(x[rows], device=device) if params["residual"] else None
             self.mlp = _mlp(x.shape[1], params["hidden"], params["layers"], dim, self.gen, device,
                             zero_last=params["residual"])
-            self.opt = torch.optim.Adam(self.mlp.parameters(), lr=params["lr"] or 0.01)
+            self.opt = torch.optim.Adam(self.mlp.parameters(), lr=params["lr"])
         if params["distance"] == "cosine":
             self.distance = distances.CosineSimilarity()
         else:
