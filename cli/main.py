@@ -500,16 +500,90 @@ def recommend(model, user, k, keep_seen, as_json):
     console.print(table)
 
 
+def _index_options(f):
+    """--kind, --metric and every index parameter (from the backends' tables, declared once)."""
+    from embedkit.index import KINDS, METRICS
+
+    seen = {}
+    for table in KINDS.values():
+        for cls in table.values():
+            for p in cls.params:
+                seen.setdefault(p.name, p)
+    for p in reversed(list(seen.values())):
+        f = click.option(*click_option(p).opts, p.name, default=None, type=click_option(p).type,
+                         help=f"index: {p.help}")(f)
+    f = click.option("--metric", type=click.Choice(list(METRICS)), default=None,
+                     help="index: cosine (inner product on unit rows), dot or l2 [default: cosine]")(f)
+    f = click.option("--kind", type=click.Choice(list(KINDS)), default=None,
+                     help="index: flat, ivf or hnsw [default: hnsw]")(f)
+    return f
+
+
 @cli.command("export")
 @click.argument("vectors", type=click.Path())
 @click.option("-o", "--output", required=True, help="output path")
 @click.option("--format", "fmt", default=None,
-              help="word2vec, word2vec-binary, glove, npy, npz, ekv [default: from the extension]")
-def export_cmd(vectors, output, fmt):
-    """Convert VECTORS to another format."""
+              help="word2vec, word2vec-binary, glove, npy, npz, ekv, parquet, jsonl, projector, faiss, hnswlib "
+                   "[default: from the extension]")
+@click.option("--labels", default=None, type=click.Path(), help="projector: a label file for a label column")
+@_index_options
+def export_cmd(vectors, output, fmt, labels, **index_opts):
+    """Convert VECTORS to another format, or build a search index (--format faiss|hnswlib)."""
+    from embedkit.io import format_for
+
+    kwargs = {k: v for k, v in index_opts.items() if v is not None}
+    is_index = format_for(output, fmt) in ("faiss", "hnswlib")
+    if kwargs and not is_index:
+        raise click.UsageError(f"{', '.join('--' + k.replace('_', '-') for k in kwargs)}: for --format faiss or "
+                               "hnswlib only")
+    if labels is not None:
+        kwargs["labels"] = labels
     emb = ek.load(vectors)
-    emb.export(output, format=fmt)
-    console.print(f"wrote {len(emb)} x {emb.dim} vectors to {output}")
+    emb.export(output, format=fmt, **kwargs)
+    what = "indexed" if is_index else "wrote"
+    console.print(f"{what} {len(emb)} x {emb.dim} vectors to {output}", soft_wrap=True, highlight=False)
+
+
+@cli.command()
+@click.argument("index", type=click.Path())
+@click.argument("key", required=False)
+@click.option("--vector", default=None, help="search for this vector instead of a KEY: numbers separated by "
+              "commas or spaces")
+@click.option("-k", default=10, show_default=True, type=int, help="how many results")
+@click.option("--nprobe", type=int, default=None, help="IVF: cells scanned per query")
+@click.option("--ef-search", type=int, default=None, help="HNSW: candidate list while searching")
+@click.option("--json", "as_json", is_flag=True, help="print [key, score] pairs as JSON")
+def search(index, key, vector, k, nprobe, ef_search, as_json):
+    """The K nearest keys to KEY (itself excluded) or to --vector in INDEX: a .faiss/.hnsw index
+    written by `embedkit export`, or any vectors file (searched exactly)."""
+    from embedkit.index import open_index
+
+    if (key is None) == (vector is None):
+        raise click.UsageError("give a KEY or --vector, not both")
+    idx = open_index(index)
+    tuning = {name: v for name, v in (("nprobe", nprobe), ("ef_search", ef_search)) if v is not None}
+    if tuning:
+        idx.set_params(**tuning)
+    if vector is not None:
+        try:
+            q = [float(x) for x in vector.replace(",", " ").split()]
+        except ValueError:
+            raise click.BadParameter(f"not a list of numbers: {vector!r}", param_hint="--vector") from None
+        results = idx.nearest(q, k)
+    else:
+        results = idx.neighbors(key, k)
+    if as_json:
+        click.echo(json.dumps([[other, score] for other, score in results], default=str, ensure_ascii=False))
+        return
+    label = {"cosine": "cosine", "dot": "dot", "l2": "L2 distance"}[idx.metric]
+    target = repr(key) if key is not None else "the vector"
+    console.print(f"nearest to {target} in {index} ({idx.kind}, {idx.library})", soft_wrap=True, highlight=False)
+    table = Table()
+    table.add_column("key")
+    table.add_column(label, justify="right")
+    for other, score in results:
+        table.add_row(str(other), f"{score:.4f}")
+    console.print(table)
 
 
 @cli.command()

@@ -58,6 +58,7 @@ class Embeddings:
         self._vectors = vectors
         self._index: dict | None = None
         self._unit: np.ndarray | None = None
+        self._ann = None
         self.meta: dict = dict(meta or {})
 
     # ---- container protocol -------------------------------------------------
@@ -144,19 +145,60 @@ class Embeddings:
         ``query`` is a key (excluded from the answer) or a vector of shape ``(dim,)``.
         """
         check_k("most_similar", k)
-        unit = self._unit_vectors()
         exclude = None
         if isinstance(query, np.ndarray) or (isinstance(query, (list, tuple)) and query and
                                              isinstance(query[0], (float, np.floating))):
             q = np.asarray(query, dtype=np.float32).ravel()
             if q.shape[0] != self.dim:
                 raise ValueError(f"query vector has dim {q.shape[0]}, embeddings have dim {self.dim}")
-            n = np.linalg.norm(q)
-            q = q / n if n > 0 else q
         else:
             exclude = self.index_of(query)
-            q = unit[exclude]
+            q = self._vectors[exclude]
+        if self._ann is not None and self._ann.metric == "cosine":
+            return self._ann_similar(q, k, exclude)
+        unit = self._unit_vectors()
+        n = np.linalg.norm(q)
+        q = q / n if n > 0 else q
         return top_k(unit @ q, self._keys, k, () if exclude is None else (exclude,))
+
+    def _ann_similar(self, q: np.ndarray, k: int, exclude: int | None) -> list[tuple[Hashable, float]]:
+        """``most_similar`` through the attached cosine index."""
+        return self._ann.nearest(q, k, exclude_row=exclude)
+
+    # ---- search indexes -------------------------------------------------------------------
+    def index(self, kind: str = "hnsw", metric: str = "cosine", library: str | None = None, *,
+              attach: bool = True, **params):
+        """Build a search index over these vectors -> :class:`embedkit.index.VectorIndex`.
+
+        ``kind``: ``"exact"`` (numpy, always available), ``"flat"`` (faiss, exact),
+        ``"ivf"`` (faiss IVF-Flat: Jégou et al. 2011; Johnson et al. 2019) or ``"hnsw"``
+        (Malkov & Yashunin 2018; faiss or hnswlib, ``library=`` to choose). ``metric``:
+        ``"cosine"`` (inner product on unit rows), ``"dot"`` or ``"l2"``. ``params``:
+        ``nlist``/``nprobe``/``train_size``/``seed`` (ivf), ``m``/``ef_construction``/
+        ``ef_search`` (hnsw). faiss and hnswlib come with ``pip install 'embedkit[index]'``.
+
+        With ``attach=True`` (default) a cosine index answers :meth:`most_similar` from
+        then on (:attr:`ann`; set it to None to go back to exact search). The index
+        keeps its own copy of the rows: changing ``vectors`` later does not update it.
+        """
+        from .index import build_index
+
+        idx = build_index(self, kind=kind, metric=metric, library=library, **params)
+        if attach:
+            self._ann = idx
+        return idx
+
+    @property
+    def ann(self):
+        """The attached search index (:meth:`index`), or None; ``emb.ann = None`` detaches it."""
+        return self._ann
+
+    @ann.setter
+    def ann(self, value) -> None:
+        if value is not None and (value.dim != self.dim or value.keys != self._keys):
+            raise ValueError(f"an index of {len(value)} x {value.dim} whose keys are not these embeddings' "
+                             f"({len(self)} x {self.dim}, in row order)")
+        self._ann = value
 
     def analogy(self, a: Hashable, b: Hashable, c: Hashable, k: int = 10, method: str = "3cosadd",
                 restrict_vocab: int | None = None) -> list[tuple[Hashable, float]]:

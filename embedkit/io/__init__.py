@@ -8,7 +8,7 @@ from pathlib import Path
 from ..exceptions import InputFormatError, InvalidParameterError
 from . import arrays, gensim_kv, jsonl, native, parquet, projector, word2vec
 
-__all__ = ["load", "export", "WRITERS", "READERS"]
+__all__ = ["load", "export", "format_for", "WRITERS", "READERS"]
 
 #: format name -> writer(emb, path, **kwargs)
 WRITERS = {
@@ -21,7 +21,23 @@ WRITERS = {
     "parquet": parquet.write_parquet,
     "jsonl": jsonl.write_jsonl,
     "projector": projector.write_projector,
+    "faiss": lambda emb, path, **kw: _write_index(emb, path, "faiss", **kw),
+    "hnswlib": lambda emb, path, **kw: _write_index(emb, path, "hnswlib", **kw),
 }
+
+
+def _write_index(emb, path, library: str, *, kind: str = "hnsw", metric: str = "cosine", **params) -> None:
+    """A search index file (faiss or hnswlib) + ``<path>.keys.json``; see :mod:`embedkit.index`."""
+    from ..index import build_index
+
+    build_index(emb, kind=kind, metric=metric, library=library, **params).save(path)
+
+
+def _read_index(path, *, limit=None, mmap=False):
+    """The keys and the vectors stored in a search index (unit rows for a cosine index)."""
+    from ..index import load_index
+
+    return _cut(load_index(path).to_embeddings(), limit)
 
 
 def _word2vec_any(path, *, limit=None, mmap=False):
@@ -51,12 +67,15 @@ READERS = {
     "jsonl": lambda path, *, limit=None, mmap=False: jsonl.read_jsonl(path, limit=limit),
     "projector": lambda path, *, limit=None, mmap=False: projector.read_projector(path, limit=limit),
     "gensim": lambda path, *, limit=None, mmap=False: _cut(gensim_kv.read_gensim(path, mmap=mmap), limit),
+    "faiss": _read_index,
+    "hnswlib": _read_index,
 }
 
 _BY_EXTENSION = {
     ".txt": "word2vec", ".vec": "word2vec", ".w2v": "word2vec",
     ".bin": "word2vec-binary", ".npy": "npy", ".npz": "npz", ".ekv": "ekv",
     ".parquet": "parquet", ".jsonl": "jsonl", ".ndjson": "jsonl", ".tsv": "projector",
+    ".faiss": "faiss", ".hnsw": "hnswlib",
 }
 
 #: formats written gzipped when the path ends in .gz
@@ -67,6 +86,11 @@ def _format_from_path(path: Path) -> str | None:
     suffixes = path.suffixes
     ext = suffixes[-2] if suffixes and suffixes[-1] == ".gz" and len(suffixes) > 1 else path.suffix
     return _BY_EXTENSION.get(ext.lower())
+
+
+def format_for(path, format: str | None = None) -> str | None:
+    """The format :func:`export` writes to ``path``: ``format``, else the extension's (None if unknown)."""
+    return format or _format_from_path(Path(path))
 
 
 def export(emb, path, format: str | None = None, **kwargs) -> None:
@@ -139,7 +163,9 @@ def load(path, format: str | None = None, *, limit: int | None = None, mmap: boo
     Reads every format :func:`export` writes: embedkit ``.ekv`` (zip or folder),
     word2vec text and binary (gensim's ``save_word2vec_format`` output included),
     GloVe text (no header), ``.npy`` (with ``<path>.keys.json`` if present),
-    ``.npz``, ``.parquet``, ``.jsonl`` and the projector's ``.tsv`` (+ ``.metadata.tsv``).
+    ``.npz``, ``.parquet``, ``.jsonl``, the projector's ``.tsv`` (+ ``.metadata.tsv``) and
+    search indexes (``.faiss``, ``.hnsw``: their keys and stored rows, unit length for a
+    cosine index; :func:`embedkit.load_index` gives the index itself).
     The format is sniffed from the content when the extension does not settle it.
     gensim's own ``KeyedVectors.save`` files are pickles: they load only with
     ``format="gensim"`` (never sniffed). A sentencepiece ``.model`` file (or
