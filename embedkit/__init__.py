@@ -31,6 +31,16 @@ from .index import VectorIndex, load_index
 
 logging.getLogger("embedkit").addHandler(logging.NullHandler())
 
+
+def __getattr__(name: str):
+    # imported on first use: scikit-learn takes about a second to import
+    if name == "EmbeddingTransformer":
+        from .pipeline import EmbeddingTransformer
+
+        return EmbeddingTransformer
+    raise AttributeError(f"module 'embedkit' has no attribute {name!r}")
+
+
 __all__ = [
     "__version__", "train", "load", "methods", "get_method", "register", "read_graph", "read_labels", "read_text", "Corpus",
     "split_edges", "EdgeSplit", "Embeddings", "Graph", "evaluate", "datasets", "EmbedkitError",
@@ -38,5 +48,5 @@ __all__ = [
     "UnknownMethodError", "KeyNotFoundError",
     "Interactions", "read_interactions", "split_interactions", "FactorModel", "recsys", "Tokenizer",
     "SubwordEmbeddings", "NodeData", "read_node_data", "metric", "MissingDependencyError",
-    "VectorIndex", "load_index",
+    "VectorIndex", "load_index", "EmbeddingTransformer",
 ]

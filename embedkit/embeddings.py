@@ -258,6 +258,14 @@ class Embeddings:
 
         return _load(path, **kwargs)
 
+    # ---- PyTorch ---------------------------------------------------------------
+    def to_torch(self, *, freeze: bool = True, oov_row: bool = False, device=None):
+        """``(torch.nn.Embedding, key_to_index)``: ``nn.Embedding.from_pretrained`` over these
+        vectors and the key -> row map; see :func:`embedkit.pipeline.to_torch`."""
+        from .pipeline import to_torch
+
+        return to_torch(self, freeze=freeze, oov_row=oov_row, device=device)
+
     # ---- gensim interop -------------------------------------------------------
     @classmethod
     def from_gensim(cls, kv) -> "Embeddings":
