@@ -334,6 +334,25 @@ def evaluate_similarity(vectors, dataset, as_json):
                    f"{metrics['oov_pairs']} with unknown words)", metrics, as_json)
 
 
+@evaluate.command("bias")
+@click.argument("vectors", type=click.Path(exists=False))
+@click.option("--test", "tests", multiple=True, default=("weat1",), show_default=True,
+              help="a built-in WEAT test (weat1 ... weat10, or an alias such as career-family); repeat for several")
+@click.option("--permutations", default=100_000, show_default=True, type=int, help="partitions for the p-value")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON (one object per test)")
+def evaluate_bias(vectors, tests, permutations, seed, as_json):
+    """WEAT effect size and permutation p-value (Caliskan et al. 2017) on VECTORS."""
+    emb = ek.load(vectors)
+    for test in tests:
+        metrics = ek.evaluate.bias(emb, test, n_permutations=permutations, seed=seed)
+        missing = metrics["missing"]
+        shown = type(metrics)({k: v for k, v in metrics.items() if k != "missing"}, metrics.primary)
+        shown["missing_words"] = len(missing)
+        _print_metrics(f"WEAT {test}: {metrics['targets']} / {metrics['attributes']} on {vectors}",
+                       metrics if as_json else shown, as_json)
+
+
 @evaluate.command("retrieval")
 @click.argument("vectors", type=click.Path(exists=False))
 @click.argument("labels", type=click.Path(exists=False))
