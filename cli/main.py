@@ -606,6 +606,31 @@ def search(index, key, vector, k, nprobe, ef_search, as_json):
 
 
 @cli.command()
+@click.argument("vectors", type=click.Path())
+@click.option("-o", "--output", required=True, help="image path (.png, .svg, .pdf)")
+@click.option("--labels", default=None, type=click.Path(), help="colour by label: a 'key label' or CSV file")
+@click.option("--method", default="pca", show_default=True, type=click.Choice(["pca", "tsne"]))
+@click.option("--highlight", multiple=True, help="annotate this key (repeat, or separate with commas)")
+@click.option("--size", default="800x800", show_default=True, help="WIDTHxHEIGHT in pixels")
+@click.option("--dpi", default=100, show_default=True, type=int)
+@click.option("--max-points", default=5000, show_default=True, type=int, help="draw at most this many points")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--title", default=None, help="title [default: what was projected]")
+def plot(vectors, output, labels, method, highlight, size, dpi, max_points, seed, title):
+    """A 2-D map of VECTORS (PCA or t-SNE), coloured by label, with keys annotated."""
+    try:
+        width, height = (int(v) for v in size.lower().split("x"))
+    except ValueError:
+        raise click.BadParameter(f"expected WIDTHxHEIGHT, e.g. 800x600; got {size!r}", param_hint="--size") from None
+    keys = [k for h in highlight for k in h.split(",") if k]
+    emb = ek.load(vectors)
+    emb.plot(output, labels=labels, method=method, highlight=keys, size=(width, height), dpi=dpi,
+             max_points=max_points, seed=seed, title=title)
+    console.print(f"wrote a {width}x{height} {method} map of {min(len(emb), max_points)} of {len(emb)} vectors "
+                  f"to {output}", soft_wrap=True, highlight=False)
+
+
+@cli.command()
 def methods():
     """List the registered methods."""
     table = Table()

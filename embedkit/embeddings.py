@@ -258,6 +258,14 @@ class Embeddings:
 
         return _load(path, **kwargs)
 
+    # ---- looking at the space ---------------------------------------------------
+    def plot(self, path=None, **kwargs):
+        """A 2-D map (PCA or t-SNE) coloured by ``labels=``, with ``highlight=`` keys annotated;
+        returns the matplotlib Figure, written to ``path`` when given. See :func:`embedkit.plot.plot`."""
+        from .plot import plot
+
+        return plot(self, path, **kwargs)
+
     # ---- PyTorch ---------------------------------------------------------------
     def to_torch(self, *, freeze: bool = True, oov_row: bool = False, device=None):
         """``(torch.nn.Embedding, key_to_index)``: ``nn.Embedding.from_pretrained`` over these

@@ -115,3 +115,26 @@ def test_builtin_sets_and_missing_words():
         ek.evaluate.bias(emb, "weat11")
     with pytest.raises(ek.InvalidParameterError, match="attributes"):
         ek.evaluate.bias(emb, (["a"], ["b"]))
+
+
+def test_evaluate_bias_command(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from embedkit_cli.main import cli
+
+    emb = _space(strength=0.5)
+    flowers, insects, pleasant, unpleasant = TESTS["weat1"]
+    renamed = {**dict(zip(X, flowers[1])), **dict(zip(Y, insects[1])), **dict(zip(A, pleasant[1])),
+               **dict(zip(B, unpleasant[1]))}
+    path = tmp_path / "v.ekv"
+    Embeddings([renamed.get(k, k) for k in emb.keys], emb.vectors).save(path)
+    res = CliRunner().invoke(cli, ["evaluate", "bias", str(path), "--test", "weat1", "--json",
+                                   "--permutations", "5000"])
+    assert res.exit_code == 0, res.output
+    m = json.loads(res.output)
+    want = ek.evaluate.bias(emb, (X, Y), (A, B), n_permutations=5000)
+    assert m["effect_size"] == pytest.approx(want["effect_size"]) and m["n_x"] == 8 and len(m["missing"]) == 4 * 17
+    res = CliRunner().invoke(cli, ["evaluate", "bias", str(path), "--test", "weat1"])
+    assert res.exit_code == 0 and "effect_size" in res.output and "missing_words" in res.output
