@@ -7,6 +7,7 @@ import gzip
 import json
 import tracemalloc
 import zipfile
+from importlib.util import find_spec
 
 import numpy as np
 import pytest
@@ -34,18 +35,10 @@ def int_emb() -> Embeddings:
     return Embeddings([10, 3, 7, 0, 42, 5, 123456789012], _vectors(7, seed=1), {"method": "test-int"})
 
 
-def _has(module: str) -> bool:
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
-
-
 #: every format we write: (extension, whether keys keep their int type)
 FORMATS = [(".ekv", True), (".npy", True), (".npz", True), (".txt", False), (".txt.gz", False), (".bin", False),
            (".jsonl", True), (".jsonl.gz", True), (".tsv", False),
-           pytest.param(".parquet", True, marks=pytest.mark.skipif(not _has("pyarrow"), reason="pyarrow missing"))]
+           pytest.param(".parquet", True, marks=pytest.mark.skipif(find_spec("pyarrow") is None, reason="pyarrow missing"))]
 
 
 # ---- every format round-trips: values to float32 precision (bit-exact), keys exact -------------------

@@ -3,6 +3,7 @@ through an attached index, the export/search CLI, and errors that name the missi
 from __future__ import annotations
 
 import json
+from importlib.util import find_spec
 
 import numpy as np
 import pytest
@@ -16,16 +17,9 @@ from embedkit_cli.main import cli
 N, DIM, QUERIES, K = 20_000, 32, 500, 10
 
 
-def _has(module: str) -> bool:
-    try:
-        __import__(module)
-    except ImportError:
-        return False
-    return True
-
-
-needs_faiss = pytest.mark.skipif(not _has("faiss"), reason="faiss-cpu not installed")
-needs_hnswlib = pytest.mark.skipif(not _has("hnswlib"), reason="hnswlib not installed")
+HAS_HNSWLIB = find_spec("hnswlib") is not None
+needs_faiss = pytest.mark.skipif(find_spec("faiss") is None, reason="faiss-cpu not installed")
+needs_hnswlib = pytest.mark.skipif(not HAS_HNSWLIB, reason="hnswlib not installed")
 
 
 @pytest.fixture(scope="module")
@@ -227,7 +221,7 @@ def test_parameters_are_checked_by_name():
         emb.index("exact", nlist=4)
     with pytest.raises(ek.InvalidParameterError, match="library"):
         emb.index("flat", library="hnswlib")
-    if _has("hnswlib"):
+    if HAS_HNSWLIB:
         idx = emb.index("hnsw", library="hnswlib", attach=False)
         with pytest.raises(ek.InvalidParameterError, match="search-time"):
             idx.set_params(m=8)
@@ -292,7 +286,7 @@ def test_cli_export_and_search(tmp_path):
     assert runner.invoke(cli, ["export", str(vectors), "-o", str(tmp_path / "x.npy"), "--nlist", "3"]).exit_code == 2
     res = runner.invoke(cli, ["search", str(out), "w5", "--nprobe", "3"])
     assert res.exit_code == 2 and "search-time" in res.output
-    if _has("hnswlib"):
+    if HAS_HNSWLIB:
         hn = tmp_path / "index.hnsw"
         res = runner.invoke(cli, ["export", str(vectors), "-o", str(hn), "--ef-construction", "50"])
         assert res.exit_code == 0, res.output

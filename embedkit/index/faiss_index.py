@@ -143,17 +143,21 @@ class FaissIVF(_FaissBackend):
         return super().reconstruct(ids)
 
 
+#: HNSW's parameters, the same for faiss and hnswlib
+HNSW_PARAMS = (
+    Param("m", int, 32, "graph links per row and layer (more: better recall, more memory)", low=2),
+    Param("ef_construction", int, 100, "candidate list while building", low=1),
+    Param("ef_search", int, 64, "candidate list while searching (raised to k when smaller)", low=1),
+)
+
+
 class FaissHNSW(_FaissBackend):
     """``IndexHNSWFlat``: a hierarchical navigable small-world graph (Malkov & Yashunin 2018).
     Each row links to ``m`` neighbours per layer (``2m`` on layer 0); ``ef_construction`` and
     ``ef_search`` are the candidate-list lengths at build and query time."""
 
     kind = "hnsw"
-    params = (
-        Param("m", int, 32, "graph links per row and layer (more: better recall, more memory)", low=2),
-        Param("ef_construction", int, 100, "candidate list while building", low=1),
-        Param("ef_search", int, 64, "candidate list while searching (raised to k when smaller)", low=1),
-    )
+    params = HNSW_PARAMS
     search_params = ("ef_search",)
 
     def _make(self, n: int):

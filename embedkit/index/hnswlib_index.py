@@ -14,6 +14,7 @@ import numpy as np
 from .._validation import Param
 from ..exceptions import InputFormatError
 from .base import Backend
+from .faiss_index import HNSW_PARAMS
 
 
 def _hnswlib():
@@ -29,12 +30,7 @@ class HnswlibHNSW(Backend):
     kind = "hnsw"
     module = "hnswlib"
     extension = ".hnsw"
-    params = (
-        Param("m", int, 32, "graph links per row and layer (more: better recall, more memory)", low=2),
-        Param("ef_construction", int, 100, "candidate list while building", low=1),
-        Param("ef_search", int, 64, "candidate list while searching (raised to k when smaller)", low=1),
-        Param("seed", int, 0, "seed of the level assignment", low=0),
-    )
+    params = HNSW_PARAMS + (Param("seed", int, 0, "seed of the level assignment", low=0),)
     search_params = ("ef_search",)
 
     def _new(self):
