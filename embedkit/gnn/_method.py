@@ -100,7 +100,7 @@ class GNNMethod(Method):
         train_s = time.perf_counter() - t0
         meta = {"mode": mode, "features": feat_kind, "device": dev, "train_time_s": round(train_s, 4),
                 "epochs_run": run.stopped_epoch, "best_epoch": run.best_epoch, "early_stopped": run.early_stopped,
-                "seconds_per_epoch": round(train_s / max(run.stopped_epoch, 1), 5), "graph": repr(nd.graph)}
+                "seconds_per_epoch": round(run.loop_s / max(run.stopped_epoch, 1), 5), "graph": repr(nd.graph)}
         logger.info("%s (%s, %s): %d epochs in %.2fs, best epoch %d", self.name, mode, dev, run.stopped_epoch,
                     train_s, run.best_epoch)
         if mode == "unsupervised":

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,8 @@ class Run:
     best_epoch: int = 0
     stopped_epoch: int = 0
     early_stopped: bool = False
+    #: seconds spent in the epoch loop (training steps and validation), without set-up
+    loop_s: float = 0.0
 
 
 class Graphs:
@@ -123,6 +126,7 @@ def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: b
     best = (-np.inf, np.inf)
     best_state = None
     bar = progress(epochs, desc=name, verbose=verbose, unit="epoch")
+    t0 = time.perf_counter()
     for epoch in range(1, epochs + 1):
         model.train()
         if not graphs.batch_size:
@@ -169,6 +173,7 @@ def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: b
             logger.info("%s: early stop at epoch %d (best validation %s %.4f at epoch %d)", name, epoch, metric,
                         best[0], run.best_epoch)
             break
+    run.loop_s = time.perf_counter() - t0
     bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
@@ -204,6 +209,7 @@ def train_autoencoder(model, graphs: Graphs, *, lr: float, weight_decay: float, 
     step = graphs.batch_size or len(edges)
     to_dev = lambda a: torch.from_numpy(np.ascontiguousarray(a.T)).to(dev)  # noqa: E731  (pairs -> (2, m))
     bar = progress(epochs, desc=name, verbose=verbose, unit="epoch")
+    t0 = time.perf_counter()
     for epoch in range(1, epochs + 1):
         model.train()
         total = 0.0
@@ -235,6 +241,7 @@ def train_autoencoder(model, graphs: Graphs, *, lr: float, weight_decay: float, 
             run.early_stopped = True
             logger.info("%s: early stop at epoch %d (best loss %.4f at epoch %d)", name, epoch, best, run.best_epoch)
             break
+    run.loop_s = time.perf_counter() - t0
     bar.close()
     if best_state is not None:
         model.load_state_dict(best_state)
