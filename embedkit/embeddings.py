@@ -143,6 +143,8 @@ class Embeddings:
         """The ``k`` keys closest to ``query`` by cosine similarity, best first.
 
         ``query`` is a key (excluded from the answer) or a vector of shape ``(dim,)``.
+        Exact by default; after :meth:`index` attached a cosine index (:attr:`ann`), the
+        index answers (approximate for ``ivf``/``hnsw``).
         """
         check_k("most_similar", k)
         exclude = None

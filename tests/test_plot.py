@@ -71,7 +71,7 @@ def test_plot_command(two_clusters, tmp_path):
     label_file.write_text("".join(f"{k},{v}\n" for k, v in labels.items()))
     out = tmp_path / "map.png"
     res = CliRunner().invoke(cli, ["plot", str(vectors), "-o", str(out), "--labels", str(label_file),
-                                   "--method", "tsne", "--highlight", "left1,right70", "--highlight", "left5",
+                                   "--method", "pca", "--highlight", "left1,right70", "--highlight", "left5",
                                    "--size", "500x300"])
     assert res.exit_code == 0, res.output
     with Image.open(out) as img:

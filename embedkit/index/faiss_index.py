@@ -54,8 +54,9 @@ class _FaissBackend(Backend):
         return ids, vals
 
     def reconstruct(self, ids: np.ndarray) -> np.ndarray:
-        return np.vstack([self.index.reconstruct(int(i)) for i in ids]) if len(ids) else \
-            np.empty((0, self.dim), np.float32)
+        if not len(ids):
+            return np.empty((0, self.dim), np.float32)
+        return self.index.reconstruct_batch(np.ascontiguousarray(ids, dtype=np.int64))
 
     def save(self, path: Path) -> None:
         _faiss().write_index(self.index, str(path))

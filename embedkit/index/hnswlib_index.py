@@ -49,7 +49,11 @@ class HnswlibHNSW(Backend):
 
     def search(self, queries: np.ndarray, k: int):
         self.index.set_ef(max(int(self.p["ef_search"]), k))
-        ids, dist = self.index.knn_query(queries, k=k)
+        try:
+            ids, dist = self.index.knn_query(queries, k=k)
+        except RuntimeError:  # fewer than k found for some query: search the whole graph's candidates
+            self.index.set_ef(max(k, self.index.get_current_count()))
+            ids, dist = self.index.knn_query(queries, k=k)
         ids = ids.astype(np.int64)
         # hnswlib's "ip" distance is 1 - inner product; "l2" is the squared distance
         return ids, (1.0 - dist if self.space == "ip" else dist).astype(np.float32)
