@@ -20,6 +20,7 @@ from embedkit.evaluate.analogy import METHODS as ANALOGY_METHODS
 from embedkit.exceptions import EmbedkitError
 
 from ._options import click_option, parse_extra
+from ._report import echo_rows
 from .tokenize import report_tokenizer, tokenize
 
 console = Console()
@@ -153,13 +154,12 @@ def _train_command(cls) -> click.Command:
         if isinstance(emb, ek.FactorModel):
             _report_model(cls, data, obj, emb, out, start)
             return
-        if cls.family == "gnn":
-            _report_gnn(cls, data, obj, emb, out, start)
-            return
         emb.export(out) if out.suffix != ".ekv" else emb.save(out)
         elapsed = time.perf_counter() - start
         rows = [("method", cls.name), ("input", f"{data}: {obj!r}" if not isinstance(obj, str) else data),
                 ("vectors", f"{len(emb)} x {emb.dim}")]
+        if cls.family == "gnn":
+            rows += _gnn_rows(emb)
         if "vocab_size" in emb.meta and emb.meta.get("source") != "graph":
             rows.append(("vocabulary", f"{emb.meta['vocab_size']} words, {emb.meta['num_tokens']} tokens kept"))
         for key in ("walk_time_s", "read_time_s", "train_time_s"):
@@ -170,8 +170,7 @@ def _train_command(cls) -> click.Command:
         if "active" in emb.meta:  # triplet: the last epoch's loss and share of triplets violating the margin
             rows.append(("last epoch", f"loss {emb.meta['loss'][-1]:.4f}, {emb.meta['active'][-1]:.1%} active"))
         rows += [("total", f"{elapsed:.2f} s"), ("written", str(out))]
-        for name, value in rows:
-            click.echo(f"{name:<11} {value}")
+        echo_rows(rows)
 
     params = [
         # text corpora may be a directory or a glob of files
@@ -218,25 +217,18 @@ def _report_model(cls, data, inter, model, out: Path, start: float) -> None:
         rows.append(("train", f"{model.meta['train_time_s']:.2f} s"))
     rows += [("total", f"{time.perf_counter() - start:.2f} s"),
              ("written", str(out) + ("" if out.suffix == ".ekv" else " (item vectors)"))]
-    for name, value in rows:
-        click.echo(f"{name:<11} {value}")
+    echo_rows(rows)
 
 
-def _report_gnn(cls, data, nd, emb, out: Path, start: float) -> None:
-    """Save a GCN/GAT's node vectors and summarise the run (test accuracy when supervised)."""
-    emb.export(out) if out.suffix != ".ekv" else emb.save(out)
+def _gnn_rows(emb) -> list[tuple[str, str]]:
+    """Summary rows of a GCN/GAT run: mode, epochs and early stop, accuracies when supervised."""
     m = emb.meta
-    rows = [("method", cls.name), ("input", f"{data}: {nd!r}"),
-            ("mode", f"{m['mode']}, input features {m['features']}, {m['device']}"),
-            ("vectors", f"{len(emb)} x {emb.dim}"),
+    rows = [("mode", f"{m['mode']}, input features {m['features']}, {m['device']}"),
             ("epochs", f"{m['epochs_run']} ({m['seconds_per_epoch']:.4f} s each), best {m['best_epoch']}"
                        + (", stopped early" if m["early_stopped"] else ""))]
     if m["mode"] == "supervised":
-        scores = emb.evaluate()
-        rows += [(k.replace("_", " "), f"{v:.4f}") for k, v in scores.items() if not k.startswith("num_")]
-    rows += [("total", f"{time.perf_counter() - start:.2f} s"), ("written", str(out))]
-    for name, value in rows:
-        click.echo(f"{name:<15} {value}")
+        rows += [(k.replace("_", " "), f"{v:.4f}") for k, v in emb.evaluate().items() if not k.startswith("num_")]
+    return rows
 
 
 @cli.group(cls=_TrainGroup)

@@ -13,6 +13,8 @@ import click
 
 import embedkit as ek
 
+from ._report import echo_rows
+
 
 @click.group("tokenize")
 def tokenize() -> None:
@@ -27,8 +29,7 @@ def report_tokenizer(data, tok, out: Path, start: float) -> None:
             ("vocabulary", f"{tok.vocab_size} pieces ({merges} merges)"),
             ("train", f"{tok.meta.get('spm_train_time_s', 0.0):.2f} s (sentencepiece)"),
             ("total", f"{time.perf_counter() - start:.2f} s"), ("written", str(out))]
-    for name, value in rows:
-        click.echo(f"{name:<11} {value}")
+    echo_rows(rows)
 
 
 def _load(model: str):

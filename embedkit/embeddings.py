@@ -157,15 +157,11 @@ class Embeddings:
             exclude = self.index_of(query)
             q = self._vectors[exclude]
         if self._ann is not None and self._ann.metric == "cosine":
-            return self._ann_similar(q, k, exclude)
+            return self._ann.nearest(q, k, exclude_row=exclude)
         unit = self._unit_vectors()
         n = np.linalg.norm(q)
         q = q / n if n > 0 else q
         return top_k(unit @ q, self._keys, k, () if exclude is None else (exclude,))
-
-    def _ann_similar(self, q: np.ndarray, k: int, exclude: int | None) -> list[tuple[Hashable, float]]:
-        """``most_similar`` through the attached cosine index."""
-        return self._ann.nearest(q, k, exclude_row=exclude)
 
     # ---- search indexes -------------------------------------------------------------------
     def index(self, kind: str = "hnsw", metric: str = "cosine", library: str | None = None, *,

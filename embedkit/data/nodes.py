@@ -15,9 +15,9 @@ from typing import Any
 
 import numpy as np
 
-from .._keys import lookup
+from .._keys import lookup, rows_of
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
-from .graph import Graph, read_graph
+from .graph import Graph, _to_numpy, read_graph
 from .labels import read_labels
 
 logger = logging.getLogger("embedkit")
@@ -158,7 +158,11 @@ def as_node_data(data: Any) -> NodeData:
         return read_node_data(**data)
     if hasattr(data, "edge_index"):  # PyG Data
         g = read_graph(data)
-        get = lambda k: _numpy(getattr(data, k, None))  # noqa: E731
+
+        def get(name):
+            value = getattr(data, name, None)
+            return None if value is None else _to_numpy(value)
+
         y = get("y")
         classes: list = []
         if y is not None:
@@ -168,14 +172,6 @@ def as_node_data(data: Any) -> NodeData:
                 classes = list(range(y.shape[1]))
         return NodeData(g, get("x"), y, classes, get("train_mask"), get("val_mask"), get("test_mask"))
     return NodeData(read_graph(data))
-
-
-def _numpy(x):
-    if x is None:
-        return None
-    if hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    return np.asarray(x)
 
 
 def read_node_data(graph: Any, features: Any = None, labels: Any = None, *, train_mask=None, val_mask=None,
@@ -214,7 +210,7 @@ def read_node_data(graph: Any, features: Any = None, labels: Any = None, *, trai
     X = has = None
     if feat is not None:
         keys, rows = feat
-        at = _rows_of(g, keys)
+        at = rows_of(g.node_index, keys)
         X = np.zeros((g.num_nodes, rows.shape[1]), dtype=np.float32)
         X[at] = rows
         has = np.zeros(g.num_nodes, dtype=bool)
@@ -253,7 +249,7 @@ def _read_features(g: Graph, features: Any, delimiter: str | None) -> tuple[list
 def _dense(a) -> np.ndarray:
     if hasattr(a, "toarray"):
         a = a.toarray()
-    a = _numpy(a)
+    a = _to_numpy(a)
     if a.ndim != 2:
         raise InputFormatError(f"features must be a 2-D array (nodes, features); got shape {a.shape}")
     return a.astype(np.float32)
@@ -325,11 +321,6 @@ def _int_ids(g: Graph) -> np.ndarray | None:
         return np.asarray([int(k) for k in g.nodes], dtype=np.int64)
     except (TypeError, ValueError):
         return None
-
-
-def _rows_of(g: Graph, keys) -> np.ndarray:
-    index = g.node_index
-    return np.fromiter((lookup(index, k) for k in keys), dtype=np.int64, count=len(keys))
 
 
 def _with_nodes(g: Graph, keys) -> Graph:

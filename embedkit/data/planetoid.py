@@ -15,7 +15,7 @@ import numpy as np
 
 from ..exceptions import InputFormatError
 from .graph import Graph
-from .nodes import NodeData
+from .nodes import NodeData, _dense
 
 logger = logging.getLogger("embedkit")
 
@@ -92,7 +92,7 @@ def read_planetoid(folder, name: str) -> NodeData:
         test_index = np.loadtxt(idx_path, dtype=np.int64, ndmin=1)
     except ValueError as e:
         raise InputFormatError(f"expected one integer per line ({e})", idx_path) from None
-    x, tx, allx = (_dense(parts[k]) for k in ("x", "tx", "allx"))
+    x, tx, allx = (None if parts[k] is None else _dense(parts[k]) for k in ("x", "tx", "allx"))
     y, ty, ally = (np.asarray(parts[k]) for k in ("y", "ty", "ally"))
     n_all = ally.shape[0]
     lo, hi = int(test_index.min()), int(test_index.max())
@@ -128,12 +128,6 @@ def read_planetoid(folder, name: str) -> NodeData:
     test[test_index] = True
     classes = [str(c) for c in range(ally.shape[1])]
     return NodeData(g, X, labels, classes, train, val, test, has_features=None if has.all() else has, name=name)
-
-
-def _dense(m):
-    if m is None:
-        return None
-    return np.asarray(m.toarray() if hasattr(m, "toarray") else m, dtype=np.float32)
 
 
 def _argmax_or_none(onehot: np.ndarray) -> np.ndarray:

@@ -10,14 +10,14 @@ import numpy as np
 
 
 def sample_subgraph(indptr: np.ndarray, indices: np.ndarray, seeds: np.ndarray, fanout: int, hops: int,
-                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """The ``hops``-hop sampled neighbourhood of ``seeds``.
 
     Each frontier node keeps all its neighbours when it has at most ``fanout`` of
     them, else ``fanout`` drawn uniformly with replacement (duplicates merged).
-    Returns ``(nodes, edge_index, seed_pos)``: the global ids of the subgraph's nodes
-    (the seeds first), a ``(2, E)`` int64 array of local ``neighbour -> node`` edges,
-    and the local positions of the seeds (``0..len(seeds)-1``).
+    Returns ``(nodes, edge_index)``: the global ids of the subgraph's nodes, the seeds
+    first (local rows ``0..len(seeds)-1``), and a ``(2, E)`` int64 array of local
+    ``neighbour -> node`` edges.
     """
     seeds = np.asarray(seeds, dtype=np.int64)
     if np.unique(seeds).size != seeds.size:
@@ -55,4 +55,4 @@ def sample_subgraph(indptr: np.ndarray, indices: np.ndarray, seeds: np.ndarray, 
     dst = np.concatenate(dsts) if dsts else np.zeros(0, dtype=np.int64)
     local_src = sorter[np.searchsorted(order, src, sorter=sorter)]
     local_dst = sorter[np.searchsorted(order, dst, sorter=sorter)]
-    return order, np.stack([local_src, local_dst]), np.arange(seeds.size)
+    return order, np.stack([local_src, local_dst])

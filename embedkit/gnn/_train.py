@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._progress import progress
+from ..data.graph import Graph
 from ._sampling import sample_subgraph
 
 logger = logging.getLogger("embedkit")
@@ -37,21 +38,16 @@ class Graphs:
         self.torch = torch
         self.device = device
         self.num_nodes = graph.num_nodes
-        # messages flow both ways along every edge (a directed graph is used as undirected)
+        if graph.directed:  # messages flow both ways along every edge: the graph is used as undirected
+            src, dst = graph.edge_array().T
+            graph = Graph.from_edges(src, dst, num_nodes=graph.num_nodes, directed=False)
         e = graph.edge_array()
-        e = np.unique(np.concatenate([e, e[:, ::-1]]), axis=0) if graph.directed else e
         self.edges_np = e
+        self.indptr, self.indices = graph.indptr, graph.indices
         self.X = None if X is None else torch.from_numpy(X)
         self.batch_size = batch_size
         self.fanout, self.hops = fanout, hops
         self.rng = np.random.default_rng(seed)
-        if graph.directed:
-            import scipy.sparse as sp
-
-            m = sp.csr_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(self.num_nodes,) * 2)
-            self.indptr, self.indices = m.indptr.astype(np.int64), m.indices.astype(np.int64)
-        else:
-            self.indptr, self.indices = graph.indptr, graph.indices
         if not batch_size:
             self.edge_index = torch.from_numpy(e.T.copy()).to(device)
             self.X_dev = None if self.X is None else self.X.to(device)
@@ -63,7 +59,7 @@ class Graphs:
     def around(self, model, seeds: np.ndarray):
         """``(out, hidden)`` for ``seeds`` from their sampled neighbourhoods."""
         torch = self.torch
-        nodes, ei, pos = sample_subgraph(self.indptr, self.indices, seeds, self.fanout, self.hops, self.rng)
+        nodes, ei = sample_subgraph(self.indptr, self.indices, seeds, self.fanout, self.hops, self.rng)
         nid = torch.from_numpy(nodes).to(self.device)
         x = None if self.X is None else self.X[torch.from_numpy(nodes)].to(self.device)
         out, hid = model(x, torch.from_numpy(ei).to(self.device), nid)

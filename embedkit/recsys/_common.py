@@ -13,7 +13,6 @@ from .._validation import device_param as _device_param
 from .._validation import seed_param as _seed_param
 from .._validation import workers_param as _workers_param
 from ..data.interactions import Interactions, read_interactions
-from .._device import cpu_threads, torch_generator  # noqa: F401  (used by als, bpr, mf)
 from ..embeddings import Embeddings
 from ..exceptions import InvalidParameterError
 from .model import FactorModel

@@ -24,13 +24,12 @@ import time
 
 import numpy as np
 
-from .._device import resolve_device
+from .._device import cpu_threads, resolve_device, torch_generator
 from .._progress import progress
 from .._validation import Param
 from ..api import Method, register
-from ._common import (BACKENDS, as_float32, cpu_threads, device_param, interactions_of, make_model,
-                      pick_backend, seed_param, show_progress, single_threaded_blas, torch_generator,
-                      verbose_param, workers_param)
+from ._common import (BACKENDS, as_float32, device_param, interactions_of, make_model, pick_backend,
+                      seed_param, show_progress, single_threaded_blas, verbose_param, workers_param)
 
 logger = logging.getLogger("embedkit")
 

@@ -20,13 +20,12 @@ import time
 
 import numpy as np
 
-from .._device import resolve_device
+from .._device import cpu_threads, resolve_device, torch_generator
 from .._progress import progress
 from .._validation import Param
 from ..api import Method, register
 from ..exceptions import InputFormatError
-from ._common import (cpu_threads, device_param, interactions_of, make_model, seed_param, torch_generator,
-                      verbose_param, workers_param)
+from ._common import (device_param, interactions_of, make_model, seed_param, verbose_param, workers_param)
 
 logger = logging.getLogger("embedkit")
 
