@@ -52,35 +52,38 @@ class Graphs:
             self.edge_index = torch.from_numpy(e.T.copy()).to(device)
             self.X_dev = None if self.X is None else self.X.to(device)
 
-    def full(self, model):
-        """``(out, hidden)`` for every node, full batch."""
-        return model(self.X_dev, self.edge_index)
+    def outputs(self, model, rows: np.ndarray):
+        """``(out, hidden)`` for the nodes ``rows``: a full-batch pass, or their sampled
+        neighbourhoods in mini-batches."""
+        torch = self.torch
+        if not self.batch_size:
+            out, hid = model(self.X_dev, self.edge_index)
+            at = torch.from_numpy(np.asarray(rows)).to(self.device)
+            return out[at], hid[at]
+        parts = [self._around(model, b) for b in self.batches(rows, False)]
+        return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
-    def around(self, model, seeds: np.ndarray):
-        """``(out, hidden)`` for ``seeds`` from their sampled neighbourhoods."""
+    def _around(self, model, seeds: np.ndarray):
         torch = self.torch
         nodes, ei = sample_subgraph(self.indptr, self.indices, seeds, self.fanout, self.hops, self.rng)
-        nid = torch.from_numpy(nodes).to(self.device)
         x = None if self.X is None else self.X[torch.from_numpy(nodes)].to(self.device)
-        out, hid = model(x, torch.from_numpy(ei).to(self.device), nid)
+        out, hid = model(x, torch.from_numpy(ei).to(self.device), torch.from_numpy(nodes).to(self.device))
         return out[:len(seeds)], hid[:len(seeds)]
 
     def batches(self, rows: np.ndarray, shuffle: bool):
+        """``rows`` in mini-batches (shuffled if asked), or all at once for full-batch training."""
+        if not self.batch_size:
+            yield rows
+            return
         rows = self.rng.permutation(rows) if shuffle else rows
         for i in range(0, len(rows), self.batch_size):
             yield rows[i:i + self.batch_size]
 
     def predict_all(self, model):
         """``(out, hidden)`` for every node as numpy, in eval mode without gradients."""
-        torch = self.torch
         model.eval()
-        with torch.no_grad():
-            if not self.batch_size:
-                out, hid = self.full(model)
-            else:
-                parts = [self.around(model, b) for b in self.batches(np.arange(self.num_nodes), False)]
-                out = torch.cat([p[0] for p in parts])
-                hid = torch.cat([p[1] for p in parts])
+        with self.torch.no_grad():
+            out, hid = self.outputs(model, np.arange(self.num_nodes))
         return out.float().cpu().numpy(), hid.float().cpu().numpy()
 
 
@@ -115,8 +118,8 @@ def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: b
     train_rows = np.flatnonzero(masks["train"])
     val = masks.get("val")
     val = val if val is not None and val.any() else None
-    tr_t = torch.from_numpy(train_rows).to(dev)
-    val_t = None if val is None else torch.from_numpy(np.flatnonzero(val)).to(dev)
+    val_rows = None if val is None else np.flatnonzero(val)
+    val_t = None if val is None else torch.from_numpy(val_rows).to(dev)
     metric = "micro_f1" if multi else "accuracy"
     run = Run()
     best = (-np.inf, np.inf)
@@ -125,32 +128,20 @@ def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: b
     t0 = time.perf_counter()
     for epoch in range(1, epochs + 1):
         model.train()
-        if not graphs.batch_size:
+        total = 0.0
+        for b in graphs.batches(train_rows, True):
             opt.zero_grad()
-            out, _ = graphs.full(model)
-            loss = loss_fn(out[tr_t], yt[tr_t])
+            out, _ = graphs.outputs(model, b)
+            loss = loss_fn(out, yt[torch.from_numpy(b).to(dev)])
             loss.backward()
             opt.step()
-            train_loss = loss.item()
-        else:
-            total = 0.0
-            for b in graphs.batches(train_rows, True):
-                opt.zero_grad()
-                out, _ = graphs.around(model, b)
-                loss = loss_fn(out, yt[torch.from_numpy(b).to(dev)])
-                loss.backward()
-                opt.step()
-                total += loss.item() * len(b)
-            train_loss = total / len(train_rows)
+            total += loss.item() * len(b)
+        train_loss = total / len(train_rows)
         row = {"epoch": epoch, "loss": round(train_loss, 5)}
         if val_t is not None:
             model.eval()
             with torch.no_grad():
-                if not graphs.batch_size:
-                    out, _ = graphs.full(model)
-                    vo = out[val_t]
-                else:
-                    vo = torch.cat([graphs.around(model, b)[0] for b in graphs.batches(np.flatnonzero(val), False)])
+                vo = graphs.outputs(model, val_rows)[0]
                 val_loss = float(loss_fn(vo, yt[val_t]))
             score = classification_scores(vo.float().cpu().numpy(), y[val], np.ones(int(val.sum()), bool), multi)
             row.update({"val_loss": round(val_loss, 5), f"val_{metric}": round(score[metric], 5)})
@@ -215,13 +206,9 @@ def train_autoencoder(model, graphs: Graphs, *, lr: float, weight_decay: float, 
             neg = rng.integers(0, n, size=pos.shape)
             neg = neg[~np.isin(neg[:, 0] * n + neg[:, 1], edge_keys)]
             opt.zero_grad()
-            if not graphs.batch_size:
-                z, _ = graphs.full(model)
-                loss = gae.recon_loss(z, to_dev(pos), to_dev(neg))
-            else:
-                seeds, inv = np.unique(np.concatenate([pos.ravel(), neg.ravel()]), return_inverse=True)
-                z, _ = graphs.around(model, seeds)
-                loss = gae.recon_loss(z, to_dev(inv[:pos.size].reshape(-1, 2)), to_dev(inv[pos.size:].reshape(-1, 2)))
+            seeds, inv = np.unique(np.concatenate([pos.ravel(), neg.ravel()]), return_inverse=True)
+            z, _ = graphs.outputs(model, seeds)
+            loss = gae.recon_loss(z, to_dev(inv[:pos.size].reshape(-1, 2)), to_dev(inv[pos.size:].reshape(-1, 2)))
             loss.backward()
             opt.step()
             total += loss.item() * len(pos)
