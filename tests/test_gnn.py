@@ -319,3 +319,9 @@ def test_a_directed_graph_is_used_as_undirected(karate):
     a = ek.train("gcn", directed, epochs=5, seed=0, verbose=False)
     b = ek.train("gcn", ek.Graph.from_edges(src, dst, nodes=karate.nodes), epochs=5, seed=0, verbose=False)
     np.testing.assert_array_equal(a.vectors, b.vectors)
+
+
+def test_keyed_features_reject_a_second_row_for_a_node(tmp_path, karate):
+    (tmp_path / "f.tsv").write_text("node\tx\n1\t0.5\n1\t0.7\n")
+    with pytest.raises(InputFormatError, match=r"f\.tsv, line 3: node '1' already has a feature row \(line 2\)"):
+        ek.read_node_data(karate, tmp_path / "f.tsv")

@@ -6,7 +6,6 @@ edge is added to the graph as an isolated node (CiteSeer has such nodes).
 """
 from __future__ import annotations
 
-import csv
 import logging
 import os
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ import numpy as np
 from .._keys import lookup, rows_of
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
 from .graph import Graph, _to_numpy, read_graph
+from .interactions import _open_text, _split_fn
 from .labels import read_labels
 
 logger = logging.getLogger("embedkit")
@@ -278,38 +278,38 @@ def _read_array(path: Path) -> np.ndarray:
 
 
 def _read_keyed_features(path: Path, delimiter: str | None) -> tuple[list[str], np.ndarray]:
+    """``node,value,value,...`` lines (``.gz`` too; the delimiter sniffed as for interaction files)."""
     keys: list[str] = []
     rows: list[list[float]] = []
-    width = None
-    with open(path, encoding="utf-8", newline="") as fh:
-        sniffed = delimiter
+    seen: dict[str, int] = {}
+    split = None
+    with _open_text(path) as fh:
         for lineno, line in enumerate(fh, start=1):
             s = line.strip()
             if not s or s[0] == "#":
                 continue
-            if sniffed is None:
-                sniffed = "\t" if "\t" in s else ("," if "," in s else " ")
-            parts = next(csv.reader([s], delimiter=sniffed)) if sniffed != " " else s.split()
+            first = split is None
+            if first:
+                split = _split_fn(delimiter, s)
+            parts = split(s)
             try:
                 vals = [float(v) for v in parts[1:]]
             except ValueError:
-                if not keys and not rows:
+                if first:
                     continue  # a header
                 raise InputFormatError("expected 'node,value,value,...' with numbers", path, lineno, s) from None
-            if width is None:
-                width = len(vals)
-                if width == 0:
-                    raise InputFormatError("expected 'node,value,value,...' with at least one value",
-                                           path, lineno, s)
-            elif len(vals) != width:
-                raise InputFormatError(f"{len(vals)} values where earlier rows have {width}", path, lineno, s)
-            keys.append(parts[0].strip())
+            if not vals:
+                raise InputFormatError("expected 'node,value,value,...' with at least one value", path, lineno, s)
+            if rows and len(vals) != len(rows[0]):
+                raise InputFormatError(f"{len(vals)} values where earlier rows have {len(rows[0])}", path, lineno, s)
+            if parts[0] in seen:
+                raise InputFormatError(f"node {parts[0]!r} already has a feature row (line {seen[parts[0]]})",
+                                       path, lineno, s)
+            seen[parts[0]] = lineno
+            keys.append(parts[0])
             rows.append(vals)
     if not rows:
         raise EmptyInputError(f"{path}: no feature rows found")
-    if len(set(keys)) != len(keys):
-        dup = next(k for k in keys if keys.count(k) > 1)
-        raise InputFormatError(f"node {dup!r} has two feature rows", path)
     X = np.asarray(rows, dtype=np.float32)
     if not np.all(np.isfinite(X)):
         raise InputFormatError("features hold NaN or infinite values", path)
