@@ -325,3 +325,10 @@ def test_keyed_features_reject_a_second_row_for_a_node(tmp_path, karate):
     (tmp_path / "f.tsv").write_text("node\tx\n1\t0.5\n1\t0.7\n")
     with pytest.raises(InputFormatError, match=r"f\.tsv, line 3: node '1' already has a feature row \(line 2\)"):
         ek.read_node_data(karate, tmp_path / "f.tsv")
+
+
+def test_gat_repeats_exactly_on_one_thread():
+    g, X = _noisy_planted()
+    a, b = (ek.train("gat", ek.NodeData(g, X), input_features="given", epochs=20, workers=1, seed=0, verbose=False)
+            for _ in range(2))
+    np.testing.assert_array_equal(a.vectors, b.vectors)

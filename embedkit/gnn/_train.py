@@ -27,6 +27,40 @@ class Run:
     early_stopped: bool = False
     #: seconds spent in the epoch loop (training steps and validation), without set-up
     loop_s: float = 0.0
+    _bar: object = field(default=None, repr=False)
+    _t0: float = field(default=0.0, repr=False)
+    _best_state: dict | None = field(default=None, repr=False)
+
+    @classmethod
+    def start(cls, epochs: int, name: str, verbose: bool) -> "Run":
+        """A run with its progress bar (loss and validation metric per epoch) and clock started."""
+        return cls(_bar=progress(epochs, desc=name, verbose=verbose, unit="epoch"), _t0=time.perf_counter())
+
+    def epoch_done(self, model, row: dict, improved: bool | None, patience: int) -> bool:
+        """Record ``row``; keep a copy of the weights when ``improved`` (None: nothing to
+        judge by, never stop early). True when ``patience`` epochs passed without improvement."""
+        epoch = row["epoch"]
+        self.history.append(row)
+        self.stopped_epoch = epoch
+        self._bar.update(1)
+        self._bar.set_postfix({k: v for k, v in row.items() if k != "epoch"})
+        if improved:
+            self.best_epoch = epoch
+            self._best_state = copy.deepcopy(model.state_dict())
+        elif improved is not None and patience and epoch - self.best_epoch >= patience:
+            self.early_stopped = True
+        return self.early_stopped
+
+    def finish(self, model) -> "Run":
+        """Stop the clock and the bar; put the best epoch's weights back into ``model``."""
+        self.loop_s = time.perf_counter() - self._t0
+        self._bar.close()
+        if self._best_state is not None:
+            model.load_state_dict(self._best_state)
+        else:
+            self.best_epoch = self.stopped_epoch
+        self._best_state = None
+        return self
 
 
 class Graphs:
@@ -121,11 +155,8 @@ def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: b
     val_rows = None if val is None else np.flatnonzero(val)
     val_t = None if val is None else torch.from_numpy(val_rows).to(dev)
     metric = "micro_f1" if multi else "accuracy"
-    run = Run()
     best = (-np.inf, np.inf)
-    best_state = None
-    bar = progress(epochs, desc=name, verbose=verbose, unit="epoch")
-    t0 = time.perf_counter()
+    run = Run.start(epochs, name, verbose)
     for epoch in range(1, epochs + 1):
         model.train()
         total = 0.0
@@ -138,6 +169,7 @@ def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: b
             total += loss.item() * len(b)
         train_loss = total / len(train_rows)
         row = {"epoch": epoch, "loss": round(train_loss, 5)}
+        improved = None
         if val_t is not None:
             model.eval()
             with torch.no_grad():
@@ -145,28 +177,13 @@ def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: b
                 val_loss = float(loss_fn(vo, yt[val_t]))
             score = classification_scores(vo.float().cpu().numpy(), y[val], np.ones(int(val.sum()), bool), multi)
             row.update({"val_loss": round(val_loss, 5), f"val_{metric}": round(score[metric], 5)})
-            key = (score[metric], -val_loss)
-            if key > best:
-                best = key
-                run.best_epoch = epoch
-                best_state = copy.deepcopy(model.state_dict())
-            elif patience and epoch - run.best_epoch >= patience:
-                run.early_stopped = True
-        run.history.append(row)
-        bar.update(1)
-        bar.set_postfix({k: v for k, v in row.items() if k != "epoch"})
-        run.stopped_epoch = epoch
-        if run.early_stopped:
+            improved = (score[metric], -val_loss) > best
+            best = max(best, (score[metric], -val_loss))
+        if run.epoch_done(model, row, improved, patience):
             logger.info("%s: early stop at epoch %d (best validation %s %.4f at epoch %d)", name, epoch, metric,
                         best[0], run.best_epoch)
             break
-    run.loop_s = time.perf_counter() - t0
-    bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    else:
-        run.best_epoch = run.stopped_epoch
-    return run
+    return run.finish(model)
 
 
 # ---- unsupervised -------------------------------------------------------------------------
@@ -190,13 +207,11 @@ def train_autoencoder(model, graphs: Graphs, *, lr: float, weight_decay: float, 
     n = graphs.num_nodes
     edge_keys = np.sort(edges[:, 0] * n + edges[:, 1])
     opt = torch.optim.Adam(model.param_groups(weight_decay), lr=lr)
-    run = Run()
-    best, best_state = np.inf, None
+    best = np.inf
     rng = np.random.default_rng(seed)
     step = graphs.batch_size or len(edges)
     to_dev = lambda a: torch.from_numpy(np.ascontiguousarray(a.T)).to(dev)  # noqa: E731  (pairs -> (2, m))
-    bar = progress(epochs, desc=name, verbose=verbose, unit="epoch")
-    t0 = time.perf_counter()
+    run = Run.start(epochs, name, verbose)
     for epoch in range(1, epochs + 1):
         model.train()
         total = 0.0
@@ -213,19 +228,9 @@ def train_autoencoder(model, graphs: Graphs, *, lr: float, weight_decay: float, 
             opt.step()
             total += loss.item() * len(pos)
         ep_loss = total / len(edges)
-        run.history.append({"epoch": epoch, "loss": round(ep_loss, 5)})
-        bar.update(1)
-        bar.set_postfix(loss=round(ep_loss, 4))
-        run.stopped_epoch = epoch
-        if ep_loss < best - 1e-4:
-            best, run.best_epoch = ep_loss, epoch
-            best_state = copy.deepcopy(model.state_dict())
-        elif patience and epoch - run.best_epoch >= patience:
-            run.early_stopped = True
+        improved = ep_loss < best - 1e-4
+        best = ep_loss if improved else best
+        if run.epoch_done(model, {"epoch": epoch, "loss": round(ep_loss, 5)}, improved, patience):
             logger.info("%s: early stop at epoch %d (best loss %.4f at epoch %d)", name, epoch, best, run.best_epoch)
             break
-    run.loop_s = time.perf_counter() - t0
-    bar.close()
-    if best_state is not None:
-        model.load_state_dict(best_state)
-    return run
+    return run.finish(model)
