@@ -14,8 +14,12 @@ def atomic_path(path: str | os.PathLike, *, is_dir: bool = False):
     """Yield a temporary path next to ``path``; on success it replaces ``path``.
 
     On an exception the temporary file (or folder) is removed and ``path`` is left
-    as it was.
+    as it was. Under a distributed launch (``torchrun``) only rank 0 publishes: the
+    other ranks write to the temporary path, which is then removed, so every rank can
+    run the same code and the file is written once.
     """
+    from .distributed import is_main
+
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     parent.mkdir(parents=True, exist_ok=True)
@@ -27,6 +31,8 @@ def atomic_path(path: str | os.PathLike, *, is_dir: bool = False):
         tmp = Path(name)
     try:
         yield tmp
+        if not is_main():
+            raise _NotPublished
         if is_dir and path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=parent))
             old.rmdir()
@@ -35,12 +41,17 @@ def atomic_path(path: str | os.PathLike, *, is_dir: bool = False):
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if tmp.is_dir():
             shutil.rmtree(tmp, ignore_errors=True)
         elif tmp.exists():
             tmp.unlink()
-        raise
+        if not isinstance(exc, _NotPublished):
+            raise
+
+
+class _NotPublished(Exception):
+    """A rank other than 0 finished writing: its copy is discarded."""
 
 
 @contextlib.contextmanager

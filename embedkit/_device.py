@@ -43,8 +43,10 @@ def resolve_device(device=None, *, method: str = "embedkit") -> str:
 
     if not isinstance(device, str) or not _DEVICE_RE.match(device):
         raise InvalidParameterError(method, "device", "'auto', 'cpu', 'cuda' or 'cuda:N'", device)
+    from .distributed import local_device
+
     if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
+        return local_device("cuda") if torch.cuda.is_available() else "cpu"
     if device.startswith("cuda"):
         if not torch.cuda.is_available():
             raise InvalidParameterError(
@@ -56,7 +58,7 @@ def resolve_device(device=None, *, method: str = "embedkit") -> str:
             raise InvalidParameterError(
                 method, "device", f"cuda:0..cuda:{torch.cuda.device_count() - 1}", device
             )
-    return device
+    return local_device(device)
 
 
 @contextlib.contextmanager

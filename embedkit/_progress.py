@@ -11,8 +11,13 @@ logger = logging.getLogger("embedkit")
 
 
 def progress(total: int | None = None, desc: str = "", verbose: bool | None = None, unit: str = "it"):
-    """Return a tqdm bar; disabled unless ``verbose`` is True or stderr is a TTY."""
-    if verbose is None:
+    """Return a tqdm bar; disabled unless ``verbose`` is True or stderr is a TTY, and on
+    every rank but 0 of a distributed run."""
+    from .distributed import is_main
+
+    if not is_main():
+        disable = True
+    elif verbose is None:
         disable = not sys.stderr.isatty()
     else:
         disable = not verbose

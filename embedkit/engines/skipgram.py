@@ -26,8 +26,12 @@ Backends (``backend=``):
   draws. Repeated rows' summed updates are capped at ``dup_cap`` updates'
   worth. Deterministic for a seed on the CPU, where it runs on one thread.
 * ``"gensim"`` — gensim's Word2Vec, fed the same sequences.
-* ``"auto"`` — ``torch`` on a CUDA device, ``numba`` on the CPU (measured the
-  faster there: see docs/benchmarks.md).
+* ``"auto"`` — ``torch`` on a CUDA device or under ``torchrun``, ``numba`` on the
+  CPU (measured the faster there: see docs/benchmarks.md).
+
+Under ``torchrun`` only the torch backend runs; each process trains on its block of
+the sequences and the processes' row updates are summed every ``SYNC_EVERY``
+minibatches (:mod:`embedkit.distributed`, docs/distributed.md).
 """
 from __future__ import annotations
 
@@ -43,6 +47,8 @@ from ._rng import next_float, next_u64, seed_state
 logger = logging.getLogger("embedkit")
 
 BACKENDS = ("auto", "numba", "torch", "gensim")
+#: torch backend under torchrun: minibatches between two summations of the processes' row updates
+SYNC_EVERY = 4
 
 
 @dataclass
@@ -433,16 +439,26 @@ def _train_torch(tokens, offsets, counts, cfg: SGNSConfig, device, verbose):
 
 
 def _train_torch_windows(tokens, offsets, counts, cfg: SGNSConfig, dev, verbose):
+    """Under ``torchrun`` each process trains on its block of sequences (balanced by
+    tokens) with its own random streams, and :class:`~embedkit.distributed.RowSync` sums
+    the processes' row updates every ``SYNC_EVERY`` minibatches (``counts`` stay global)."""
     import torch
 
+    from ..distributed import RowSync, block, context
+
+    dist = context(str(dev))
+    a, b = block(offsets, dist)
+    tokens, offsets = tokens[offsets[a]:offsets[b]], offsets[a:b + 1] - offsets[a]
+    seed = cfg.seed + 1_000_003 * dist.rank
     V = len(counts)
     W = cfg.window
     G = max(1, cfg.share_negatives)
-    rng = np.random.default_rng(cfg.seed)
+    rng = np.random.default_rng(seed)
     gen = torch.Generator(device=dev)
-    gen.manual_seed(cfg.seed)
+    gen.manual_seed(seed)
     syn0 = torch.as_tensor(_init_vectors(V, cfg.dim, cfg.seed), device=dev)
     syn1 = torch.zeros_like(syn0)
+    sync = RowSync([syn0, syn1], dist, every=SYNC_EVERY)
     load = torch.zeros(V, dtype=syn0.dtype, device=dev)
     noise = _noise_sampler(counts, cfg.ns_exponent, dev)
 
@@ -484,8 +500,13 @@ def _train_torch_windows(tokens, offsets, counts, cfg: SGNSConfig, dev, verbose)
                     parts0, parts1 = grads(syn0, syn1, win_ids, mask, lr, draw, cfg)
                     _capped_scatter_add(syn0, parts0, cfg.dup_cap, load)
                     _capped_scatter_add(syn1, parts1, cfg.dup_cap, load)
+                    sync.step()
                 done += b - a
                 bar.update(int(b - a))
+            sync.finish()
+    if dist.active:
+        logger.info("skip-gram (torch): rank %d of %d trained %d tokens; %d synchronisations, %d rows sent",
+                    dist.rank, dist.world, per_epoch, sync.syncs, sync.rows_sent)
     return syn0.cpu().numpy()
 
 
@@ -636,8 +657,15 @@ def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg:
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     counts = np.asarray(counts, dtype=np.float64)
     dev = str(device)
+    from ..distributed import launched
+
     if backend == "auto":
-        backend = "torch" if dev.startswith("cuda") else "numba"
+        backend = "torch" if dev.startswith("cuda") or launched() else "numba"
+    elif backend != "torch" and launched():
+        from ..exceptions import InvalidParameterError
+
+        raise InvalidParameterError("skip-gram engine", "backend", "'torch' or 'auto' under torchrun", backend,
+                                    hint="only the torch backend trains across processes")
     logger.info("skip-gram engine: backend=%s device=%s tokens=%d vocab=%d", backend, dev, tokens.size, len(counts))
     if backend == "numba":
         return _train_numba(tokens, offsets, counts, cfg, verbose)

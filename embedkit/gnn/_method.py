@@ -11,6 +11,7 @@ from .._device import cpu_threads, resolve_device
 from .._validation import VERBOSE, Param, device_param, seed_param, workers_param
 from ..api import Method
 from ..data.nodes import NodeData, as_node_data
+from ..distributed import context, data_parallel, same_everywhere, unwrap
 from ..embeddings import Embeddings
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ._features import FEATURE_CHOICES, FEATURE_HELP, input_features
@@ -80,24 +81,30 @@ class GNNMethod(Method):
         X, feat_kind = input_features(nd, params["input_features"], params["normalize_features"], self.name)
         multi = nd.multi_label
         n_out = len(nd.classes) if mode == "supervised" else params["dim"]
+        dist = context(dev)
         t0 = time.perf_counter()
         with torch.random.fork_rng(devices=[dev] if dev.startswith("cuda") else []), \
                 cpu_threads(params["workers"], dev):
             torch.manual_seed(params["seed"])
-            model = build_encoder(self.kind, None if X is None else X.shape[1], nd.num_nodes, params["hidden"],
-                                  n_out, params["layers"], dropout=params["dropout"],
-                                  cached=not params["batch_size"], **self._encoder_kw(params)).to(dev)
+            net = build_encoder(self.kind, None if X is None else X.shape[1], nd.num_nodes, params["hidden"],
+                                n_out, params["layers"], dropout=params["dropout"],
+                                cached=not params["batch_size"], **self._encoder_kw(params)).to(dev)
+            if dist.active:  # dropout masks and neighbour samples differ between the processes
+                torch.manual_seed(params["seed"] + 1_000_003 * dist.rank)
+            model = data_parallel(net, dist, dev)
             graphs = Graphs(nd.graph, X, dev, params["batch_size"], params["num_neighbors"], params["layers"],
-                            params["seed"])
+                            params["seed"] + 1_000_003 * dist.rank)
             common = dict(lr=params["lr"], weight_decay=params["weight_decay"], epochs=params["epochs"],
-                          patience=params["patience"], verbose=params["verbose"], name=self.name)
+                          patience=params["patience"], verbose=params["verbose"], name=self.name, dist=dist)
             if mode == "supervised":
                 masks = {"train": nd.train_mask, "val": nd.val_mask, "test": nd.test_mask}
                 y = nd.labels if multi else np.where(nd.labels >= 0, nd.labels, 0)
                 run = train_supervised(model, graphs, y, masks, multi, **common)
             else:
                 run = train_autoencoder(model, graphs, seed=params["seed"], **common)
-            out, hid = graphs.predict_all(model)
+            # rank 0's outputs everywhere (sampled neighbourhoods differ between the processes)
+            out, hid = (same_everywhere(a, dist, dev) for a in graphs.predict_all(model))
+            model = unwrap(model)
         train_s = time.perf_counter() - t0
         meta = {"mode": mode, "features": feat_kind, "device": dev, "train_time_s": round(train_s, 4),
                 "epochs_run": run.stopped_epoch, "best_epoch": run.best_epoch, "early_stopped": run.early_stopped,

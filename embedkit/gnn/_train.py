@@ -12,6 +12,7 @@ import numpy as np
 
 from .._progress import progress
 from ..data.graph import Graph
+from ..distributed import Dist, mean_across, shard, unwrap
 from ._sampling import sample_subgraph
 
 logger = logging.getLogger("embedkit")
@@ -136,20 +137,25 @@ def classification_scores(out: np.ndarray, y: np.ndarray, mask: np.ndarray, mult
 
 
 def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: bool, *, lr: float,
-                     weight_decay: float, epochs: int, patience: int, verbose: bool, name: str) -> Run:
+                     weight_decay: float, epochs: int, patience: int, verbose: bool, name: str,
+                     dist: Dist = Dist()) -> Run:
     """Cross-entropy (or binary cross-entropy, multi-label) on the train nodes, Adam.
 
     After every epoch the model is evaluated on the validation nodes; the weights of
     the best epoch (highest validation accuracy / micro-F1, ties broken by lower
     validation loss) are restored at the end. Training stops when ``patience`` epochs
     pass without improvement (0: never). Without validation nodes it runs all epochs.
+    Under ``torchrun`` (``model`` in DistributedDataParallel) every process trains on
+    its share of the train nodes and the validation figures are averaged over the
+    processes, so they all stop at the same epoch.
     """
     torch = graphs.torch
     dev = graphs.device
     yt = torch.from_numpy(y.astype(np.float32) if multi else y).to(dev)
     loss_fn = torch.nn.BCEWithLogitsLoss() if multi else torch.nn.CrossEntropyLoss()
-    opt = torch.optim.Adam(model.param_groups(weight_decay), lr=lr)
+    opt = torch.optim.Adam(unwrap(model).param_groups(weight_decay), lr=lr)
     train_rows = np.flatnonzero(masks["train"])
+    train_rows = train_rows[shard(len(train_rows), dist)]
     val = masks.get("val")
     val = val if val is not None and val.any() else None
     val_rows = None if val is None else np.flatnonzero(val)
@@ -167,7 +173,7 @@ def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: b
             loss.backward()
             opt.step()
             total += loss.item() * len(b)
-        train_loss = total / len(train_rows)
+        train_loss, = mean_across([total / len(train_rows)], dist, dev)
         row = {"epoch": epoch, "loss": round(train_loss, 5)}
         improved = None
         if val_t is not None:
@@ -176,9 +182,10 @@ def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: b
                 vo = graphs.outputs(model, val_rows)[0]
                 val_loss = float(loss_fn(vo, yt[val_t]))
             score = classification_scores(vo.float().cpu().numpy(), y[val], np.ones(int(val.sum()), bool), multi)
-            row.update({"val_loss": round(val_loss, 5), f"val_{metric}": round(score[metric], 5)})
-            improved = (score[metric], -val_loss) > best
-            best = max(best, (score[metric], -val_loss))
+            val_score, val_loss = mean_across([score[metric], val_loss], dist, dev)
+            row.update({"val_loss": round(val_loss, 5), f"val_{metric}": round(val_score, 5)})
+            improved = (val_score, -val_loss) > best
+            best = max(best, (val_score, -val_loss))
         if run.epoch_done(model, row, improved, patience):
             logger.info("%s: early stop at epoch %d (best validation %s %.4f at epoch %d)", name, epoch, metric,
                         best[0], run.best_epoch)
@@ -188,7 +195,7 @@ def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: b
 
 # ---- unsupervised -------------------------------------------------------------------------
 def train_autoencoder(model, graphs: Graphs, *, lr: float, weight_decay: float, epochs: int, patience: int,
-                      verbose: bool, name: str, seed: int) -> Run:
+                      verbose: bool, name: str, seed: int, dist: Dist = Dist()) -> Run:
     """Graph auto-encoder (Kipf & Welling, "Variational Graph Auto-Encoders", 2016).
 
     Edges are scored by the inner product of the two nodes' output vectors; the loss
@@ -196,19 +203,20 @@ def train_autoencoder(model, graphs: Graphs, *, lr: float, weight_decay: float, 
     node pairs drawn uniformly, pairs that are edges dropped (drawn here with a seeded
     generator: PyG's ``negative_sampling`` uses Python's global ``random``). Adam;
     stops when the training loss has not improved for ``patience`` epochs (0: never)
-    and keeps the best epoch.
+    and keeps the best epoch. Under ``torchrun`` every process trains on its share of
+    the edges (with its own negatives) and the epoch loss is averaged over them.
     """
     torch = graphs.torch
     from torch_geometric.nn import GAE
 
     gae = GAE(model)
     dev = graphs.device
-    edges = graphs.edges_np
     n = graphs.num_nodes
-    edge_keys = np.sort(edges[:, 0] * n + edges[:, 1])
-    opt = torch.optim.Adam(model.param_groups(weight_decay), lr=lr)
+    edge_keys = np.sort(graphs.edges_np[:, 0] * n + graphs.edges_np[:, 1])
+    edges = graphs.edges_np[shard(len(graphs.edges_np), dist)]
+    opt = torch.optim.Adam(unwrap(model).param_groups(weight_decay), lr=lr)
     best = np.inf
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(seed + 1_000_003 * dist.rank)
     step = graphs.batch_size or len(edges)
     to_dev = lambda a: torch.from_numpy(np.ascontiguousarray(a.T)).to(dev)  # noqa: E731  (pairs -> (2, m))
     run = Run.start(epochs, name, verbose)
@@ -227,7 +235,7 @@ def train_autoencoder(model, graphs: Graphs, *, lr: float, weight_decay: float, 
             loss.backward()
             opt.step()
             total += loss.item() * len(pos)
-        ep_loss = total / len(edges)
+        ep_loss, = mean_across([total / len(edges)], dist, dev)
         improved = ep_loss < best - 1e-4
         best = ep_loss if improved else best
         if run.epoch_done(model, {"epoch": epoch, "loss": round(ep_loss, 5)}, improved, patience):

@@ -48,6 +48,7 @@ from .._keys import rows_of
 from .._progress import progress
 from .._validation import VERBOSE, Param, device_param, seed_param, validate, workers_param
 from ..api import Method, _jsonable, register
+from ..distributed import Dist, RowSync, context, data_parallel, mean_across, shard
 from ..embeddings import Embeddings
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
 from .data import KINDS, MetricData, feature_table, read_metric_data
@@ -55,6 +56,9 @@ from .miners import MINERS, label_masks, mine, mine_given, pair_codes, pair_mask
 from .model import EncoderEmbeddings
 
 logger = logging.getLogger("embedkit")
+
+#: table encoder under torchrun: steps between two averagings of the processes' row changes
+SYNC_EVERY = 8
 
 ENCODERS = ("auto", "table", "mlp")
 DISTANCES = ("euclidean", "squared_euclidean", "cosine")
@@ -236,7 +240,12 @@ class _Trainer:
         from pytorch_metric_learning import distances, losses, reducers
 
         self.md, self.kind, self.p, self.device = md, encoder, params, device
-        self.gen = torch_generator(params["seed"], device)
+        self.dist = context(device)
+        # under torchrun: the epoch's order is the same everywhere (a process takes its share of
+        # the batches), the sampling inside a batch differs
+        self.order_gen = torch_generator(params["seed"], device)
+        self.gen = torch_generator(params["seed"] + 1_000_003 * self.dist.rank, device) if self.dist.active \
+            else self.order_gen
         self.rng = np.random.default_rng(params["seed"])
         self.init, self.feats = init, feats
         dim = params["dim"]
@@ -249,6 +258,7 @@ class _Trainer:
             with torch.no_grad():
                 self.table.weight.copy_(torch.as_tensor(start, device=device))
             self.opt = torch.optim.SparseAdam(list(self.table.parameters()), lr=params["lr"])
+            self.sync = RowSync([self.table.weight], self.dist, every=SYNC_EVERY)
         else:
             rows = _feature_rows(md.keys, feats)
             x = feats.vectors
@@ -260,9 +270,11 @@ class _Trainer:
                 self.mean, self.scale = np.zeros(x.shape[1], np.float32), np.ones(x.shape[1], np.float32)
             self.x = torch.as_tensor((x[rows] - self.mean) / self.scale, device=device)
             self.skip = torch.as_tensor(x[rows], device=device) if params["residual"] else None
-            self.mlp = _mlp(x.shape[1], params["hidden"], params["layers"], dim, self.gen, device,
+            self.mlp = _mlp(x.shape[1], params["hidden"], params["layers"], dim, self.order_gen, device,
                             zero_last=params["residual"])
             self.opt = torch.optim.Adam(self.mlp.parameters(), lr=params["lr"])
+            self.net = data_parallel(self.mlp, self.dist, device)  # the mlp, in DDP under torchrun
+            self.sync = RowSync([], Dist())
         if params["distance"] == "cosine":
             self.distance = distances.CosineSimilarity()
         else:
@@ -292,7 +304,7 @@ class _Trainer:
         if self.kind == "table":
             y = self.table(rows)
         else:
-            y = self.mlp(self.x[rows])
+            y = self.net(self.x[rows])
             if self.skip is not None:
                 y = y + self.skip[rows]
         return torch.nn.functional.normalize(y, dim=1) if self.p["normalize"] else y
@@ -311,7 +323,7 @@ class _Trainer:
         if self.md.kind == "labels" and self.p["per_class"]:
             order, bounds = _pk_batches(self.md, bs, self.p["per_class"], self.rng)
             return torch.as_tensor(order, device=self.device), bounds
-        return torch.randperm(n, generator=self.gen, device=self.device), list(range(0, n, bs)) + [n]
+        return torch.randperm(n, generator=self.order_gen, device=self.device), list(range(0, n, bs)) + [n]
 
     def _step(self, idx):
         """One batch: encode, mine, loss; returns (loss, triplets mined, triplets active) as tensors, or None."""
@@ -349,11 +361,16 @@ class _Trainer:
                 a, p, n = mine(d, pos, neg, miner, margin, self.gen)
                 active = (d[a, p] - d[a, n] + margin) > 0
         if a.shape[0] == 0:
-            return None
-        loss = self.loss(emb, indices_tuple=(a, p, n), ref_emb=ref)
+            if not (self.dist.active and self.kind == "mlp"):
+                return None
+            loss = emb.sum() * 0.0  # DistributedDataParallel: every process takes part in every step
+        else:
+            loss = self.loss(emb, indices_tuple=(a, p, n), ref_emb=ref)
         self.opt.zero_grad()
         loss.backward()
         self.opt.step()
+        if a.shape[0] == 0:
+            return None
         return loss.detach(), a.shape[0], active.sum()
 
     def train(self) -> None:
@@ -367,18 +384,20 @@ class _Trainer:
                 mined = 0
                 active = torch.zeros((), device=self.device, dtype=torch.int64)
                 steps = 0
-                for s, e in zip(bounds[:-1], bounds[1:]):
-                    if e - s < 2 and self.md.kind == "labels":
-                        continue
-                    out = self._step(order[s:e])
+                for k in shard(len(bounds) - 1, self.dist):  # every batch, or this process's share
+                    s, e = bounds[k], bounds[k + 1]
+                    out = None if e - s < 2 and self.md.kind == "labels" and not self.dist.active \
+                        else self._step(order[s:e])
+                    self.sync.step()
                     if out is None:
                         continue
                     loss_sum += out[0]
                     mined += out[1]
                     active += out[2]
                     steps += 1
-                loss = float(loss_sum) / max(steps, 1)
-                frac = float(active) / max(mined, 1)
+                self.sync.finish()
+                loss, frac = mean_across([float(loss_sum) / max(steps, 1), float(active) / max(mined, 1)],
+                                         self.dist, self.device)
                 if not math.isfinite(loss):
                     raise FloatingPointError("triplet: the loss became NaN or infinite; lower lr")
                 self.meta["loss"].append(round(loss, 6))

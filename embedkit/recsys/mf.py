@@ -29,6 +29,9 @@ from ._common import (device_param, interactions_of, make_model, seed_param, ver
 
 logger = logging.getLogger("embedkit")
 
+#: under torchrun: update steps between two averagings of the processes' row changes
+SYNC_EVERY = 8
+
 
 @register
 class MF(Method):
@@ -88,8 +91,14 @@ class MF(Method):
 
 
 def _train(inter, params, device):
+    """Under ``torchrun`` every process takes its share of each epoch's shuffled ratings
+    and :class:`~embedkit.distributed.RowSync` averages the processes' row changes every
+    ``SYNC_EVERY`` steps (the optimiser's state stays per process)."""
     import torch
 
+    from ..distributed import RowSync, context, mean_across, shard
+
+    dist = context(device)
     gen = torch_generator(params["seed"], device)
     dim, bs = params["dim"], params["batch_size"]
     u_all = torch.as_tensor(inter.user_of_entry(), device=device)
@@ -115,10 +124,14 @@ def _train(inter, params, device):
     adam = params["optimizer"] == "adam"
     opt = torch.optim.SparseAdam(tables, lr=params["lr"]) if adam else torch.optim.SGD(tables, lr=params["lr"])
     reg = params["reg"]
+    sync = RowSync(tables, dist, every=SYNC_EVERY)
+    mine = torch.as_tensor(shard(n, dist), device=device)
     sq_sum = 0.0
     with progress(params["epochs"], "mf", params["verbose"], unit="epoch") as bar:
         for _ in range(params["epochs"]):
             order = torch.randperm(n, generator=gen, device=device)
+            if dist.active:  # this process's share: the same permutation everywhere, different positions
+                order = order[mine]
             sq_sum = torch.zeros((), device=device)
             for s in range(0, n, bs):
                 b = order[s:s + bs]
@@ -131,9 +144,11 @@ def _train(inter, params, device):
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
+                sync.step()
                 sq_sum += (err.detach() ** 2).sum()
+            sync.finish()
             bar.update(1)
-    rmse_sq = float(sq_sum) / n
+    rmse_sq = mean_across([float(sq_sum) / order.shape[0]], dist, device)[0]
     with torch.no_grad():  # rows no rating touched keep no random vector: they predict from the biases
         P.weight[torch.as_tensor(inter.user_counts() == 0, device=device)] = 0.0
         Q.weight[torch.as_tensor(inter.item_counts() == 0, device=device)] = 0.0
