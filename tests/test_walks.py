@@ -315,3 +315,34 @@ def test_walks_to_sequences_matches_padded_walks(walker, one_torch_thread):
     for i, row in enumerate(walks):
         n = int((row >= 0).sum())
         np.testing.assert_array_equal(tokens[offsets[i]:offsets[i + 1]], row[:n])
+
+
+# ---- walk_corpus: chunked, spooled walks (issue 9) -----------------------------------------
+@pytest.mark.parametrize("budget_mb", [None, 0.0], ids=["in-memory", "spooled"])
+@pytest.mark.parametrize("directed", [False, True], ids=["undirected", "directed-dead-ends"])
+def test_walk_corpus_chunks_match_unchunked_walks(budget_mb, directed):
+    """Small chunks (3 walks of 9 steps at a time), in memory or spooled to a temporary file,
+    give the tokens, offsets and counts of one random_walks call with the same seed."""
+    from embedkit.engines.walks import walk_corpus
+
+    g = _directed_graph() if directed else _graph(True)
+    kw = dict(walk_length=9, walks_per_node=7, p=0.5, q=2.0, seed=11, workers=2)
+    tokens_ref, offsets_ref = walks_to_sequences(random_walks(g, **kw))
+    tokens, offsets, counts = walk_corpus(g, walk_memory_mb=budget_mb, chunk_tokens=27, **kw)
+    assert isinstance(tokens, np.memmap) == (budget_mb == 0.0)
+    assert tokens.dtype == np.int32 and offsets.dtype == np.int64 and counts.dtype == np.int64
+    np.testing.assert_array_equal(tokens, tokens_ref)
+    np.testing.assert_array_equal(offsets, offsets_ref)
+    np.testing.assert_array_equal(counts, np.bincount(tokens_ref, minlength=g.num_nodes))
+    if directed:
+        assert offsets[-1] < 9 * 7 * g.num_nodes  # some walks stopped at a dead end
+
+
+def test_walk_memory_budget_default_is_a_quarter_of_available_memory():
+    from embedkit.engines.walks import walk_memory_budget
+
+    assert walk_memory_budget(1.5) == int(1.5 * 2**20)
+    assert walk_memory_budget(0) == 0
+    with open("/proc/meminfo") as fh:
+        avail = next(int(ln.split()[1]) * 1024 for ln in fh if ln.startswith("MemAvailable:"))
+    assert abs(walk_memory_budget() - avail / 4) < 0.05 * avail  # memory moves a little between reads

@@ -20,6 +20,11 @@ advances every walker at once.
 
 Walks are returned as an int32 matrix ``(num_walks, walk_length)`` of node rows,
 padded with ``-1`` after a dead end (a node without out-edges in a directed graph).
+:func:`walk_corpus` gives the same walks as the flat token stream the skip-gram
+engine reads, produced in chunks of start nodes: in memory while the tokens fit a
+budget (:func:`walk_memory_budget`, by default a quarter of the available memory),
+else spooled to an anonymous temporary file and memory-mapped back, so the full
+``(num_walks, walk_length)`` matrix never exists.
 """
 from __future__ import annotations
 
@@ -278,6 +283,101 @@ def random_walks_torch(graph, *, walk_length: int = 80, walks_per_node: int = 10
             # a walker at a dead end stops: the rest of its row stays -1
         result[lo:lo + cur.shape[0]] = walks.to(torch.int32).cpu().numpy()
     return result
+
+
+#: walk tokens (int32) computed at once by :func:`walk_corpus`: a 64 MB buffer
+WALK_CHUNK_TOKENS = 16_000_000
+#: fraction of the available memory (``MemAvailable``) the walk tokens may take before they are spooled
+WALK_MEMORY_FRACTION = 0.25
+
+
+def walk_memory_budget(walk_memory_mb: float | None = None) -> int:
+    """Bytes of walk tokens kept in memory; beyond it :func:`walk_corpus` spools them to disk.
+
+    ``walk_memory_mb`` given: that many MB (``0`` spools always). ``None`` (the default):
+    :data:`WALK_MEMORY_FRACTION` (a quarter) of ``MemAvailable`` in ``/proc/meminfo`` at the
+    time of the call, or 2 GiB where that cannot be read. On a machine with 22 GiB available
+    that is about 5.5 GiB, i.e. 1.4 billion walk steps (``V * walks_per_node * walk_length``).
+    """
+    if walk_memory_mb is not None:
+        return int(float(walk_memory_mb) * 2**20)
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(int(line.split()[1]) * 1024 * WALK_MEMORY_FRACTION)
+    except (OSError, ValueError, IndexError):
+        pass
+    return 2 * 2**30
+
+
+def walk_corpus(graph, *, walk_length: int = 80, walks_per_node: int = 10, p: float = 1.0, q: float = 1.0,
+                seed: int = 0, workers: int | None = None, starts: np.ndarray | None = None,
+                walk_memory_mb: float | None = None, chunk_tokens: int = WALK_CHUNK_TOKENS,
+                verbose: bool | None = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The walks of :func:`random_walks` as skip-gram input, without the full walk matrix.
+
+    Returns ``(tokens, offsets, counts)``: int32 ``(N,)`` node rows of every walk end to end
+    (``-1`` padding removed, as :func:`walks_to_sequences` does), int64 ``(num_walks + 1,)``
+    walk boundaries, and int64 ``(V,)`` occurrences of each node in ``tokens``. The tokens are
+    the same as ``walks_to_sequences(random_walks(...))`` for the same arguments (walk ``i``
+    draws from random stream ``(seed, i)`` whatever the chunking).
+
+    Walks are computed ``chunk_tokens // walk_length`` at a time (default 16M steps, a 64 MB
+    buffer). When ``num_walks * walk_length * 4`` bytes exceed :func:`walk_memory_budget`
+    (``walk_memory_mb``; default None: a quarter of the available memory) each chunk is
+    written to an anonymous temporary file and ``tokens`` is a read-only ``np.memmap`` of it
+    (deleted when the last reference goes); otherwise ``tokens`` is an in-memory array.
+    """
+    import numba
+
+    from ..data.corpus import _IntSpool
+
+    starts = _checked_starts(graph, starts, walk_length, walks_per_node, seed, "walk_corpus")
+    walk_length = int(walk_length)
+    n_walks = len(starts)
+    upper = n_walks * walk_length
+    budget = walk_memory_budget(walk_memory_mb)
+    # limit=1: every chunk is written out as it is appended (the chunk buffer is reused)
+    spool = _IntSpool(limit=1) if upper * 4 > budget else None
+    if spool is not None:
+        logger.info("walks: %d walks x %d steps = %.2f GB of tokens exceed the %.2f GB walk memory budget; "
+                    "spooling them to a temporary file", n_walks, walk_length, upper * 4 / 1e9, budget / 1e9)
+    tokens = None if spool is not None else np.empty(upper, dtype=np.int32)
+    offsets = np.zeros(n_walks + 1, dtype=np.int64)
+    counts = np.zeros(graph.num_nodes, dtype=np.int64)
+    cum = row_prefix_sums(graph.indptr, graph.weights) if graph.weighted else np.zeros(1)
+    indices = graph.indices.astype(np.int64, copy=False)
+    weights = graph.weights.astype(np.float64)
+    per_chunk = max(1, int(chunk_tokens) // walk_length)
+    buf = np.empty((min(per_chunk, max(n_walks, 1)), walk_length), dtype=np.int32)
+    prev_threads = numba.get_num_threads()
+    if workers:
+        numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
+    pos = 0
+    try:
+        with progress(total=n_walks, desc="walks", verbose=verbose, unit="walk") as bar:
+            for lo in range(0, n_walks, per_chunk):
+                hi = min(n_walks, lo + per_chunk)
+                out = buf[:hi - lo]
+                _walk_kernel(graph.indptr, indices, weights, cum, bool(graph.weighted), starts[lo:hi],
+                             walk_length, float(p), float(q), int(seed), lo, out)
+                mask = out >= 0
+                lengths = mask.sum(axis=1)
+                np.cumsum(lengths, out=offsets[lo + 1:hi + 1])
+                offsets[lo + 1:hi + 1] += pos
+                flat = out.ravel() if lengths.sum() == out.size else out[mask]
+                counts += np.bincount(flat, minlength=graph.num_nodes)
+                if spool is not None:
+                    spool.append(flat)
+                else:
+                    tokens[pos:pos + flat.size] = flat
+                pos += flat.size
+                bar.update(hi - lo)
+    finally:
+        numba.set_num_threads(prev_threads)
+    tokens = spool.finish() if spool is not None else tokens[:pos]
+    return tokens, offsets, counts
 
 
 def walks_to_sequences(walks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

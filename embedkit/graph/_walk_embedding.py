@@ -14,7 +14,7 @@ from ..api import Method
 from ..data.graph import read_graph
 from ..embeddings import Embeddings
 from ..engines.skipgram import SGNSConfig, train_sgns
-from ..engines.walks import random_walks, random_walks_torch, walks_to_sequences
+from ..engines.walks import random_walks_torch, walk_corpus, walks_to_sequences
 
 logger = logging.getLogger("embedkit")
 
@@ -36,6 +36,9 @@ WALK_PARAMS: tuple[Param, ...] = (
     workers_param(),
     seed_param("random seed (repeatable on the CPU; with backend numba/gensim use workers=1 "
                "for bit-identical vectors)"),
+    Param("walk_memory_mb", float, None, "MB of walk tokens held in memory; larger walk sets are produced "
+          "in chunks and spooled to a temporary file that skip-gram reads memory-mapped (None: a quarter "
+          "of the available memory; 0 always spools)", low=0.0, nullable=True),
     device_param(),
     Param("backend", str, "auto", "skip-gram engine: auto (torch on GPU, numba on CPU), numba, torch, gensim",
           choices=("auto", "numba", "torch", "gensim")),
@@ -64,18 +67,21 @@ class WalkEmbedding(Method):
                        p=p, q=q, seed=params["seed"])
         if dev.startswith("cuda"):
             walks = random_walks_torch(g, device=dev, **walk_kw)
+            tokens, offsets = walks_to_sequences(walks)
+            del walks
+            counts = np.bincount(tokens, minlength=g.num_nodes)
         else:
-            walks = random_walks(g, workers=workers, verbose=params["verbose"], **walk_kw)
-        tokens, offsets = walks_to_sequences(walks)
-        del walks
+            # chunks of start nodes, spooled to disk past walk_memory_mb: no full walk matrix
+            tokens, offsets, counts = walk_corpus(g, workers=workers, walk_memory_mb=params["walk_memory_mb"],
+                                                  verbose=params["verbose"], **walk_kw)
         t1 = time.perf_counter()
         logger.info("%s: %d walks (%d steps) in %.2fs", self.name, len(offsets) - 1, tokens.size, t1 - t0)
-        counts = np.bincount(tokens, minlength=g.num_nodes)
         cfg = SGNSConfig.from_params(params, sg=True, workers=workers)
         vectors = train_sgns(tokens, offsets, counts, cfg, backend=params["backend"], device=dev,
                              verbose=params["verbose"])
         t2 = time.perf_counter()
         logger.info("%s: skip-gram in %.2fs", self.name, t2 - t1)
         meta = {"walk_time_s": round(t1 - t0, 4), "train_time_s": round(t2 - t1, 4),
-                "num_walk_tokens": int(tokens.size), "device": dev, "graph": repr(g)}
+                "num_walk_tokens": int(tokens.size), "walks_spooled": isinstance(tokens, np.memmap),
+                "device": dev, "graph": repr(g)}
         return Embeddings(g.nodes, vectors, meta)
