@@ -16,6 +16,17 @@ Interaction values are ignored: every stored entry is a positive.
 
 Backends: ``implicit`` (lock-free parallel per-triple SGD in Cython; the CPU default)
 and ``torch`` (the same updates applied per mini-batch with ``index_add_``; CPU or GPU).
+
+The torch backend can also step with Adam (``optimizer="adam"``, Kingma & Ba 2015) as the
+LightGCN code (He et al., SIGIR 2020) and RecBole train their MF-BPR baselines: the same
+gradients, of the batch's mean loss, with the L2 penalty on the batch's embeddings (each
+triple's ``|w_u|^2 + |h_i|^2 + |h_j|^2``, as in the SGD updates above); "lazy" as torch's
+``SparseAdam``: only the rows a batch touches update their moments and move.
+
+``negative_candidates=k > 1`` (torch backend) is dynamic negative sampling (Zhang, Chen, Wang
+& Yu, "Optimizing Top-N Collaborative Filtering via Dynamic Negative Item Sampling", SIGIR
+2013): each triple draws ``k`` negatives (uniformly or by popularity, as above) and keeps the
+one the current model scores highest, a harder negative that still carries a gradient.
 """
 from __future__ import annotations
 
@@ -62,7 +73,12 @@ class BPR(Method):
         Param("negatives", str, "popularity", "how negatives are drawn: in proportion to item popularity "
               "(implicit's) or uniformly (Rendle's)", choices=("popularity", "uniform")),
         Param("verify_negatives", bool, True, "skip a triple whose negative the user did interact with"),
+        Param("negative_candidates", int, 1, "torch backend: draw this many negatives per triple and keep the "
+              "one the model scores highest (dynamic negative sampling, Zhang et al. 2013); 1 = plain BPR", low=1),
         Param("batch_size", int, 1024, "torch backend: triples per update step", low=1),
+        Param("optimizer", str, "sgd", "torch backend: sgd (per-triple steps of size lr, Rendle's) or adam "
+              "(lazy Adam on the batch's mean loss, as LightGCN/RecBole train MF-BPR; lr is the step size)",
+              choices=("sgd", "adam")),
         Param("backend", str, "auto", "auto (implicit on the CPU, torch on a GPU), implicit, torch",
               choices=BACKENDS),
         workers_param(),
@@ -78,6 +94,12 @@ class BPR(Method):
         if backend == "implicit" and params["negatives"] != "popularity":
             raise InvalidParameterError(self.name, "negatives", "'popularity' with the implicit backend",
                                         params["negatives"], hint="use backend='torch' for uniform negatives")
+        if backend == "implicit" and params["optimizer"] != "sgd":
+            raise InvalidParameterError(self.name, "optimizer", "'sgd' with the implicit backend",
+                                        params["optimizer"], hint="use backend='torch' for adam")
+        if backend == "implicit" and params["negative_candidates"] != 1:
+            raise InvalidParameterError(self.name, "negative_candidates", "1 with the implicit backend",
+                                        params["negative_candidates"], hint="use backend='torch'")
         inter = interactions_of(data, self.name)
         t0 = time.perf_counter()
         if backend == "implicit":
@@ -86,7 +108,8 @@ class BPR(Method):
             with cpu_threads(params["workers"], dev):
                 X, Y = bpr_torch(inter.indptr, inter.indices, inter.num_items, params["dim"], params["lr"],
                                  params["reg"], params["epochs"], params["batch_size"], params["negatives"],
-                                 params["verify_negatives"], params["seed"], dev, params["verbose"])
+                                 params["verify_negatives"], params["seed"], dev, params["verbose"],
+                                 optimizer=params["optimizer"], negative_candidates=params["negative_candidates"])
         train_s = time.perf_counter() - t0
         logger.info("bpr (%s, %s): %d epochs in %.2fs", backend, dev, params["epochs"], train_s)
         meta = {"backend": backend, "device": dev, "train_time_s": round(train_s, 4), "interactions": repr(inter)}
@@ -109,12 +132,19 @@ def _fit_implicit(inter, params):
 
 def bpr_torch(indptr: np.ndarray, indices: np.ndarray, n_items: int, dim: int, lr: float, reg: float, epochs: int,
               batch_size: int, negatives: str = "popularity", verify: bool = True, seed: int = 0,
-              device: str = "cpu", verbose: bool = False):
-    """BPR by mini-batch SGD in torch on the CSR ``(indptr, indices)`` of positives.
+              device: str = "cpu", verbose: bool = False, *, optimizer: str = "sgd", negative_candidates: int = 1,
+              on_epoch=None):
+    """BPR by mini-batch SGD (or Adam) in torch on the CSR ``(indptr, indices)`` of positives.
 
     Returns float32 numpy ``(U, dim + 1)`` user and ``(I, dim + 1)`` item matrices whose last
     columns are 1 (users) and the item bias (items). Starts as implicit does: uniform
     ``[-0.5, 0.5) / dim``, zero for users and items without interactions.
+
+    ``optimizer="sgd"`` adds ``lr`` times each triple's gradient; ``"adam"`` hands the batch's
+    mean gradient (the same per-triple terms, divided by the batch's size) to a lazy Adam
+    (:func:`_adam_rows`, torch ``SparseAdam``'s update) with step size ``lr``.
+    ``negative_candidates=k > 1`` draws ``k`` negatives per triple and keeps the highest-scored. ``on_epoch(epoch, X, Y)``, if given, is
+    called after every epoch with the live torch tensors (e.g. to follow a validation metric).
     """
     import torch
 
@@ -130,31 +160,71 @@ def bpr_torch(indptr: np.ndarray, indices: np.ndarray, n_items: int, dim: int, l
     X[torch.as_tensor(counts == 0, device=device)] = 0.0
     Y[torch.as_tensor(np.bincount(indices, minlength=n_items) == 0, device=device)] = 0.0
     X[:, dim] = 1.0
+    adam = optimizer == "adam"
+    moments = [torch.zeros_like(X), torch.zeros_like(X), torch.zeros_like(Y), torch.zeros_like(Y)] if adam else None
+    steps = 0
     skipped = 0
     with progress(epochs, "bpr", verbose, unit="epoch") as bar:
-        for _ in range(epochs):
+        for epoch in range(epochs):
             pos = torch.randint(0, nnz, (nnz,), generator=gen, device=device)
+            shape = (nnz,) if negative_candidates == 1 else (nnz, negative_candidates)
             if negatives == "popularity":
-                neg = items_of[torch.randint(0, nnz, (nnz,), generator=gen, device=device)]
+                neg = items_of[torch.randint(0, nnz, shape, generator=gen, device=device)]
             else:
-                neg = torch.randint(0, n_items, (nnz,), generator=gen, device=device)
+                neg = torch.randint(0, n_items, shape, generator=gen, device=device)
             for s in range(0, nnz, batch_size):
                 p = pos[s:s + batch_size]
                 u, i, j = users_of[p], items_of[p], neg[s:s + batch_size]
+                if negative_candidates > 1:  # keep the candidate the model ranks highest (a non-positive one)
+                    scores = torch.bmm(Y[j], X[u][:, :, None])[:, :, 0]
+                    if verify:
+                        scores[_is_positive(keys, u[:, None] * n_items + j)] = -float("inf")
+                    j = j.gather(1, scores.argmax(1, keepdim=True))[:, 0]
                 if verify:
-                    q = u * n_items + j
-                    at = torch.searchsorted(keys, q).clamp_(max=nnz - 1)
-                    ok = keys[at] != q
+                    ok = ~_is_positive(keys, u * n_items + j)
                     skipped += int(ok.numel() - ok.sum())
                     u, i, j = u[ok], i[ok], j[ok]
                 xu, yi, yj = X[u], Y[i], Y[j]
                 z = torch.sigmoid(-(xu * (yi - yj)).sum(1))[:, None]
                 gu = z * (yi - yj) - reg * xu
                 gu[:, dim] = 0.0  # the user's bias column stays 1
-                X.index_add_(0, u, gu, alpha=lr)
-                Y.index_add_(0, i, z * xu - reg * yi, alpha=lr)
-                Y.index_add_(0, j, -z * xu - reg * yj, alpha=lr)
+                gi, gj = z * xu - reg * yi, -z * xu - reg * yj
+                if adam:  # the mean ascent direction of the batch
+                    steps += 1
+                    scale = 1.0 / max(u.shape[0], 1)
+                    _adam_rows(X, *moments[:2], u, gu * scale, lr, steps)
+                    _adam_rows(Y, *moments[2:], torch.cat([i, j]), torch.cat([gi, gj]) * scale, lr, steps)
+                else:
+                    X.index_add_(0, u, gu, alpha=lr)
+                    Y.index_add_(0, i, gi, alpha=lr)
+                    Y.index_add_(0, j, gj, alpha=lr)
+            if on_epoch is not None:
+                on_epoch(epoch, X, Y)
             bar.update(1)
     if verify and epochs:
         logger.info("bpr: %.2f%% of the triples skipped (negative was a positive)", 100.0 * skipped / (nnz * epochs))
     return X.cpu().numpy(), Y.cpu().numpy()
+
+
+def _is_positive(keys, q):
+    """Whether each ``user * n_items + item`` key in ``q`` is among the sorted positives' ``keys``."""
+    import torch
+
+    at = torch.searchsorted(keys, q.reshape(-1)).clamp_(max=keys.shape[0] - 1).reshape(q.shape)
+    return keys[at] == q
+
+
+def _adam_rows(W, m, v, rows, grad, lr: float, t: int, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
+    """One lazy Adam step (Kingma & Ba 2015; torch ``SparseAdam``'s rule) along the ascent
+    direction ``grad[k]`` of row ``rows[k]`` of ``W`` (repeated rows summed); ``m``, ``v`` are
+    the moments, ``t`` the step count. Rows not in ``rows`` keep their moments and values."""
+    import torch
+
+    idx, inv = torch.unique(rows, return_inverse=True)
+    g = torch.zeros(idx.shape[0], W.shape[1], dtype=W.dtype, device=W.device).index_add_(0, inv, grad)
+    mi = m.index_select(0, idx).mul_(b1).add_(g, alpha=1.0 - b1)
+    vi = v.index_select(0, idx).mul_(b2).addcmul_(g, g, value=1.0 - b2)
+    m.index_copy_(0, idx, mi)
+    v.index_copy_(0, idx, vi)
+    step = mi.div_(1.0 - b1 ** t).div_(vi.div_(1.0 - b2 ** t).sqrt_().add_(eps))
+    W.index_add_(0, idx, step, alpha=lr)
