@@ -165,3 +165,26 @@ def test_movielens_100k_as_published(shared_data):
     assert np.bincount(inter.values.astype(int)).tolist() == [0, 6110, 11370, 27145, 34174, 21201]
     assert inter.user_counts().min() >= 20
     assert ek.read_interactions(path, rating_col=2, implicit_threshold=4).nnz == 34174 + 21201
+
+
+def test_text_reader_maps_ids_like_the_array_path(tmp_path):
+    """The file reader maps ids to rows as it reads (issue 9: no str per line); the keys, their
+    order (numeric when all ids are canonical integers, else first appearance) and the entries
+    are those of the same ids given as arrays."""
+    cases = {
+        "numeric": (["10", "2", "10", "33", "2"], ["5", "40", "7", "5", "5"]),
+        "leading zeros": (["007", "7", "007", "10"], ["b", "a", "c", "a"]),
+        "names": (["bob", "ann", "bob", "cy"], ["x", "y", "y", "x"]),
+    }
+    for name, (users, items) in cases.items():
+        ratings = [float(j + 1) for j in range(len(users))]
+        path = _write(tmp_path, f"{name.replace(' ', '_')}.tsv",
+                      "".join(f"{u}\t{i}\t{r}\n" for u, i, r in zip(users, items, ratings)))
+        got = ek.read_interactions(path, rating_col=2)
+        want = ek.read_interactions((np.array(users), np.array(items), np.array(ratings)))
+        assert got.users == want.users and got.items == want.items, name
+        np.testing.assert_array_equal(got.indptr, want.indptr)
+        np.testing.assert_array_equal(got.indices, want.indices)
+        np.testing.assert_array_equal(got.values, want.values)
+    assert ek.read_interactions(tmp_path / "numeric.tsv", rating_col=2).users == ["2", "10", "33"]
+    assert ek.read_interactions(tmp_path / "leading_zeros.tsv", rating_col=2).users == ["007", "7", "10"]
