@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 import embedkit as ek
+from embedkit.distributed import is_main
 from embedkit.evaluate.analogy import METHODS as ANALOGY_METHODS
 from embedkit.exceptions import EmbedkitError
 
@@ -55,8 +57,14 @@ def _setup_logging(verbose: bool) -> None:
 @click.version_option(ek.__version__, prog_name="embedkit")
 @click.option("-v", "--verbose", is_flag=True, help="log what the library does")
 def cli(verbose: bool) -> None:
-    """Learn, evaluate and ship embeddings."""
+    """Learn, evaluate and ship embeddings.
+
+    Under torchrun (``torchrun --nproc-per-node N -m embedkit_cli train ...``) the torch
+    methods train across the processes; only rank 0 prints and writes.
+    """
     _setup_logging(verbose)
+    if not is_main():  # the other ranks of a torchrun launch train and stay quiet
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (for the life of the process)
 
 
 # ------------------------------------------------------------------------ train
@@ -148,6 +156,8 @@ def _train_command(cls) -> click.Command:
         start = time.perf_counter()
         obj = _read_input(cls, data, directed, delimiter, graph, **read_kw)
         emb = ek.train(cls.name, obj, **params)
+        if not is_main():
+            return
         if cls.returns == "tokenizer":
             report_tokenizer(data, emb, out, start)
             return

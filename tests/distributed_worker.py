@@ -102,11 +102,34 @@ def triplet() -> dict:
 SCENARIOS = {f.__name__: f for f in (node2vec, skipgram, mf, bpr, gcn, triplet)}
 
 
+def rowsync() -> dict:
+    """RowSync's arithmetic with two processes: rank 0 changes rows 1 and 3, rank 1 rows 2
+    and 3, in the same window; then rank 0 runs one more (empty) step than rank 1."""
+    import torch
+
+    from embedkit.distributed import RowSync, context
+
+    dist = context()
+    table = torch.zeros(4, 2)
+    sync = RowSync([table], dist, every=1)
+    if dist.rank == 0:
+        table[1] += 1.0
+        table[3] += 4.0
+    else:
+        table[2] += torch.tensor([2.0, -2.0])
+        table[3] += 6.0
+    sync.step()
+    if dist.rank == 0:
+        sync.step()
+    sync.finish()
+    return {"table": table.tolist(), "syncs": sync.syncs, "agree": _ranks_agree(table.numpy())}
+
+
 def main(out: str, names: list[str]) -> None:
     from embedkit._atomic import atomic_open
     from embedkit.distributed import context
 
-    results = {name: SCENARIOS[name]() for name in names}
+    results = {name: (rowsync if name == "rowsync" else SCENARIOS[name])() for name in names}
     results["world"] = context().world
     with atomic_open(out) as fh:  # rank 0's copy is the one published
         json.dump(results, fh)
