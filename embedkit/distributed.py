@@ -40,7 +40,7 @@ import numpy as np
 logger = logging.getLogger("embedkit")
 
 __all__ = ["Dist", "context", "launched", "is_main", "RowSync", "shard", "block", "data_parallel", "unwrap",
-           "mean_across", "same_everywhere"]
+           "mean_across", "sum_across", "same_everywhere"]
 
 
 def _env_int(name: str, default: int) -> int:
@@ -167,6 +167,18 @@ def mean_across(values, dist: Dist, device: str = "cpu") -> list[float]:
     t = torch.tensor(values, dtype=torch.float64, device=device)
     td.all_reduce(t)
     return (t / dist.world).tolist()
+
+
+def sum_across(array: np.ndarray, dist: Dist, device: str = "cpu") -> np.ndarray:
+    """The element-wise sum of ``array`` over the ranks; ``array`` itself when alone."""
+    if not dist.active:
+        return array
+    import torch
+    import torch.distributed as td
+
+    t = torch.as_tensor(np.ascontiguousarray(array), device=device)
+    td.all_reduce(t)
+    return t.cpu().numpy()
 
 
 def same_everywhere(array: np.ndarray, dist: Dist, device: str = "cpu") -> np.ndarray:

@@ -420,7 +420,7 @@ def _sg_noise_words(cfg: SGNSConfig) -> int:
     return max(8, -(-cfg.negative * (cfg.window + 1) // 8) * 8)
 
 
-def _train_torch(tokens, offsets, counts, cfg: SGNSConfig, device, verbose):
+def _train_torch(tokens, offsets, counts, cfg: SGNSConfig, device, verbose, sharded=False):
     """On the CPU the minibatches run on one thread (``workers`` is not used): the torch
     operations are small, and on 5M words of English (dim 100) splitting them over two
     threads, or computing two minibatches at once in two threads, was slower than one thread,
@@ -433,22 +433,24 @@ def _train_torch(tokens, offsets, counts, cfg: SGNSConfig, device, verbose):
         torch.set_num_threads(1)
     try:
         with torch.no_grad():
-            return _train_torch_windows(tokens, offsets, counts, cfg, dev, verbose)
+            return _train_torch_windows(tokens, offsets, counts, cfg, dev, verbose, sharded)
     finally:
         torch.set_num_threads(prev_threads)
 
 
-def _train_torch_windows(tokens, offsets, counts, cfg: SGNSConfig, dev, verbose):
+def _train_torch_windows(tokens, offsets, counts, cfg: SGNSConfig, dev, verbose, sharded=False):
     """Under ``torchrun`` each process trains on its block of sequences (balanced by
-    tokens) with its own random streams, and :class:`~embedkit.distributed.RowSync` sums
-    the processes' row updates every ``SYNC_EVERY`` minibatches (``counts`` stay global)."""
+    tokens; all of them when ``sharded``) with its own random streams, and
+    :class:`~embedkit.distributed.RowSync` averages the processes' row changes every
+    ``SYNC_EVERY`` minibatches (``counts`` stay global)."""
     import torch
 
     from ..distributed import RowSync, block, context
 
     dist = context(str(dev))
-    a, b = block(offsets, dist)
-    tokens, offsets = tokens[offsets[a]:offsets[b]], offsets[a:b + 1] - offsets[a]
+    if not sharded:
+        a, b = block(offsets, dist)
+        tokens, offsets = tokens[offsets[a]:offsets[b]], offsets[a:b + 1] - offsets[a]
     seed = cfg.seed + 1_000_003 * dist.rank
     V = len(counts)
     W = cfg.window
@@ -645,13 +647,16 @@ def _train_gensim(tokens, offsets, counts, cfg: SGNSConfig, verbose):
 
 
 def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg: SGNSConfig, *,
-               backend: str = "auto", device="cpu", verbose: bool | None = None) -> np.ndarray:
+               backend: str = "auto", device="cpu", verbose: bool | None = None,
+               sharded: bool = False) -> np.ndarray:
     """Train and return the input vectors, float32 ``(len(counts), cfg.dim)``.
 
     ``tokens``: int32 ``(N,)`` ids in ``[0, len(counts))``; ``offsets``: int64
     ``(S + 1,)`` sequence boundaries; ``counts``: token frequencies ``(V,)``
     (noise distribution and subsampling). Tokens that never occur keep their
-    small random initial vectors.
+    small random initial vectors. Under ``torchrun`` each process trains on its
+    block of the sequences, or on all of ``tokens`` when ``sharded`` (they already
+    are this process's share; ``counts`` should then be the global ones).
     """
     tokens = np.ascontiguousarray(tokens, dtype=np.int32)
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
@@ -670,7 +675,7 @@ def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg:
     if backend == "numba":
         return _train_numba(tokens, offsets, counts, cfg, verbose)
     if backend == "torch":
-        return _train_torch(tokens, offsets, counts, cfg, dev, verbose)
+        return _train_torch(tokens, offsets, counts, cfg, dev, verbose, sharded)
     if backend == "gensim":
         return _train_gensim(tokens, offsets, counts, cfg, verbose)
     raise ValueError(f"unknown skip-gram backend {backend!r}; choose one of {', '.join(BACKENDS)}")

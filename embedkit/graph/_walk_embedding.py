@@ -14,7 +14,8 @@ from ..api import Method
 from ..data.graph import read_graph
 from ..embeddings import Embeddings
 from ..engines.skipgram import SGNSConfig, train_sgns
-from ..engines.walks import random_walks_torch, walk_corpus, walks_to_sequences
+from ..distributed import context, shard, sum_across
+from ..engines.walks import random_walks_torch, walk_corpus, walk_starts, walks_to_sequences
 
 logger = logging.getLogger("embedkit")
 
@@ -65,6 +66,11 @@ class WalkEmbedding(Method):
         t0 = time.perf_counter()
         walk_kw = dict(walk_length=params["walk_length"], walks_per_node=params["walks_per_node"],
                        p=p, q=q, seed=params["seed"])
+        dist = context(dev)
+        if dist.active:  # torchrun: every process walks from its share of the start nodes
+            starts = walk_starts(g.num_nodes, params["walks_per_node"], params["seed"])
+            walk_kw.update(starts=starts[shard(len(starts), dist, pad=False)],
+                           seed=params["seed"] + 1_000_003 * dist.rank)
         if dev.startswith("cuda"):
             walks = random_walks_torch(g, device=dev, **walk_kw)
             tokens, offsets = walks_to_sequences(walks)
@@ -74,11 +80,12 @@ class WalkEmbedding(Method):
             # chunks of start nodes, spooled to disk past walk_memory_mb: no full walk matrix
             tokens, offsets, counts = walk_corpus(g, workers=workers, walk_memory_mb=params["walk_memory_mb"],
                                                   verbose=params["verbose"], **walk_kw)
+        counts = sum_across(counts, dist, dev)  # the noise distribution of all the walks
         t1 = time.perf_counter()
         logger.info("%s: %d walks (%d steps) in %.2fs", self.name, len(offsets) - 1, tokens.size, t1 - t0)
         cfg = SGNSConfig.from_params(params, sg=True, workers=workers)
         vectors = train_sgns(tokens, offsets, counts, cfg, backend=params["backend"], device=dev,
-                             verbose=params["verbose"])
+                             verbose=params["verbose"], sharded=dist.active)
         t2 = time.perf_counter()
         logger.info("%s: skip-gram in %.2fs", self.name, t2 - t1)
         meta = {"walk_time_s": round(t1 - t0, 4), "train_time_s": round(t2 - t1, 4),
