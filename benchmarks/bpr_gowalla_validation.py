@@ -58,6 +58,7 @@ def main() -> None:
     t0 = time.perf_counter()
     bpr_torch(fit.indptr, fit.indices, fit.num_items, d, p["lr"], p["reg"], p["epochs"], p["batch_size"],
               p["negatives"], p["verify_negatives"], a.seed, "cpu", False, optimizer=p["optimizer"],
+              negative_candidates=p["negative_candidates"],
               on_epoch=on_epoch)
     fit_s = time.perf_counter() - t0 - spent[0]
     print(json.dumps({"fit_s": round(fit_s, 1), "load": os.getloadavg(), "best": max(evals, key=lambda e: e["recall@20"])}),
