@@ -23,7 +23,7 @@ Two schemes, chosen for correctness first (docs/distributed.md gives the trade-o
   the mean of their updates, as in local SGD / periodic model averaging (Zinkevich et
   al. 2010; Stich 2019). Summing instead (lock-free Hogwild across processes) diverged
   on small vocabularies, where every row is updated by every process: stale updates
-  added up (karate node2vec vectors grew to norms of 30).
+  added up (karate node2vec vector entries grew to 10-25, from about 0.2).
 
 Only rank 0 writes files (:func:`embedkit._atomic.atomic_path` publishes nothing on
 the other ranks) and shows progress bars; every rank returns the same vectors.
