@@ -215,11 +215,11 @@ class RowSync:
 
     ``tables``: 2-D torch tensors (``(rows, width)``) every process holds in full
     (rank 0's contents are broadcast at construction). Call :meth:`step` after every
-    update; every ``every`` calls it synchronises: it finds the rows that changed on
-    any process since the last synchronisation, averages each row's changes over the
-    processes that changed it (two ``all_reduce`` calls: how many processes changed
-    each row, then the changed rows) and applies the result on every process, so the
-    tables are equal again. Memory: a reference copy of every table.
+    update with the rows it touched; every ``every`` calls it synchronises: the rows
+    any process touched since the last synchronisation get the mean of the changes of
+    the processes that touched them (two ``all_reduce`` calls: how many processes
+    touched each row, then those rows' changes), on every process, so the tables are
+    equal again. Memory: a reference copy and a row mask of every table.
 
     Loops whose ranks run different numbers of steps end with :meth:`finish`, which
     keeps taking part in synchronisations until every rank has finished. Alone
@@ -241,11 +241,16 @@ class RowSync:
                 for t in self.tables:
                     td.broadcast(t, src=0)
                 self.refs = [t.detach().clone() for t in self.tables]
+            self.touched = [torch.zeros(t.shape[0], dtype=torch.int32, device=t.device) for t in self.tables]
 
-    def step(self) -> None:
-        """Count one update; synchronise every ``every`` of them."""
+    def step(self, rows) -> None:
+        """Count one update that changed rows ``rows[k]`` of table ``k`` (an index tensor,
+        repeats allowed, or a list of them); synchronise every ``every`` updates."""
         if not self.dist.active:
             return
+        for mask, r in zip(self.touched, rows):
+            for part in (r if isinstance(r, (list, tuple)) else [r]):
+                mask[part] = 1
         self.count += 1
         if self.count % self.every == 0:
             self.sync(done=False)
@@ -269,16 +274,15 @@ class RowSync:
         import torch
         import torch.distributed as td
 
-        masks = [(t != r).any(1) for t, r in zip(self.tables, self.refs)]
         dev = self.tables[0].device
-        flags = torch.cat([m.to(torch.int32) for m in masks] + [torch.tensor([0 if done else 1], dtype=torch.int32,
-                                                                             device=dev)])
+        flags = torch.cat(self.touched + [torch.tensor([0 if done else 1], dtype=torch.int32, device=dev)])
         td.all_reduce(flags)
+        for mask in self.touched:
+            mask.zero_()
         running = int(flags[-1])
-        sizes = [m.shape[0] for m in masks]
-        per_table = torch.split(flags[:-1], sizes)
+        per_table = torch.split(flags[:-1], [t.shape[0] for t in self.tables])
         changed = [torch.nonzero(f > 0).squeeze(1) for f in per_table]
-        # how many processes changed each of those rows: their changes are averaged
+        # how many processes touched each of those rows: their changes are averaged
         weight = [f.index_select(0, rows).to(t.dtype)[:, None] for f, rows, t in zip(per_table, changed, self.tables)]
         parts = [(t.index_select(0, rows) - r.index_select(0, rows)) for t, r, rows in
                  zip(self.tables, self.refs, changed)]

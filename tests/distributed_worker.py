@@ -118,9 +118,9 @@ def rowsync() -> dict:
     else:
         table[2] += torch.tensor([2.0, -2.0])
         table[3] += 6.0
-    sync.step()
+    sync.step([torch.tensor([1, 3]) if dist.rank == 0 else torch.tensor([2, 3, 3])])
     if dist.rank == 0:
-        sync.step()
+        sync.step([torch.tensor([], dtype=torch.int64)])
     sync.finish()
     return {"table": table.tolist(), "syncs": sync.syncs, "agree": _ranks_agree(table.numpy())}
 

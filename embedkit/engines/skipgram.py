@@ -502,7 +502,7 @@ def _train_torch_windows(tokens, offsets, counts, cfg: SGNSConfig, dev, verbose,
                     parts0, parts1 = grads(syn0, syn1, win_ids, mask, lr, draw, cfg)
                     _capped_scatter_add(syn0, parts0, cfg.dup_cap, load)
                     _capped_scatter_add(syn1, parts1, cfg.dup_cap, load)
-                    sync.step()
+                    sync.step([[part[0] for part in parts0], [part[0] for part in parts1]])
                 done += b - a
                 bar.update(int(b - a))
             sync.finish()

@@ -241,6 +241,7 @@ class _Trainer:
 
         self.md, self.kind, self.p, self.device = md, encoder, params, device
         self.dist = context(device)
+        self.rows_seen = []
         # under torchrun: the epoch's order is the same everywhere (a process takes its share of
         # the batches), the sampling inside a batch differs
         self.order_gen = torch_generator(params["seed"], device)
@@ -303,6 +304,8 @@ class _Trainer:
 
         if self.kind == "table":
             y = self.table(rows)
+            if torch.is_grad_enabled():
+                self.rows_seen.append(rows)  # for RowSync: the rows this step changes
         else:
             y = self.net(self.x[rows])
             if self.skip is not None:
@@ -388,7 +391,8 @@ class _Trainer:
                     s, e = bounds[k], bounds[k + 1]
                     out = None if e - s < 2 and self.md.kind == "labels" and not self.dist.active \
                         else self._step(order[s:e])
-                    self.sync.step()
+                    self.sync.step([self.rows_seen if out is not None else []])  # no triplet: no change
+                    self.rows_seen = []
                     if out is None:
                         continue
                     loss_sum += out[0]

@@ -144,7 +144,7 @@ def _train(inter, params, device):
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                sync.step()
+                sync.step([u, i, u, i])
                 sq_sum += (err.detach() ** 2).sum()
             sync.finish()
             bar.update(1)
