@@ -16,14 +16,12 @@ Two schemes, chosen for correctness first (docs/distributed.md gives the trade-o
   step one process would take on the union of the shards.
 * **Sparse embedding tables** (the skip-gram engine, BPR, MF, the triplet table
   encoder): every process holds the full tables and trains on its shard of the data;
-  every ``every`` steps :class:`RowSync` averages each row's change since the last
-  synchronisation over the processes that changed it and applies it everywhere. Only
-  rows that some process changed travel. A row one process updated gets that update
-  exactly (rare words, most users and items); a row several processes updated gets
-  the mean of their updates, as in local SGD / periodic model averaging (Zinkevich et
-  al. 2010; Stich 2019). Summing instead (lock-free Hogwild across processes) diverged
-  on small vocabularies, where every row is updated by every process: stale updates
-  added up (karate node2vec vector entries grew to 10-25, from about 0.2).
+  every ``every`` steps :class:`RowSync` exchanges the rows the processes touched
+  since the last synchronisation and applies the sum (plain SGD: as one process's
+  consecutive batches would, i.e. lock-free Hogwild across processes) or the mean
+  (Adam-type steps, and the skip-gram engine, whose capped minibatch updates of
+  frequent rows diverged when summed) of their changes everywhere. A row one process
+  touched gets that update exactly either way.
 
 Only rank 0 writes files (:func:`embedkit._atomic.atomic_path` publishes nothing on
 the other ranks) and shows progress bars; every rank returns the same vectors.
@@ -211,24 +209,28 @@ def unwrap(model):
 
 # ---- sparse tables ---------------------------------------------------------------------------
 class RowSync:
-    """Periodic averaging of the row changes of embedding tables across processes.
+    """Periodic exchange of the row changes of embedding tables across processes.
 
     ``tables``: 2-D torch tensors (``(rows, width)``) every process holds in full
     (rank 0's contents are broadcast at construction). Call :meth:`step` after every
     update with the rows it touched; every ``every`` calls it synchronises: the rows
-    any process touched since the last synchronisation get the mean of the changes of
-    the processes that touched them (two ``all_reduce`` calls: how many processes
-    touched each row, then those rows' changes), on every process, so the tables are
-    equal again. Memory: a reference copy and a row mask of every table.
+    any process touched since the last synchronisation get the ``reduce`` ("mean" or
+    "sum") of the changes of the processes that touched them (two ``all_reduce``
+    calls: how many processes touched each row, then those rows' changes), on every
+    process, so the tables are equal again. Memory: a reference copy and a row mask
+    of every table.
 
     Loops whose ranks run different numbers of steps end with :meth:`finish`, which
     keeps taking part in synchronisations until every rank has finished. Alone
     (``world == 1``) every call returns at once.
     """
 
-    def __init__(self, tables, dist: Dist, every: int = 8):
+    def __init__(self, tables, dist: Dist, every: int = 8, reduce: str = "mean"):
+        if reduce not in ("mean", "sum"):
+            raise ValueError(f"RowSync: reduce must be 'mean' or 'sum', got {reduce!r}")
         self.tables = list(tables)
         self.dist = dist
+        self.reduce = reduce
         self.every = max(1, int(every))
         self.count = 0
         self.syncs = 0
@@ -282,8 +284,9 @@ class RowSync:
         running = int(flags[-1])
         per_table = torch.split(flags[:-1], [t.shape[0] for t in self.tables])
         changed = [torch.nonzero(f > 0).squeeze(1) for f in per_table]
-        # how many processes touched each of those rows: their changes are averaged
-        weight = [f.index_select(0, rows).to(t.dtype)[:, None] for f, rows, t in zip(per_table, changed, self.tables)]
+        # how many processes touched each of those rows: their changes are averaged (or summed)
+        weight = [f.index_select(0, rows).to(t.dtype)[:, None] if self.reduce == "mean" else 1.0
+                  for f, rows, t in zip(per_table, changed, self.tables)]
         parts = [(t.index_select(0, rows) - r.index_select(0, rows)) for t, r, rows in
                  zip(self.tables, self.refs, changed)]
         if sum(p.numel() for p in parts):

@@ -54,10 +54,19 @@ def make_model(inter: Interactions, user_vectors, item_vectors, meta: dict, **kw
                        seen=inter, meta=meta, **kw)
 
 
-def pick_backend(name: str, backend: str, device: str) -> str:
-    """``auto``: implicit on the CPU, torch on a GPU. implicit's GPU build is not used."""
+def pick_backend(name: str, backend: str, device: str, *, distributes: bool = False) -> str:
+    """``auto``: implicit on the CPU, torch on a GPU. implicit's GPU build is not used.
+
+    ``distributes``: the method's torch backend trains across processes, so under
+    ``torchrun`` ``auto`` is torch and implicit is refused."""
+    from ..distributed import launched
+
+    under_torchrun = distributes and launched()
     if backend == "auto":
-        return "torch" if device != "cpu" else "implicit"
+        return "torch" if device != "cpu" or under_torchrun else "implicit"
+    if backend == "implicit" and under_torchrun:
+        raise InvalidParameterError(name, "backend", "'torch' or 'auto' under torchrun", backend,
+                                    hint="only the torch backend trains across processes")
     if backend == "implicit" and device != "cpu":
         raise InvalidParameterError(name, "backend", "'torch' or 'auto' on a GPU device", backend,
                                     hint="the implicit backend runs on the CPU here; pass device='cpu'")

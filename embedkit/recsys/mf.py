@@ -124,7 +124,9 @@ def _train(inter, params, device):
     adam = params["optimizer"] == "adam"
     opt = torch.optim.SparseAdam(tables, lr=params["lr"]) if adam else torch.optim.SGD(tables, lr=params["lr"])
     reg = params["reg"]
-    sync = RowSync(tables, dist, every=SYNC_EVERY)
+    # SGD on the summed loss: the processes' changes add up, as one process's batches would;
+    # Adam's steps are normalised per process: averaged
+    sync = RowSync(tables, dist, every=SYNC_EVERY, reduce="mean" if adam else "sum")
     mine = torch.as_tensor(shard(n, dist), device=device)
     sq_sum = 0.0
     with progress(params["epochs"], "mf", params["verbose"], unit="epoch") as bar:
