@@ -67,7 +67,20 @@ def node2vec(a) -> dict:
     g = ek.read_graph(a.input)
     t1 = time.perf_counter()
     out.update(read_s=t1 - t0, graph=repr(g), rss_after_read_mb=rss_mb())
-    if a.tool == "embedkit":
+    if a.walks_only:  # the walk phase alone: tokens, offsets and counts for skip-gram
+        from embedkit.engines.walks import walk_corpus
+
+        t2 = time.perf_counter()
+        kw = dict(walk_length=a.walk_length, walks_per_node=a.num_walks, p=a.p, q=a.q, seed=a.seed,
+                  workers=a.workers)
+        if a.tool == "embedkit":
+            tokens, offsets, counts = walk_corpus(g, walk_memory_mb=a.walk_memory_mb, **kw)
+        else:
+            tokens, offsets = walks_to_sequences(random_walks(g, **kw))
+            counts = np.bincount(tokens, minlength=g.num_nodes)
+        out.update(walk_s=time.perf_counter() - t2, num_walk_tokens=int(tokens.size),
+                   walks_spooled=isinstance(tokens, np.memmap), train_s=0.0)
+    elif a.tool == "embedkit":
         emb = ek.train("node2vec", g, **params)
         out.update(walk_s=emb.meta["walk_time_s"], train_s=emb.meta["train_time_s"],
                    num_walk_tokens=emb.meta["num_walk_tokens"], walks_spooled=emb.meta["walks_spooled"])
@@ -221,6 +234,7 @@ def main() -> None:
     ap.add_argument("--num-walks", type=int, default=10)
     ap.add_argument("--walk-length", type=int, default=80)
     ap.add_argument("--walk-memory-mb", type=float, default=None)
+    ap.add_argument("--walks-only", action="store_true", help="node2vec: time the walk phase alone")
     ap.add_argument("--sample", type=float, default=1e-3)
     ap.add_argument("--min-count", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=1)
