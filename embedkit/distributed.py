@@ -130,9 +130,9 @@ def _leave() -> None:
 def shard(n: int, dist: Dist, *, pad: bool = True) -> np.ndarray:
     """Positions ``rank, rank + world, ...`` of ``range(n)``: this rank's share, int64.
 
-    With ``pad`` every rank gets ``ceil(n / world)`` positions (the short ones repeat
-    their first positions), so loops over them run the same number of steps everywhere
-    (collectives must match). ``world == 1``: ``arange(n)``.
+    With ``pad`` every rank gets ``ceil(n / world)`` positions (a short share is topped
+    up with positions from the start of ``range(n)``), so loops over them run the same
+    number of steps everywhere (collectives must match). ``world == 1``: ``arange(n)``.
     """
     own = np.arange(dist.rank, n, dist.world, dtype=np.int64)
     if pad and dist.active and n:
