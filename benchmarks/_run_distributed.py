@@ -69,9 +69,9 @@ def main() -> None:
     a = ap.parse_args()
     from embedkit.distributed import context, is_main, mean_across
 
+    dist = context()  # join the process group before any timer: rendezvous is not training
     t0 = time.perf_counter()
     out = globals()[a.workload](a)
-    dist = context()
     out["world"] = dist.world
     # the slowest rank's times
     times = {k: v for k, v in out.items() if k.endswith("_s")}

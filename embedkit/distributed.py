@@ -17,11 +17,11 @@ Two schemes, chosen for correctness first (docs/distributed.md gives the trade-o
 * **Sparse embedding tables** (the skip-gram engine, BPR, MF, the triplet table
   encoder): every process holds the full tables and trains on its shard of the data;
   every ``every`` steps :class:`RowSync` exchanges the rows the processes touched
-  since the last synchronisation and applies the sum (plain SGD: as one process's
-  consecutive batches would, i.e. lock-free Hogwild across processes) or the mean
-  (Adam-type steps, and the skip-gram engine, whose capped minibatch updates of
-  frequent rows diverged when summed) of their changes everywhere. A row one process
-  touched gets that update exactly either way.
+  since the last synchronisation and applies the sum (plain SGD, skip-gram on text:
+  as one process's consecutive batches would, i.e. lock-free Hogwild across
+  processes) or the mean (Adam-type steps, and skip-gram on random walks, whose capped
+  minibatch updates of the same few nodes diverged when summed) of their changes
+  everywhere. A row one process touched gets that update exactly either way.
 
 Only rank 0 writes files (:func:`embedkit._atomic.atomic_path` publishes nothing on
 the other ranks) and shows progress bars; every rank returns the same vectors.

@@ -17,7 +17,7 @@ Interaction values are ignored: every stored entry is a positive.
 Backends: ``implicit`` (lock-free parallel per-triple SGD in Cython; the CPU default)
 and ``torch`` (the same updates applied per mini-batch with ``index_add_``; CPU or GPU;
 under ``torchrun`` the default, each process drawing ``1 / world`` of the epoch's triples,
-the processes' row changes averaged every ``SYNC_EVERY`` batches: docs/distributed.md).
+the processes' row changes summed (Adam: averaged) every ``SYNC_EVERY`` batches: docs/distributed.md).
 
 The torch backend can also step with Adam (``optimizer="adam"``, Kingma & Ba 2015) as the
 LightGCN code (He et al., SIGIR 2020) and RecBole train their MF-BPR baselines: the same

@@ -92,7 +92,7 @@ class MF(Method):
 
 def _train(inter, params, device):
     """Under ``torchrun`` every process takes its share of each epoch's shuffled ratings
-    and :class:`~embedkit.distributed.RowSync` averages the processes' row changes every
+    and :class:`~embedkit.distributed.RowSync` sums (adam: averages) the processes' row changes every
     ``SYNC_EVERY`` steps (the optimiser's state stays per process)."""
     import torch
 
