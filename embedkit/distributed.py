@@ -93,10 +93,6 @@ class Dist:
     def active(self) -> bool:
         return self.world > 1
 
-    @property
-    def main(self) -> bool:
-        return self.rank == 0
-
 
 def context(device: str = "cpu") -> Dist:
     """This process's :class:`Dist`, joining torchrun's process group on first use.
@@ -156,39 +152,30 @@ def block(offsets: np.ndarray, dist: Dist) -> tuple[int, int]:
 
 def mean_across(values, dist: Dist, device: str = "cpu") -> list[float]:
     """The mean of each of ``values`` (floats) over the ranks; as given when alone."""
-    values = [float(v) for v in values]
+    values = np.asarray([float(v) for v in values], dtype=np.float64)
+    return (sum_across(values, dist, device) / dist.world).tolist()
+
+
+def _collective(array: np.ndarray, dist: Dist, device: str, op: str) -> np.ndarray:
+    """``array`` through one collective (``all_reduce`` or rank 0's ``broadcast``); as given when alone."""
     if not dist.active:
-        return values
+        return array
     import torch
     import torch.distributed as td
 
-    t = torch.tensor(values, dtype=torch.float64, device=device)
-    td.all_reduce(t)
-    return (t / dist.world).tolist()
+    t = torch.as_tensor(np.ascontiguousarray(array), device=device)
+    td.all_reduce(t) if op == "sum" else td.broadcast(t, src=0)
+    return t.cpu().numpy()
 
 
 def sum_across(array: np.ndarray, dist: Dist, device: str = "cpu") -> np.ndarray:
     """The element-wise sum of ``array`` over the ranks; ``array`` itself when alone."""
-    if not dist.active:
-        return array
-    import torch
-    import torch.distributed as td
-
-    t = torch.as_tensor(np.ascontiguousarray(array), device=device)
-    td.all_reduce(t)
-    return t.cpu().numpy()
+    return _collective(array, dist, device, "sum")
 
 
 def same_everywhere(array: np.ndarray, dist: Dist, device: str = "cpu") -> np.ndarray:
     """Rank 0's ``array`` on every rank (a broadcast); ``array`` itself when alone."""
-    if not dist.active:
-        return array
-    import torch
-    import torch.distributed as td
-
-    t = torch.as_tensor(np.ascontiguousarray(array), device=device)
-    td.broadcast(t, src=0)
-    return t.cpu().numpy()
+    return _collective(array, dist, device, "broadcast")
 
 
 def data_parallel(model, dist: Dist, device: str):
