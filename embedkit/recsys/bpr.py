@@ -189,17 +189,14 @@ def bpr_torch(indptr: np.ndarray, indices: np.ndarray, n_items: int, dim: int, l
                 neg = torch.randint(0, n_items, shape, generator=gen, device=device)
             for s in range(0, draws, batch_size):
                 p = pos[s:s + batch_size]
-                u, i, j = users_of[p], items_of[p], neg[s:s + batch_size]
+                u, i, j = users_of.index_select(0, p), items_of.index_select(0, p), neg[s:s + batch_size]
                 if negative_candidates > 1:  # keep the candidate the model ranks highest (a non-positive one)
-                    scores = torch.bmm(Y[j], X[u][:, :, None])[:, :, 0]
-                    if verify:
-                        scores[_is_positive(keys, u[:, None] * n_items + j)] = -float("inf")
-                    j = j.gather(1, scores.argmax(1, keepdim=True))[:, 0]
+                    j = _hardest(X, Y, u, j, keys if verify else None, n_items)
                 if verify:
                     ok = ~_is_positive(keys, u * n_items + j)
                     skipped += int(ok.numel() - ok.sum())
                     u, i, j = u[ok], i[ok], j[ok]
-                xu, yi, yj = X[u], Y[i], Y[j]
+                xu, yi, yj = X.index_select(0, u), Y.index_select(0, i), Y.index_select(0, j)
                 z = torch.sigmoid(-(xu * (yi - yj)).sum(1))[:, None]
                 gu = z * (yi - yj) - reg * xu
                 gu[:, dim] = 0.0  # the user's bias column stays 1
@@ -223,12 +220,34 @@ def bpr_torch(indptr: np.ndarray, indices: np.ndarray, n_items: int, dim: int, l
     return X.cpu().numpy(), Y.cpu().numpy()
 
 
+def _hardest(X, Y, u, cand, keys, n_items: int):
+    """Per triple, the candidate negative (``cand``: ``(B, k)`` item ids) that user ``u[b]``
+    scores highest, skipping the user's positives when their sorted ``keys`` are given (if all
+    ``k`` are positives, one of them: the triple is then skipped as any other). The
+    candidates are scored one column at a time (``B`` rows gathered per step, not ``B * k``),
+    and positives are looked up only among the winners, until no winner is one."""
+    import torch
+
+    xu = X.index_select(0, u)
+    scores = torch.stack([torch.linalg.vecdot(Y.index_select(0, c), xu) for c in cand.T], 1)
+    rows = torch.arange(u.shape[0], device=u.device)
+    while True:
+        best = scores.argmax(1)
+        j = cand[rows, best]
+        if keys is None:
+            return j
+        redo = _is_positive(keys, u * n_items + j) & (scores[rows, best] > -float("inf"))
+        if not bool(redo.any()):
+            return j
+        scores[rows[redo], best[redo]] = -float("inf")
+
+
 def _is_positive(keys, q):
     """Whether each ``user * n_items + item`` key in ``q`` is among the sorted positives' ``keys``."""
     import torch
 
     at = torch.searchsorted(keys, q.reshape(-1)).clamp_(max=keys.shape[0] - 1).reshape(q.shape)
-    return keys[at] == q
+    return keys.index_select(0, at.reshape(-1)).view(q.shape) == q
 
 
 def _adam_rows(W, m, v, rows, grad, lr: float, t: int, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
