@@ -13,6 +13,7 @@ import numpy as np
 
 from .._keys import lookup
 from ..exceptions import EmptyInputError, InputFormatError
+from ._numeric_edgelist import read_numeric_edgelist
 
 logger = logging.getLogger("embedkit")
 
@@ -86,11 +87,17 @@ class Graph:
             src, dst = np.concatenate([src, dst[~loop]]), np.concatenate([dst, src[~loop]])
             w = np.concatenate([w, w[~loop]])
         key = src * n + dst
-        order = np.argsort(key, kind="stable")
-        key, w = key[order], w[order]
-        uniq, start = np.unique(key, return_index=True)
-        if uniq.shape[0] != key.shape[0]:
-            w = np.add.reduceat(w, start) if weighted else np.ones(uniq.shape[0])
+        if weighted:
+            order = np.argsort(key, kind="stable")
+            key, w = key[order], w[order]
+        else:
+            key = np.sort(key)
+        first = np.empty(key.shape[0], dtype=bool)  # the first of each run of equal (row, col) keys
+        first[0] = True
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        uniq = key[first]
+        if uniq.shape[0] != key.shape[0]:  # repeated edges: weights add up, or stay 1
+            w = np.add.reduceat(w, np.flatnonzero(first)) if weighted else np.ones(uniq.shape[0])
         rows = uniq // n
         cols = uniq % n
         indptr = np.zeros(n + 1, dtype=np.int64)
@@ -327,6 +334,23 @@ def _open_text(path: Path):
 
 
 def _read_edgelist(path: Path, directed: bool, weighted: bool | None, delimiter: str | None, comments: str) -> Graph:
+    fast = None
+    if delimiter is None or not delimiter.strip():
+        try:
+            fast = read_numeric_edgelist(path, weighted, comments)
+        except (OSError, EOFError) as exc:
+            raise InputFormatError(f"cannot read ({exc})", path) from None
+    if fast is not None:
+        src, dst, w, ids = fast
+        g = Graph.from_edges(src, dst, w, nodes=ids.astype(str).tolist(), directed=directed, source=str(path))
+        logger.info("read %s: %s", path, g)
+        return g
+    return _read_edgelist_lines(path, directed, weighted, delimiter, comments)
+
+
+def _read_edgelist_lines(path: Path, directed: bool, weighted: bool | None, delimiter: str | None,
+                         comments: str) -> Graph:
+    """The line-by-line reader: any delimiter and node ids, and errors that name the line."""
     index: dict[str, int] = {}
     src: list[int] = []
     dst: list[int] = []
@@ -393,7 +417,7 @@ def _read_edgelist(path: Path, directed: bool, weighted: bool | None, delimiter:
     dst_a = np.asarray(dst, dtype=np.int64)
     try:
         as_int = np.array([int(x) for x in names], dtype=np.int64)
-    except ValueError:
+    except (ValueError, OverflowError):  # not all integers, or past int64: by first appearance
         as_int = None
     if as_int is not None:
         order = np.argsort(as_int, kind="stable")

@@ -1,0 +1,123 @@
+"""The vectorised edge-list reader must mean exactly what the line reader means: same
+nodes in the same order, same edges and weights, same errors (it hands every file it
+does not fully understand to the line reader)."""
+from __future__ import annotations
+
+import gzip
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from embedkit.data import _numeric_edgelist
+from embedkit.data.graph import _read_edgelist, _read_edgelist_lines
+from embedkit.data._numeric_edgelist import read_numeric_edgelist
+from embedkit.exceptions import EmbedkitError
+
+
+def _both(path, weighted=None, comments="#%"):
+    """(fast-path graph or error type, line-reader graph or error type)."""
+    out = []
+    for read in (_read_edgelist, _read_edgelist_lines):
+        try:
+            out.append(read(path, False, weighted, None, comments))
+        except EmbedkitError as exc:
+            out.append(type(exc))
+    return out
+
+
+def _same(a, b):
+    if isinstance(a, type) or isinstance(b, type):
+        assert a == b
+        return
+    assert a.nodes == b.nodes
+    np.testing.assert_array_equal(a.indptr, b.indptr)
+    np.testing.assert_array_equal(a.indices, b.indices)
+    np.testing.assert_array_equal(a.weights, b.weights)
+    assert a.weighted == b.weighted
+
+
+_id = st.one_of(st.integers(0, 40).map(str), st.sampled_from(["007", "0", "-3", "x", "12345678901234567890", "1e3"]))
+_weight = st.one_of(st.floats(0.01, 100.0).map(lambda w: f"{w:.3g}"),
+                    st.sampled_from(["1", "0", "-1", "2.5e-3", "inf", "nan", "1.5.2", "+2"]))
+_sep = st.sampled_from([" ", "\t", "  ", " \t"])
+
+
+@st.composite
+def _edge_file(draw):
+    three = draw(st.booleans())
+    lines = []
+    for _ in range(draw(st.integers(0, 25))):
+        kind = draw(st.sampled_from(["edge"] * 8 + ["blank", "comment", "trailing comment", "odd"]))
+        sep = draw(_sep)
+        if kind == "blank":
+            lines.append(draw(st.sampled_from(["", "  ", "\t"])))
+        elif kind == "comment":
+            lines.append(draw(st.sampled_from(["# a header", "%  matrix market", "  # indented"])))
+        elif kind == "odd":
+            lines.append(draw(st.sampled_from(["1", "1 2 3 4", "1,2", "1 2 0.5"])))
+        else:
+            line = sep.join([draw(_id), draw(_id)] + ([draw(_weight)] if three else []))
+            if kind == "trailing comment":
+                line += " # note"
+            lines.append(line)
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    return end.join(lines) + draw(st.sampled_from(["", end]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=_edge_file(), weighted=st.sampled_from([None, True, False]))
+def test_fast_reader_means_what_the_line_reader_means(tmp_path_factory, text, weighted):
+    path = tmp_path_factory.mktemp("el") / "g.edgelist"
+    path.write_bytes(text.encode())
+    fast, lines = _both(path, weighted)
+    _same(fast, lines)
+
+
+def test_fast_path_is_taken_for_plain_files(tmp_path):
+    path = tmp_path / "g.tsv"
+    path.write_text("# SNAP-style header\n# Nodes: 4 Edges: 3\n10\t2\n2\t3\n\n3\t10\n")
+    src, dst, w, ids = read_numeric_edgelist(path, None, "#%")
+    assert ids.tolist() == [2, 3, 10]
+    assert list(zip(src.tolist(), dst.tolist())) == [(2, 0), (0, 1), (1, 2)]
+    assert w is None
+    weighted = tmp_path / "w.txt"
+    weighted.write_text("1 2 0.5\n2 3 2e-1\n")
+    src, dst, w, ids = read_numeric_edgelist(weighted, None, "#%")
+    assert w.tolist() == [0.5, 0.2]
+    assert read_numeric_edgelist(weighted, False, "#%")[2] is None
+
+
+@pytest.mark.parametrize("text", ["a b\n", "1,2\n", "1 -2\n", "01 2\n", "1 2\n3\n", "1 2 0\n", "1 2 # c\n", "1.0 2 3\n"])
+def test_fast_path_declines_what_it_does_not_read(tmp_path, text):
+    path = tmp_path / "g.txt"
+    path.write_text(text)
+    assert read_numeric_edgelist(path, None, "#%") is None
+
+
+def test_blocks_split_at_line_ends_and_gzip(tmp_path, monkeypatch):
+    monkeypatch.setattr(_numeric_edgelist, "BLOCK_BYTES", 7)  # every block cut mid-line
+    rng = np.random.default_rng(0)
+    e = rng.integers(0, 500, size=(300, 2))
+    w = rng.uniform(0.1, 5, size=300)
+    text = "".join(f"{a} {b} {x:.4f}\n" for (a, b), x in zip(e.tolist(), w.tolist()))
+    plain = tmp_path / "g.txt"
+    plain.write_text(text)
+    packed = tmp_path / "g.txt.gz"
+    with gzip.open(packed, "wt") as fh:
+        fh.write(text)
+    for path in (plain, packed):
+        src, dst, wts, ids = read_numeric_edgelist(path, None, "#%")
+        np.testing.assert_array_equal(ids[src], e[:, 0])
+        np.testing.assert_array_equal(ids[dst], e[:, 1])
+        np.testing.assert_allclose(wts, np.round(w, 4))
+        _same(*_both(path))
+
+
+def test_sparse_ids_use_the_sorting_path(tmp_path):
+    path = tmp_path / "g.txt"
+    path.write_text("900000000000 5\n5 77\n")
+    src, dst, _, ids = read_numeric_edgelist(path, None, "#%")
+    assert ids.tolist() == [5, 77, 900000000000]
+    assert src.tolist() == [2, 0] and dst.tolist() == [0, 1]
