@@ -26,11 +26,8 @@ MAX_ID_DIGITS = 18
 #: comment lines blanked one at a time; past this many the line reader is used
 MAX_COMMENT_LINES = 10_000
 
-_WHITE = np.zeros(256, dtype=bool)
-_WHITE[list(b" \t\r\n")] = True
-_DIGIT = np.zeros(256, dtype=bool)
-_DIGIT[list(b"0123456789")] = True
-_INTEGER_TEXT = _WHITE | _DIGIT
+_INTEGER_TEXT = np.zeros(256, dtype=bool)
+_INTEGER_TEXT[list(b"0123456789 \t\r\n")] = True
 _NUMBER_TEXT = _INTEGER_TEXT.copy()
 _NUMBER_TEXT[list(b".eE+-")] = True
 
@@ -92,13 +89,18 @@ def _parse_block(block: bytes, ncols: int | None, weighted: bool | None, comment
         if block is None:
             return None
     raw = np.frombuffer(block, dtype=np.uint8)
-    white = _WHITE[raw]
-    starts = np.flatnonzero(~white & np.concatenate(([True], white[:-1])))
+    if not np.all(_NUMBER_TEXT[raw]):
+        return None
+    # token bounds from the whitespace/text transitions (the only bytes <= 32 left are whitespace)
+    white = np.ones(raw.size + 2, dtype=bool)
+    np.less_equal(raw, 32, out=white[1:-1])
+    step = np.diff(white.view(np.int8))
+    starts = np.flatnonzero(step == -1)
     if starts.size == 0:
         return ncols, None
-    ends = np.flatnonzero(~white & np.concatenate((white[1:], [True])))
-    line_ends = np.flatnonzero(raw == 10)
-    per_line = np.bincount(np.searchsorted(line_ends, starts), minlength=line_ends.size + 1)
+    ends = np.flatnonzero(step == 1) - 1
+    before_line_end = np.searchsorted(starts, np.flatnonzero(raw == 10))
+    per_line = np.diff(before_line_end, prepend=0, append=starts.size)
     per_line = per_line[per_line > 0]
     if ncols is None:
         ncols = int(per_line[0])
@@ -107,12 +109,9 @@ def _parse_block(block: bytes, ncols: int | None, weighted: bool | None, comment
     if np.any(per_line != ncols):
         return None
     floats = ncols == 3  # the third column is parsed even when weighted=False drops it
-    if not np.all((_NUMBER_TEXT if floats else _INTEGER_TEXT)[raw]):
+    odd = np.flatnonzero(~_INTEGER_TEXT[raw])  # '.', 'e', signs: only inside a weight (every third token)
+    if odd.size and not (floats and np.all(np.searchsorted(starts, odd, side="right") % 3 == 0)):
         return None
-    if floats:  # a '.', 'e' or sign may only sit in a weight (every third token)
-        odd = np.flatnonzero(~_INTEGER_TEXT[raw])
-        if np.any(np.searchsorted(starts, odd, side="right") % 3 != 0):
-            return None
     id_starts, id_ends = starts.reshape(-1, ncols)[:, :2], ends.reshape(-1, ncols)[:, :2]
     if np.any(id_ends - id_starts >= MAX_ID_DIGITS):
         return None

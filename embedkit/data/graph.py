@@ -74,39 +74,46 @@ class Graph:
             raise InputFormatError(f"edge endpoints must lie in [0, {n}); found {min(src.min(), dst.min())}.."
                                    f"{max(src.max(), dst.max())}", source)
         weighted = weights is not None
+        w = None
         if weighted:
             w = np.asarray(weights, dtype=np.float64).ravel()
             if w.shape != src.shape:
                 raise InputFormatError(f"{w.shape[0]} weights for {src.shape[0]} edges", source)
             if not np.all(np.isfinite(w)) or np.any(w <= 0):
                 raise InputFormatError("edge weights must be positive finite numbers", source)
-        else:
-            w = np.ones(src.shape[0], dtype=np.float64)
-        if not directed:
-            loop = src == dst
-            src, dst = np.concatenate([src, dst[~loop]]), np.concatenate([dst, src[~loop]])
-            w = np.concatenate([w, w[~loop]])
-        key = src * n + dst
+        # one int64 key row * n + col per stored entry, built in place: on big graphs the
+        # allocations (page faults) cost more than the arithmetic
+        e = src.shape[0]
+        back = None if directed else np.flatnonzero(src != dst)  # the reverse of each non-loop edge
+        key = np.empty(e + (0 if back is None else back.shape[0]), dtype=np.int64)
+        np.multiply(src, n, out=key[:e])
+        key[:e] += dst
+        if back is not None:
+            np.multiply(dst[back], n, out=key[e:])
+            key[e:] += src[back]
+            if weighted:
+                w = np.concatenate([w, w[back]])
         if weighted:
             order = np.argsort(key, kind="stable")
             key, w = key[order], w[order]
         else:
-            key = np.sort(key)
+            key.sort()
         first = np.empty(key.shape[0], dtype=bool)  # the first of each run of equal (row, col) keys
         first[0] = True
         np.not_equal(key[1:], key[:-1], out=first[1:])
-        uniq = key[first]
-        if uniq.shape[0] != key.shape[0]:  # repeated edges: weights add up, or stay 1
-            w = np.add.reduceat(w, np.flatnonzero(first)) if weighted else np.ones(uniq.shape[0])
-        rows = uniq // n
-        cols = uniq % n
-        indptr = np.zeros(n + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+        if not first.all():  # repeated edges: weights add up
+            if weighted:
+                w = np.add.reduceat(w, np.flatnonzero(first))
+            key = key[first]
+        if not weighted:
+            w = np.ones(key.shape[0], dtype=np.float32)
+        indptr = np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * n)
+        cols = np.remainder(key, n, out=key)
         idx_dtype = np.int32 if n < 2**31 - 1 else np.int64
         return cls(
             indptr=indptr,
             indices=cols.astype(idx_dtype),
-            weights=w.astype(np.float32),
+            weights=w.astype(np.float32, copy=False),
             nodes=list(nodes) if nodes is not None else list(range(n)),
             directed=bool(directed),
             weighted=weighted,
