@@ -11,13 +11,10 @@ file means, only how long it takes (a 10M-edge file: see docs/benchmarks.md).
 from __future__ import annotations
 
 import gzip
-import logging
 import warnings
 from pathlib import Path
 
 import numpy as np
-
-logger = logging.getLogger("embedkit")
 
 #: bytes per parsed block (a block ends at a line end)
 BLOCK_BYTES = 32 << 20
@@ -67,9 +64,8 @@ def read_numeric_edgelist(path: Path, weighted: bool | None, comments: str):
         return None  # empty: the line reader says so
     src_ids = np.concatenate(src)
     dst_ids = np.concatenate(dst)
-    if src_ids.dtype != np.int64:  # parsed with the weights as float64: ids must be whole numbers
-        both = np.concatenate([src_ids, dst_ids])
-        if not np.all((both >= 0) & (both < 2.0**53) & (both == np.floor(both))):
+    if src_ids.dtype != np.int64:  # parsed as float64 with the weights: digit-only ids, exact below 2**53
+        if max(src_ids.max(), dst_ids.max()) >= 2.0**53:
             return None
         src_ids, dst_ids = src_ids.astype(np.int64), dst_ids.astype(np.int64)
     w = None
