@@ -58,6 +58,21 @@ def test_ranking_is_batched_without_changing_the_answer():
     assert dict(ek.evaluate.ranking(model, None, _test(), k=3)) == dict(a)
 
 
+def test_default_blocks_bound_the_scores_memory(monkeypatch):
+    from embedkit.recsys import model as model_module
+
+    assert model_module.users_per_block(100_000) == (256 << 20) // 400_000  # 655 users: 262 MB of scores
+    assert model_module.users_per_block(1_000) == model_module.MAX_BATCH
+    assert model_module.users_per_block(10**9) == 1
+    assert model_module.users_per_block(100_000, batch_size=7) == 7
+    model, train = _model()
+    whole = ek.evaluate.ranking(model, train, _test(), k=3)
+    monkeypatch.setattr(model_module, "SCORE_BLOCK_BYTES", 2 * 4 * 6)  # two users a block
+    assert model_module.users_per_block(6) == 2
+    assert dict(ek.evaluate.ranking(model, train, _test(), k=3)) == dict(whole)
+    assert model.recommend_many(k=2)[0].tolist() == model.recommend_many(k=2, batch_size=1000)[0].tolist()
+
+
 def test_without_filtering_seen_items_count_against_the_list():
     model, train = _model()
     m = ek.evaluate.ranking(model, train, _test(), k=1, filter_seen=False)

@@ -96,7 +96,7 @@ def topk_sums(hits: np.ndarray, relevant: np.ndarray, ks: Iterable[int]) -> dict
 
 
 def ranking(model, train, test, k: int | Iterable[int] = (10, 20), *, filter_seen: bool = True,
-            batch_size: int = 2048) -> Metrics:
+            batch_size: int | None = None) -> Metrics:
     """Top-k metrics of ``model`` (a :class:`~embedkit.recsys.FactorModel`) on ``test``.
 
     ``train`` and ``test`` are :class:`~embedkit.Interactions` (or anything
@@ -105,7 +105,8 @@ def ranking(model, train, test, k: int | Iterable[int] = (10, 20), *, filter_see
     training interactions). Returns ``recall@k``, ``precision@k``, ``ndcg@k``, ``map@k``,
     ``hit_rate@k`` and ``coverage@k`` for every ``k`` (primary: ``recall@`` the first ``k``),
     plus ``users`` (evaluated), ``cold_start_users``, ``test_interactions`` and
-    ``unknown_test_interactions``. Definitions in the module doc.
+    ``unknown_test_interactions``. Definitions in the module doc. Users are scored in blocks
+    of ``batch_size`` (default: as many as fit 256 MB of scores, at most 2048).
 
     >>> import embedkit as ek
     >>> inter = ek.read_interactions(([0, 0, 1, 1, 2, 2], [0, 1, 0, 1, 0, 2]))
@@ -115,7 +116,7 @@ def ranking(model, train, test, k: int | Iterable[int] = (10, 20), *, filter_see
     ('recall@1', 3)
     """
     from ..data.interactions import read_interactions
-    from ..recsys.model import mask_seen, topk
+    from ..recsys.model import mask_seen, topk, users_per_block
 
     ks = _ks(k)
     kmax = max(ks)
@@ -135,6 +136,7 @@ def ranking(model, train, test, k: int | Iterable[int] = (10, 20), *, filter_see
     test_keys = np.repeat(np.arange(model.num_users, dtype=np.int64), n_test) * n_items + t_indices
     sums = {f"{name}@{x}": 0.0 for x in ks for name in ("recall", "precision", "ndcg", "map", "hit_rate")}
     covered = {x: np.zeros(n_items, dtype=bool) for x in ks}
+    batch_size = users_per_block(n_items, batch_size)
     for start in range(0, users.shape[0], batch_size):
         rows = users[start:start + batch_size]
         scores = model.score_rows(rows)

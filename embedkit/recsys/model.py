@@ -24,8 +24,18 @@ from ..io._zip import read_zip, write_zip
 
 FORMAT_NAME = "embedkit.factor_model"
 FORMAT_VERSION = 1
-#: users scored per block in batched queries (a block of scores is batch x items float32)
-DEFAULT_BATCH = 2048
+#: batched queries score users in blocks of ``batch x items`` float32: at most this many users...
+MAX_BATCH = 2048
+#: ...and at most this many bytes of scores (100k items: 655 users a block, not 819 MB)
+SCORE_BLOCK_BYTES = 256 << 20
+
+
+def users_per_block(n_items: int, batch_size: int | None = None) -> int:
+    """``batch_size`` if given, else the most users (up to :data:`MAX_BATCH`) whose float32
+    scores against ``n_items`` items fit in :data:`SCORE_BLOCK_BYTES`."""
+    if batch_size is not None:
+        return int(batch_size)
+    return int(max(1, min(MAX_BATCH, SCORE_BLOCK_BYTES // (4 * max(n_items, 1)))))
 
 
 class FactorModel:
@@ -145,17 +155,19 @@ class FactorModel:
 
     # ---- top-k -------------------------------------------------------------------
     def topk_rows(self, user_rows: np.ndarray, k: int, filter_seen: bool = True,
-                  batch_size: int = DEFAULT_BATCH) -> tuple[np.ndarray, np.ndarray]:
+                  batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` best item rows per user row, best first: int64 ``(n, k)`` rows and float32
         ``(n, k)`` scores. Seen items are left out with ``filter_seen``; when fewer than ``k``
         items remain, rows are padded with -1 and scores with -inf. Computed in blocks of
-        ``batch_size`` users (vectorised)."""
+        ``batch_size`` users (vectorised; default: :func:`users_per_block`, at most 256 MB of
+        scores)."""
         user_rows = np.asarray(user_rows, dtype=np.int64)
         k_eff = min(int(k), self.num_items)
         out_idx = np.full((user_rows.shape[0], int(k)), -1, dtype=np.int64)
         out_val = np.full((user_rows.shape[0], int(k)), -np.inf, dtype=np.float32)
         if filter_seen and self.seen is None:
             raise EmbedkitError("this model has no seen interactions to filter; pass filter_seen=False")
+        batch_size = users_per_block(self.num_items, batch_size)
         for start in range(0, user_rows.shape[0], batch_size):
             rows = user_rows[start:start + batch_size]
             s = self.score_rows(rows)
@@ -176,7 +188,7 @@ class FactorModel:
         return [(keys[j], float(v)) for j, v in zip(idx[0], val[0]) if j >= 0]
 
     def recommend_many(self, users: Iterable[Hashable] | None = None, k: int = 10, filter_seen: bool = True,
-                       batch_size: int = DEFAULT_BATCH) -> tuple[np.ndarray, np.ndarray]:
+                       batch_size: int | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Batched :meth:`recommend` for ``users`` (every user when None).
 
         Returns ``(items, scores)``: an object array ``(n, k)`` of item ids (None where fewer than
