@@ -13,7 +13,7 @@ import numpy as np
 
 from .._keys import lookup
 from ..exceptions import EmptyInputError, InputFormatError
-from ._numeric_edgelist import read_numeric_edgelist
+from ._numeric_table import read_numeric_edgelist
 
 logger = logging.getLogger("embedkit")
 

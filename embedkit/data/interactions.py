@@ -24,6 +24,7 @@ import numpy as np
 
 from .._keys import lookup
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
+from ._numeric_table import dense_ids, read_numeric_table
 
 logger = logging.getLogger("embedkit")
 
@@ -97,9 +98,8 @@ class Interactions:
             raise InputFormatError(f"user rows must lie in [0, {n_users}) and item rows in [0, {n_items})", source)
         if explicit is None:
             explicit = values is not None
-        if values is None:
-            v = np.ones(u.shape[0], dtype=np.float64)
-        else:
+        v = None  # all ones: no array, and a plain sort below
+        if values is not None:
             v = np.asarray(values, dtype=np.float64).ravel()
             if v.shape != u.shape:
                 raise InputFormatError(f"{v.shape[0]} values for {u.shape[0]} interactions", source)
@@ -112,14 +112,24 @@ class Interactions:
         rule = duplicates if duplicates != "auto" else ("last" if explicit else "sum")
         key = u * n_items + i
         # order by pair, then by time (or file order) inside a pair; lexsort is stable
-        order = np.lexsort((ts, key)) if ts is not None else np.argsort(key, kind="stable")
-        key, v = key[order], v[order]
-        ts = ts[order] if ts is not None else None
-        uniq, start = np.unique(key, return_index=True)
+        if v is None and ts is None:
+            key = np.sort(key)
+        else:
+            order = np.lexsort((ts, key)) if ts is not None else np.argsort(key, kind="stable")
+            key = key[order]
+            v = v[order] if v is not None else None
+            ts = ts[order] if ts is not None else None
+        first = np.empty(key.shape[0], dtype=bool)  # the first of each run of equal pairs (key is sorted)
+        first[0] = True
+        np.not_equal(key[1:], key[:-1], out=first[1:])
+        start = np.flatnonzero(first)
+        uniq = key[start] if start.shape[0] != key.shape[0] else key
         if uniq.shape[0] != key.shape[0]:
             ndup = key.shape[0] - uniq.shape[0]
             end = np.append(start[1:], key.shape[0]) - 1
-            if rule == "sum":
+            if v is None:  # every value 1: a sum counts the pair's rows
+                v = (end - start + 1).astype(np.float64) if rule == "sum" else np.ones(start.shape[0])
+            elif rule == "sum":
                 v = np.add.reduceat(v, start)
             elif rule == "max":
                 v = np.maximum.reduceat(v, start)
@@ -130,11 +140,11 @@ class Interactions:
             if ts is not None:
                 ts = ts[start] if rule == "first" else ts[end]
             logger.info("%s: %d duplicate (user, item) rows merged (%s)", source or "interactions", ndup, rule)
-        rows = uniq // n_items
+        if v is None:
+            v = np.ones(uniq.shape[0], dtype=np.float32)
+        indptr = np.searchsorted(uniq, np.arange(n_users + 1, dtype=np.int64) * n_items)
         cols = uniq % n_items
-        indptr = np.zeros(n_users + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows, minlength=n_users), out=indptr[1:])
-        return cls(indptr=indptr, indices=cols.astype(np.int32), values=v.astype(np.float32),
+        return cls(indptr=indptr, indices=cols.astype(np.int32), values=v.astype(np.float32, copy=False),
                    users=list(users) if users is not None else list(range(n_users)),
                    items=list(items) if items is not None else list(range(n_items)),
                    timestamps=ts, explicit=bool(explicit), source=source)
@@ -474,19 +484,17 @@ def _open_text(path: Path):
     return open(path, "r", encoding="utf-8", newline=None)
 
 
-def _split_fn(delimiter: str | None, first: str):
-    if delimiter is None:
-        if "::" in first:
-            delimiter = "::"
-        elif "\t" in first:
-            delimiter = "\t"
-        elif "," in first:
-            delimiter = ","
-        elif ";" in first:
-            delimiter = ";"
-        else:
-            delimiter = ""
-    if delimiter in ("", " ") or delimiter.isspace():
+def _sniff_delimiter(delimiter: str | None, first: str) -> str:
+    """``delimiter``, or the first of ``::``, tab, comma, semicolon in ``first``; "" = blanks."""
+    if delimiter is not None:
+        return "" if delimiter.isspace() else delimiter
+    return next((d for d in ("::", "\t", ",", ";") if d in first), "")
+
+
+def _split_fn(delimiter: str | None, first: str = ""):
+    """A line splitter for ``delimiter`` (None: sniffed from ``first``, see :func:`_sniff_delimiter`)."""
+    delimiter = _sniff_delimiter(delimiter, first)
+    if delimiter == "":
         return lambda s: s.split()
     return lambda s: [p.strip() for p in s.split(delimiter)]
 
@@ -527,7 +535,8 @@ def _read_table(path: Path, user_col, item_col, rating_col, timestamp_col, delim
     first = next(lines, None)
     if first is None:
         raise EmptyInputError(f"{path}: no interactions found (the file is empty or holds only comments)")
-    split = _split_fn(delimiter, first[1])
+    delimiter = _sniff_delimiter(delimiter, first[1])
+    split = _split_fn(delimiter)
     specs = {"user": user_col, "item": item_col, "rating": rating_col, "timestamp": timestamp_col}
     named = any(isinstance(v, str) for v in specs.values())
     pending = [first]
@@ -574,6 +583,10 @@ def _read_table(path: Path, user_col, item_col, rating_col, timestamp_col, delim
     need = max(pos.values()) + 1
     ucol, icol = pos["user"], pos["item"]
     rcol, tcol = pos.get("rating"), pos.get("timestamp")
+    fast = _read_numeric_body(path, ncols, ucol, icol, rcol, tcol, delimiter, first[0] if header else 0,
+                              duplicates, comments)
+    if fast is not None:
+        return fast
     # ids become rows as they are read (a dict per column, rows in int64 arrays): no str object
     # per line, and no sort of millions of strings afterwards (20M lines: 2 GB and minutes before)
     uindex: dict[str, int] = {}
@@ -618,6 +631,29 @@ def _read_table(path: Path, user_col, item_col, rating_col, timestamp_col, delim
     stamps = np.frombuffer(times, dtype=np.float64) if tcol is not None else None
     inter = Interactions.from_arrays(urow, irow, values, stamps, users=users, items=items, duplicates=duplicates,
                                      source=str(path))
+    logger.info("read %s: %s", path, inter)
+    return inter
+
+
+def _read_numeric_body(path: Path, ncols, ucol, icol, rcol, tcol, delimiter, skip_lines, duplicates,
+                       comments) -> Interactions | None:
+    """The table read in vectorised blocks when its body is all numbers with integer ids
+    (:mod:`._numeric_table`), else ``None`` (the line reader then reads it, naming any bad line)."""
+    try:
+        values = read_numeric_table(path, (ucol, icol), ncols=ncols, delimiter=delimiter, skip_lines=skip_lines,
+                                    comments=comments)
+    except (OSError, EOFError) as exc:
+        raise InputFormatError(f"cannot read ({exc})", path) from None
+    if values is None:
+        return None
+    ratings = None if rcol is None else values[:, rcol].astype(np.float64)
+    if ratings is not None and not np.all(np.isfinite(ratings) & (ratings >= 0)):
+        return None
+    stamps = None if tcol is None else values[:, tcol].astype(np.float64)
+    user_ids, urow = dense_ids(values[:, ucol])
+    item_ids, irow = dense_ids(values[:, icol])
+    inter = Interactions.from_arrays(urow, irow, ratings, stamps, users=user_ids.astype(str).tolist(),
+                                     items=item_ids.astype(str).tolist(), duplicates=duplicates, source=str(path))
     logger.info("read %s: %s", path, inter)
     return inter
 

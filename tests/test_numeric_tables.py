@@ -1,6 +1,6 @@
-"""The vectorised edge-list reader must mean exactly what the line reader means: same
-nodes in the same order, same edges and weights, same errors (it hands every file it
-does not fully understand to the line reader)."""
+"""The vectorised table reader (edge lists, interaction tables) must mean exactly what the
+line readers mean: same ids in the same order, same entries, weights, ratings and
+timestamps, same errors (it hands every file it does not fully understand to them)."""
 from __future__ import annotations
 
 import gzip
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embedkit.data import _numeric_edgelist
+from embedkit.data import _numeric_table as _numeric_edgelist
 from embedkit.data.graph import _read_edgelist, _read_edgelist_lines
-from embedkit.data._numeric_edgelist import read_numeric_edgelist
+from embedkit.data._numeric_table import read_numeric_edgelist
 from embedkit.exceptions import EmbedkitError
 
 
@@ -121,3 +121,86 @@ def test_sparse_ids_use_the_sorting_path(tmp_path):
     src, dst, _, ids = read_numeric_edgelist(path, None, "#%")
     assert ids.tolist() == [5, 77, 900000000000]
     assert src.tolist() == [2, 0] and dst.tolist() == [0, 1]
+
+
+# ---- interaction tables: the same reader under read_interactions ------------------------------
+_cell = {"id": st.one_of(st.integers(0, 30).map(str), st.sampled_from(["007", "-2", "u1", "1.5"])),
+         "rating": st.one_of(st.integers(0, 5).map(str), st.sampled_from(["3.5", "-1", "nan", "4e0", "x"])),
+         "time": st.one_of(st.integers(800_000_000, 900_000_000).map(str), st.just("2020-01-02T03:04:05"))}
+
+
+@st.composite
+def _interaction_file(draw):
+    ncols = draw(st.sampled_from([2, 3, 4]))
+    kinds = ["id", "id", "rating", "time"][:ncols]
+    delim = draw(st.sampled_from(["\t", ",", " ", "::", ";", ", "]))
+    lines = []
+    if draw(st.booleans()):
+        lines.append(delim.join(["user", "item", "rating", "ts"][:ncols]))
+    for _ in range(draw(st.integers(1, 20))):
+        kind = draw(st.sampled_from(["row"] * 10 + ["blank", "comment", "ragged", "space"]))
+        if kind == "blank":
+            lines.append("")
+        elif kind == "comment":
+            lines.append("# note")
+        elif kind == "ragged":
+            lines.append(delim.join(["1"] * (ncols - 1)))
+        else:
+            row = [draw(_cell[k]) for k in kinds]
+            if kind == "space":
+                row[0] = row[0] + " "
+            lines.append(delim.join(row))
+    return "\n".join(lines) + "\n", ncols
+
+
+def _read_both(path, **kw):
+    import embedkit as ek
+    from embedkit.data import interactions as module
+
+    out = []
+    for fast in (True, False):
+        with pytest.MonkeyPatch.context() as m:
+            if not fast:
+                m.setattr(module, "read_numeric_table", lambda *a, **k: None)
+            try:
+                out.append(ek.read_interactions(path, **kw))
+            except EmbedkitError as exc:
+                out.append((type(exc), str(exc)))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(spec=_interaction_file(), with_rating=st.booleans(), with_time=st.booleans())
+def test_interaction_tables_mean_the_same_either_way(tmp_path_factory, spec, with_rating, with_time):
+    text, ncols = spec
+    path = tmp_path_factory.mktemp("it") / "ratings.txt"
+    path.write_text(text)
+    kw = {"rating_col": 2 if with_rating and ncols > 2 else None,
+          "timestamp_col": 3 if with_time and ncols > 3 else None}
+    fast, lines = _read_both(path, **kw)
+    if isinstance(fast, tuple) or isinstance(lines, tuple):
+        assert fast == lines
+        return
+    assert fast.users == lines.users and fast.items == lines.items
+    for name in ("indptr", "indices", "values"):
+        np.testing.assert_array_equal(getattr(fast, name), getattr(lines, name))
+    if lines.timestamps is None:
+        assert fast.timestamps is None
+    else:
+        np.testing.assert_array_equal(fast.timestamps, lines.timestamps)
+    assert fast.explicit == lines.explicit
+
+
+def test_movielens_style_tables_take_the_fast_path(tmp_path, monkeypatch):
+    import embedkit as ek
+    from embedkit.data import interactions as module
+
+    path = tmp_path / "ratings.csv"
+    path.write_text("userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n1,1029,3.0,1260759179\n2,10,4.0,835355493\n")
+    calls = []
+    real = module.read_numeric_table
+    monkeypatch.setattr(module, "read_numeric_table", lambda *a, **k: calls.append(1) or real(*a, **k))
+    inter = ek.read_interactions(path, "userId", "movieId", "rating", "timestamp")
+    assert calls and inter.users == ["1", "2"] and inter.items == ["10", "31", "1029"]
+    assert inter.explicit and sorted(inter.values.tolist()) == [2.5, 3.0, 4.0]
+    assert inter.timestamps.max() == 1260759179
