@@ -338,6 +338,24 @@ def test_walk_corpus_chunks_match_unchunked_walks(budget_mb, directed):
         assert offsets[-1] < 9 * 7 * g.num_nodes  # some walks stopped at a dead end
 
 
+@pytest.mark.parametrize("budget_mb", [None, 0.0], ids=["in-memory", "spooled"])
+def test_walk_corpus_torch_walker_streams_the_torch_walks(budget_mb, one_torch_thread):
+    """The torch walker (the GPU path, here on the CPU) in chunks of 3 walks gives the tokens of
+    random_walks_torch with the same seed and batches: no full walk matrix is kept."""
+    from embedkit.engines.walks import walk_corpus
+
+    g = _directed_graph()
+    kw = dict(walk_length=9, walks_per_node=7, p=0.5, q=2.0, seed=11)
+    tokens_ref, offsets_ref = walks_to_sequences(random_walks_torch(g, max_walkers=3, **kw))
+    tokens, offsets, counts = walk_corpus(g, walk_memory_mb=budget_mb, chunk_tokens=27, walker="torch",
+                                          device="cpu", **kw)
+    assert isinstance(tokens, np.memmap) == (budget_mb == 0.0)
+    np.testing.assert_array_equal(tokens, tokens_ref)
+    np.testing.assert_array_equal(offsets, offsets_ref)
+    np.testing.assert_array_equal(counts, np.bincount(tokens_ref, minlength=g.num_nodes))
+    assert offsets[-1] < 9 * 7 * g.num_nodes  # some walks stopped at a dead end
+
+
 def test_walk_memory_budget_default_is_a_quarter_of_available_memory():
     from embedkit.engines.walks import walk_memory_budget
 

@@ -194,14 +194,28 @@ def random_walks_torch(graph, *, walk_length: int = 80, walks_per_node: int = 10
     """The same walks computed with torch, all walkers advanced at once (GPU or CPU).
 
     Same distribution as :func:`random_walks` (not the same random streams).
-    Returns int32 ``(num_walks, walk_length)`` on the host, ``-1`` padded.
+    Returns int32 ``(num_walks, walk_length)`` on the host, ``-1`` padded; computed
+    ``max_walkers`` walks at a time (:func:`iter_walks_torch`).
     """
+    starts = _checked_starts(graph, starts, walk_length, walks_per_node, seed, "random_walks_torch")
+    result = np.empty((len(starts), walk_length), dtype=np.int32)
+    lo = 0
+    for block in iter_walks_torch(graph, walk_length=walk_length, p=p, q=q, seed=seed, device=device,
+                                  starts=starts, max_walkers=max_walkers):
+        result[lo:lo + block.shape[0]] = block
+        lo += block.shape[0]
+    return result
+
+
+def iter_walks_torch(graph, *, walk_length: int, starts: np.ndarray, p: float = 1.0, q: float = 1.0,
+                     seed: int = 0, device="cpu", max_walkers: int = 4_000_000):
+    """:func:`random_walks_torch` block by block: yields int32 ``(<= max_walkers, walk_length)``
+    host arrays, the walks from ``starts`` in order, from one random stream seeded with ``seed``."""
     import torch
 
     dev = torch.device(device)
     gen = torch.Generator(device=dev)
     gen.manual_seed(int(seed))
-    starts = _checked_starts(graph, starts, walk_length, walks_per_node, seed, "random_walks_torch")
     n = graph.num_nodes
     indptr = torch.as_tensor(graph.indptr, device=dev)
     indices = torch.as_tensor(graph.indices.astype(np.int64), device=dev)
@@ -235,7 +249,6 @@ def random_walks_torch(graph, *, walk_length: int = 80, walks_per_node: int = 10
     inv_p, inv_q = 1.0 / p, 1.0 / q
     envelope = max(1.0, inv_q)
     first_order = p == 1.0 and q == 1.0
-    result = np.empty((len(starts), walk_length), dtype=np.int32)
     for lo in range(0, len(starts), max_walkers):
         # a copy: ``cur`` is advanced in place and must not write into the caller's ``starts``
         cur = torch.tensor(np.asarray(starts[lo:lo + max_walkers]), device=dev, dtype=torch.long)
@@ -281,8 +294,7 @@ def random_walks_torch(graph, *, walk_length: int = 80, walks_per_node: int = 10
             cur[idx] = nxt
             alive[idx] = deg[nxt] > 0
             # a walker at a dead end stops: the rest of its row stays -1
-        result[lo:lo + cur.shape[0]] = walks.to(torch.int32).cpu().numpy()
-    return result
+        yield walks.to(torch.int32).cpu().numpy()
 
 
 #: walk tokens (int32) computed at once by :func:`walk_corpus`: a 64 MB buffer
@@ -314,14 +326,17 @@ def walk_memory_budget(walk_memory_mb: float | None = None) -> int:
 def walk_corpus(graph, *, walk_length: int = 80, walks_per_node: int = 10, p: float = 1.0, q: float = 1.0,
                 seed: int = 0, workers: int | None = None, starts: np.ndarray | None = None,
                 walk_memory_mb: float | None = None, chunk_tokens: int = WALK_CHUNK_TOKENS,
-                verbose: bool | None = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The walks of :func:`random_walks` as skip-gram input, without the full walk matrix.
+                verbose: bool | None = False, walker: str = "numba",
+                device: str = "cpu") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The walks of :func:`random_walks` (or, ``walker="torch"``, of :func:`random_walks_torch`
+    on ``device``) as skip-gram input, without the full walk matrix.
 
     Returns ``(tokens, offsets, counts)``: int32 ``(N,)`` node rows of every walk end to end
     (``-1`` padding removed, as :func:`walks_to_sequences` does), int64 ``(num_walks + 1,)``
-    walk boundaries, and int64 ``(V,)`` occurrences of each node in ``tokens``. The tokens are
-    the same as ``walks_to_sequences(random_walks(...))`` for the same arguments (walk ``i``
-    draws from random stream ``(seed, i)`` whatever the chunking).
+    walk boundaries, and int64 ``(V,)`` occurrences of each node in ``tokens``. The numba
+    walker's tokens are the same as ``walks_to_sequences(random_walks(...))`` for the same
+    arguments (walk ``i`` draws from random stream ``(seed, i)`` whatever the chunking); the
+    torch walker's are those of ``random_walks_torch(..., max_walkers=chunk walks)``.
 
     Walks are computed ``chunk_tokens // walk_length`` at a time (default 16M steps, a 64 MB
     buffer). When ``num_walks * walk_length * 4`` bytes exceed :func:`walk_memory_budget`
@@ -329,8 +344,6 @@ def walk_corpus(graph, *, walk_length: int = 80, walks_per_node: int = 10, p: fl
     written to an anonymous temporary file and ``tokens`` is a read-only ``np.memmap`` of it
     (deleted when the last reference goes); otherwise ``tokens`` is an in-memory array.
     """
-    import numba
-
     from ..data.corpus import _IntSpool
 
     starts = _checked_starts(graph, starts, walk_length, walks_per_node, seed, "walk_corpus")
@@ -346,38 +359,54 @@ def walk_corpus(graph, *, walk_length: int = 80, walks_per_node: int = 10, p: fl
     tokens = None if spool is not None else np.empty(upper, dtype=np.int32)
     offsets = np.zeros(n_walks + 1, dtype=np.int64)
     counts = np.zeros(graph.num_nodes, dtype=np.int64)
+    per_chunk = max(1, int(chunk_tokens) // walk_length)
+    if walker == "torch":
+        blocks = iter_walks_torch(graph, walk_length=walk_length, starts=starts, p=p, q=q, seed=seed,
+                                  device=device, max_walkers=per_chunk)
+    else:
+        blocks = _numba_walk_blocks(graph, starts, walk_length, p, q, seed, workers, per_chunk)
+    pos = lo = 0
+    with progress(total=n_walks, desc="walks", verbose=verbose, unit="walk") as bar:
+        for out in blocks:
+            hi = lo + out.shape[0]
+            mask = out >= 0
+            lengths = mask.sum(axis=1)
+            np.cumsum(lengths, out=offsets[lo + 1:hi + 1])
+            offsets[lo + 1:hi + 1] += pos
+            flat = out.ravel() if lengths.sum() == out.size else out[mask]
+            counts += np.bincount(flat, minlength=graph.num_nodes)
+            if spool is not None:
+                spool.append(flat)
+            else:
+                tokens[pos:pos + flat.size] = flat
+            pos += flat.size
+            bar.update(hi - lo)
+            lo = hi
+    tokens = spool.finish() if spool is not None else tokens[:pos]
+    return tokens, offsets, counts
+
+
+def _numba_walk_blocks(graph, starts, walk_length, p, q, seed, workers, per_chunk):
+    """The numba walks from ``starts``, ``per_chunk`` at a time, in one reused int32 buffer."""
+    import numba
+
     cum = row_prefix_sums(graph.indptr, graph.weights) if graph.weighted else np.zeros(1)
     indices = graph.indices.astype(np.int64, copy=False)
     weights = graph.weights.astype(np.float64)
-    per_chunk = max(1, int(chunk_tokens) // walk_length)
+    n_walks = len(starts)
     buf = np.empty((min(per_chunk, max(n_walks, 1)), walk_length), dtype=np.int32)
     prev_threads = numba.get_num_threads()
     if workers:
         numba.set_num_threads(max(1, min(workers, numba.config.NUMBA_NUM_THREADS)))
-    pos = 0
     try:
-        with progress(total=n_walks, desc="walks", verbose=verbose, unit="walk") as bar:
-            for lo in range(0, n_walks, per_chunk):
-                hi = min(n_walks, lo + per_chunk)
-                out = buf[:hi - lo]
-                _walk_kernel(graph.indptr, indices, weights, cum, bool(graph.weighted), starts[lo:hi],
-                             walk_length, float(p), float(q), int(seed), lo, out)
-                mask = out >= 0
-                lengths = mask.sum(axis=1)
-                np.cumsum(lengths, out=offsets[lo + 1:hi + 1])
-                offsets[lo + 1:hi + 1] += pos
-                flat = out.ravel() if lengths.sum() == out.size else out[mask]
-                counts += np.bincount(flat, minlength=graph.num_nodes)
-                if spool is not None:
-                    spool.append(flat)
-                else:
-                    tokens[pos:pos + flat.size] = flat
-                pos += flat.size
-                bar.update(hi - lo)
+        for lo in range(0, n_walks, per_chunk):
+            hi = min(n_walks, lo + per_chunk)
+            out = buf[:hi - lo]
+            _walk_kernel(graph.indptr, indices, weights, cum, bool(graph.weighted), starts[lo:hi],
+                         walk_length, float(p), float(q), int(seed), lo, out)
+            yield out
     finally:
         numba.set_num_threads(prev_threads)
-    tokens = spool.finish() if spool is not None else tokens[:pos]
-    return tokens, offsets, counts
 
 
 def walks_to_sequences(walks: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,7 @@ from ..data.graph import read_graph
 from ..embeddings import Embeddings
 from ..engines.skipgram import SGNSConfig, train_sgns
 from ..distributed import context, shard, sum_across
-from ..engines.walks import random_walks_torch, walk_corpus, walk_starts, walks_to_sequences
+from ..engines.walks import walk_corpus, walk_starts
 
 logger = logging.getLogger("embedkit")
 
@@ -71,15 +71,11 @@ class WalkEmbedding(Method):
             starts = walk_starts(g.num_nodes, params["walks_per_node"], params["seed"])
             walk_kw.update(starts=starts[shard(len(starts), dist, pad=False)],
                            seed=params["seed"] + 1_000_003 * dist.rank)
-        if dev.startswith("cuda"):
-            walks = random_walks_torch(g, device=dev, **walk_kw)
-            tokens, offsets = walks_to_sequences(walks)
-            del walks
-            counts = np.bincount(tokens, minlength=g.num_nodes)
-        else:
-            # chunks of start nodes, spooled to disk past walk_memory_mb: no full walk matrix
-            tokens, offsets, counts = walk_corpus(g, workers=workers, walk_memory_mb=params["walk_memory_mb"],
-                                                  verbose=params["verbose"], **walk_kw)
+        # chunks of start nodes (numba on the CPU, torch on a GPU), spooled to disk past
+        # walk_memory_mb: no full walk matrix on either
+        tokens, offsets, counts = walk_corpus(g, workers=workers, walk_memory_mb=params["walk_memory_mb"],
+                                              verbose=params["verbose"], device=dev,
+                                              walker="torch" if dev.startswith("cuda") else "numba", **walk_kw)
         counts = sum_across(counts, dist, dev)  # the noise distribution of all the walks
         t1 = time.perf_counter()
         logger.info("%s: %d walks (%d steps) in %.2fs", self.name, len(offsets) - 1, tokens.size, t1 - t0)
