@@ -222,3 +222,30 @@ def test_cli_train_recommend_and_evaluate(tmp_path):
     res = runner.invoke(cli, ["train", "mf", str(bad), "--rating-col", "2", "-o", str(tmp_path / "x.ekv")])
     assert res.exit_code == 2 and "bad.tsv, line 2: rating is not a number" in res.output
     assert not (tmp_path / "x.ekv").exists()
+
+
+def test_dynamic_negatives_pick_the_best_scored_candidate_that_is_not_a_positive():
+    """_hardest against a brute-force answer: per row, the highest-scored candidate among the
+    user's non-positives; a row whose candidates are all positives is flagged not ok."""
+    import torch
+
+    from embedkit.recsys.bpr import _hardest
+
+    gen = torch.Generator().manual_seed(0)
+    n_users, n_items, k = 6, 12, 5
+    X, Y = torch.randn(n_users, 4, generator=gen), torch.randn(n_items, 4, generator=gen)
+    positives = {(u, i) for u in range(n_users) for i in range(n_items) if (u * 7 + i * 3) % 4 == 0}
+    positives |= {(5, i) for i in range(n_items)}  # user 5: every item is a positive
+    keys = torch.tensor(sorted(u * n_items + i for u, i in positives))
+    u = torch.tensor([0, 1, 2, 3, 4, 5, 0, 2])
+    cand = torch.randint(0, n_items, (u.shape[0], k), generator=gen)
+    j, ok = _hardest(X, Y, u, cand, keys, n_items)
+    scores = X @ Y.T
+    for b in range(u.shape[0]):
+        free = [c for c in cand[b].tolist() if (int(u[b]), c) not in positives]
+        assert bool(ok[b]) == bool(free)
+        if free:
+            assert scores[u[b], j[b]] == max(scores[u[b], c] for c in free)
+    j_any, ok_any = _hardest(X, Y, u, cand, None, n_items)
+    assert ok_any is None
+    assert torch.equal(scores[u, j_any], (scores[u[:, None], cand]).max(1).values)

@@ -190,10 +190,11 @@ def bpr_torch(indptr: np.ndarray, indices: np.ndarray, n_items: int, dim: int, l
             for s in range(0, draws, batch_size):
                 p = pos[s:s + batch_size]
                 u, i, j = users_of.index_select(0, p), items_of.index_select(0, p), neg[s:s + batch_size]
+                ok = None
                 if negative_candidates > 1:  # keep the candidate the model ranks highest (a non-positive one)
-                    j = _hardest(X, Y, u, j, keys if verify else None, n_items)
+                    j, ok = _hardest(X, Y, u, j, keys if verify else None, n_items)
                 if verify:
-                    ok = ~_is_positive(keys, u * n_items + j)
+                    ok = ~_is_positive(keys, u * n_items + j) if ok is None else ok
                     skipped += int(ok.numel() - ok.sum())
                     u, i, j = u[ok], i[ok], j[ok]
                 xu, yi, yj = X.index_select(0, u), Y.index_select(0, i), Y.index_select(0, j)
@@ -222,10 +223,11 @@ def bpr_torch(indptr: np.ndarray, indices: np.ndarray, n_items: int, dim: int, l
 
 def _hardest(X, Y, u, cand, keys, n_items: int):
     """Per triple, the candidate negative (``cand``: ``(B, k)`` item ids) that user ``u[b]``
-    scores highest, skipping the user's positives when their sorted ``keys`` are given (if all
-    ``k`` are positives, one of them: the triple is then skipped as any other). The
-    candidates are scored one column at a time (``B`` rows gathered per step, not ``B * k``),
-    and positives are looked up only among the winners, until no winner is one."""
+    scores highest, skipping the user's positives when their sorted ``keys`` are given.
+    Returns ``(j, ok)``: the ``(B,)`` chosen items, and whether each is not a positive (False
+    only when all ``k`` are; None without ``keys``). The candidates are scored one column at a
+    time (``B`` rows gathered per step, not ``B * k``), and positives are looked up only among
+    the winners, until no winner is one."""
     import torch
 
     xu = X.index_select(0, u)
@@ -235,10 +237,11 @@ def _hardest(X, Y, u, cand, keys, n_items: int):
         best = scores.argmax(1)
         j = cand[rows, best]
         if keys is None:
-            return j
-        redo = _is_positive(keys, u * n_items + j) & (scores[rows, best] > -float("inf"))
+            return j, None
+        positive = _is_positive(keys, u * n_items + j)
+        redo = positive & (scores[rows, best] > -float("inf"))
         if not bool(redo.any()):
-            return j
+            return j, ~positive
         scores[rows[redo], best[redo]] = -float("inf")
 
 
