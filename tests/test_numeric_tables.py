@@ -16,12 +16,12 @@ from embedkit.data._numeric_table import read_numeric_edgelist
 from embedkit.exceptions import EmbedkitError
 
 
-def _both(path, weighted=None, comments="#%"):
+def _both(path, weighted=None, comments="#%", delimiter=None):
     """(fast-path graph or error type, line-reader graph or error type)."""
     out = []
     for read in (_read_edgelist, _read_edgelist_lines):
         try:
-            out.append(read(path, False, weighted, None, comments))
+            out.append(read(path, False, weighted, delimiter, comments))
         except EmbedkitError as exc:
             out.append(type(exc))
     return out
@@ -47,16 +47,18 @@ _sep = st.sampled_from([" ", "\t", "  ", " \t"])
 @st.composite
 def _edge_file(draw):
     three = draw(st.booleans())
+    file_sep = draw(st.sampled_from([None, None, ",", "\t", " "]))  # None: mixed blanks line by line
     lines = []
     for _ in range(draw(st.integers(0, 25))):
         kind = draw(st.sampled_from(["edge"] * 8 + ["blank", "comment", "trailing comment", "odd"]))
-        sep = draw(_sep)
+        sep = file_sep or draw(_sep)
         if kind == "blank":
             lines.append(draw(st.sampled_from(["", "  ", "\t"])))
         elif kind == "comment":
             lines.append(draw(st.sampled_from(["# a header", "%  matrix market", "  # indented"])))
         elif kind == "odd":
-            lines.append(draw(st.sampled_from(["1", "1 2 3 4", "1,2", "1 2 0.5"])))
+            lines.append(draw(st.sampled_from(["1", "1 2 3 4", "1,2", "1 2 0.5", "1,,2", "1,2,", ",", "1, 2",
+                                               "1\r2", "1\t\t2", "1  2"])))
         else:
             line = sep.join([draw(_id), draw(_id)] + ([draw(_weight)] if three else []))
             if kind == "trailing comment":
@@ -67,17 +69,18 @@ def _edge_file(draw):
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=_edge_file(), weighted=st.sampled_from([None, True, False]))
-def test_fast_reader_means_what_the_line_reader_means(tmp_path_factory, text, weighted):
+@given(text=_edge_file(), weighted=st.sampled_from([None, True, False]),
+       delimiter=st.sampled_from([None, None, ",", "\t", " "]))
+def test_fast_reader_means_what_the_line_reader_means(tmp_path_factory, text, weighted, delimiter):
     path = tmp_path_factory.mktemp("el") / "g.edgelist"
     path.write_bytes(text.encode())
-    fast, lines = _both(path, weighted)
+    fast, lines = _both(path, weighted, delimiter=delimiter)
     _same(fast, lines)
 
 
 def test_fast_path_is_taken_for_plain_files(tmp_path):
     path = tmp_path / "g.tsv"
-    path.write_text("# SNAP-style header\n# Nodes: 4 Edges: 3\n10\t2\n2\t3\n\n3\t10\n")
+    path.write_text("# SNAP-style header, a 50% sample\n# Nodes: 4 Edges: 3\n10\t2\n2\t3\n\n3\t10\n")
     src, dst, w, ids = read_numeric_edgelist(path, None, "#%")
     assert ids.tolist() == [2, 3, 10]
     assert list(zip(src.tolist(), dst.tolist())) == [(2, 0), (0, 1), (1, 2)]
@@ -87,9 +90,14 @@ def test_fast_path_is_taken_for_plain_files(tmp_path):
     src, dst, w, ids = read_numeric_edgelist(weighted, None, "#%")
     assert w.tolist() == [0.5, 0.2]
     assert read_numeric_edgelist(weighted, False, "#%")[2] is None
+    commas = tmp_path / "c.csv"
+    commas.write_text("# u,v\n1,2\r\n2,3\r\n")
+    src, dst, w, ids = read_numeric_edgelist(commas, None, "#%")
+    assert ids.tolist() == [1, 2, 3] and src.tolist() == [0, 1] and dst.tolist() == [1, 2]
 
 
-@pytest.mark.parametrize("text", ["a b\n", "1,2\n", "1 -2\n", "01 2\n", "1 2\n3\n", "1 2 0\n", "1 2 # c\n", "1.0 2 3\n"])
+@pytest.mark.parametrize("text", ["a b\n", "1 -2\n", "01 2\n", "1 2\n3\n", "1 2 0\n", "1 2 # c\n", "1.0 2 3\n",
+                                  "1,,2\n", "1,2,\n", "1, 2\n", "1\r2\n", "1,2\n3 4\n"])
 def test_fast_path_declines_what_it_does_not_read(tmp_path, text):
     path = tmp_path / "g.txt"
     path.write_text(text)

@@ -11,6 +11,7 @@ So this path never changes what a file means, only how long it takes (docs/bench
 from __future__ import annotations
 
 import gzip
+import re
 import warnings
 from pathlib import Path
 
@@ -36,18 +37,20 @@ def read_numeric_table(path: Path, id_columns: tuple[int, ...], *, ncols: int | 
 
     ``id_columns`` must hold digits only (no sign, no zero padding): the array is int64 when
     every column is one, else float64. ``ncols``: the columns every line has; None takes the
-    first line's count, which must be in ``ncols_choices``. ``delimiter``: "" or whitespace
-    (any run of blanks), or ``"\\t"``, ``","``, ``";"``, ``"::"`` (exactly that between fields:
-    a blank inside a line gives up). The first ``skip_lines`` lines (a header) are skipped;
+    first line's count, which must be in ``ncols_choices``. ``delimiter``: "" (any run of
+    blanks), or one of ``" "``, ``"\\t"``, ``","``, ``";"``, ``"::"``: exactly one between
+    fields and none at a line's ends (another blank in a line gives up). The first
+    ``skip_lines`` lines (a header) are skipped;
     blank lines and lines starting with a ``comments`` character are ignored.
     """
     comment_bytes = comments.encode("utf-8", "ignore")
     if any(c in b"0123456789.eE+-" for c in comment_bytes):
         return None
-    if delimiter.isspace() or delimiter == "":
+    if delimiter == "":
         sep, forbidden = None, b""
-    elif delimiter in (",", ";", "::", "\t"):
-        sep, forbidden = delimiter.encode(), (b" " if delimiter == "\t" else b" \t")
+    elif delimiter in (" ", "\t", ",", ";", "::"):
+        sep = delimiter.encode()
+        forbidden = bytes(c for c in b" \t" if bytes([c]) != sep)
     else:
         return None
     rows = []
@@ -65,14 +68,21 @@ def read_numeric_table(path: Path, id_columns: tuple[int, ...], *, ncols: int | 
                 block = _blank_comments(block, comment_bytes)
                 if block is None:
                     return None
+            if block.count(b"\r") != block.count(b"\r\n"):
+                return None  # a bare carriage return ends a line for the line readers
+            n_seps = 0
             if sep is not None:
                 if any(c in block for c in forbidden):
                     return None
+                n_seps = block.count(sep)
                 block = block.replace(sep, b" ")
             parsed = _parse_block(block, ncols, ncols_choices, id_columns)
             if parsed is None:
                 return None
             ncols, values = parsed
+            # exactly ncols - 1 separators a line: no empty field, none at a line's ends
+            if sep is not None and n_seps != (0 if values is None else (ncols - 1) * values.shape[0]):
+                return None
             if values is not None:
                 rows.append(values)
     if not rows:
@@ -129,24 +139,26 @@ def _parse_block(block: bytes, ncols: int | None, ncols_choices, id_columns):
 
 
 def _blank_comments(block: bytes, comment_bytes: bytes):
-    """The block with its comment lines (first non-blank byte a comment byte) turned to
-    spaces, or ``None`` when a comment byte sits elsewhere or there are very many."""
-    out = bytearray(block)
-    hits = 0
-    for c in comment_bytes:
-        at = block.find(bytes([c]))
-        while at != -1:
-            hits += 1
-            if hits > MAX_COMMENT_LINES:
-                return None
-            line_start = block.rfind(b"\n", 0, at) + 1
-            if block[line_start:at].strip():
-                return None  # not a comment line
-            line_end = block.find(b"\n", at)
-            line_end = len(block) if line_end == -1 else line_end
-            out[line_start:line_end] = b" " * (line_end - line_start)
-            at = block.find(bytes([c]), line_end)
-    return bytes(out)
+    """The block with the text of its comment lines (first non-blank byte a comment byte)
+    removed, their line ends kept, or ``None`` when a comment byte starts no line or there
+    are very many."""
+    mark = re.compile(b"[" + re.escape(comment_bytes) + b"]")
+    kept, pos, lines = [], 0, 0
+    hit = mark.search(block)
+    while hit is not None:
+        lines += 1
+        if lines > MAX_COMMENT_LINES:
+            return None
+        line_start = block.rfind(b"\n", 0, hit.start()) + 1
+        if block[line_start:hit.start()].strip():
+            return None  # a comment byte inside a data line
+        line_end = block.find(b"\n", hit.start())
+        line_end = len(block) if line_end == -1 else line_end
+        kept.append(block[pos:line_start])
+        pos = line_end
+        hit = mark.search(block, line_end)
+    kept.append(block[pos:])
+    return b"".join(kept)
 
 
 def dense_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -164,15 +176,19 @@ def dense_ids(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return distinct, rows.astype(np.int64)
 
 
-def read_numeric_edgelist(path: Path, weighted: bool | None, comments: str):
+def read_numeric_edgelist(path: Path, weighted: bool | None, comments: str, delimiter: str | None = None):
     """``(src, dst, weights or None, ids)`` for a plain numeric edge list, else ``None``.
 
     ``src``/``dst``: int64 ``(E,)`` rows into ``ids``, the sorted distinct node ids
     (int64 ``(V,)``); ``weights``: float64 ``(E,)`` when the file has (and ``weighted``
     allows) a third column. Same meaning as the line reader: 2 columns, or 3 (the third
-    ignored when ``weighted=False``); weights positive and finite.
+    ignored when ``weighted=False``); weights positive and finite. ``delimiter=None`` is
+    decided as the line reader does, on the first edge: comma-separated if it has a comma.
     """
-    values = read_numeric_table(path, (0, 1), ncols_choices=(3,) if weighted else (2, 3), comments=comments)
+    if delimiter is None:
+        delimiter = "," if b"," in _first_data_line(path, comments) else ""
+    values = read_numeric_table(path, (0, 1), ncols_choices=(3,) if weighted else (2, 3), comments=comments,
+                                delimiter=delimiter)
     if values is None:
         return None
     w = None
@@ -183,3 +199,18 @@ def read_numeric_edgelist(path: Path, weighted: bool | None, comments: str):
     ids, rows = dense_ids(values[:, :2].T.ravel())
     e = values.shape[0]
     return rows[:e], rows[e:], w, ids
+
+
+def _first_data_line(path: Path, comments: str, limit: int = 10_000) -> bytes:
+    """The first non-blank, non-comment line among the first ``limit`` lines (b"" if none)."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    marks = comments.encode("utf-8", "ignore")
+    with opener(path, "rb") as fh:
+        for _ in range(limit):
+            line = fh.readline()
+            if not line:
+                break
+            text = line.strip()
+            if text and text[0] not in marks:
+                return text
+    return b""

@@ -341,12 +341,10 @@ def _open_text(path: Path):
 
 
 def _read_edgelist(path: Path, directed: bool, weighted: bool | None, delimiter: str | None, comments: str) -> Graph:
-    fast = None
-    if delimiter is None or not delimiter.strip():
-        try:
-            fast = read_numeric_edgelist(path, weighted, comments)
-        except (OSError, EOFError) as exc:
-            raise InputFormatError(f"cannot read ({exc})", path) from None
+    try:
+        fast = read_numeric_edgelist(path, weighted, comments, delimiter)
+    except (OSError, EOFError) as exc:
+        raise InputFormatError(f"cannot read ({exc})", path) from None
     if fast is not None:
         src, dst, w, ids = fast
         g = Graph.from_edges(src, dst, w, nodes=ids.astype(str).tolist(), directed=directed, source=str(path))
