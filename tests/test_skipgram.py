@@ -42,6 +42,43 @@ def test_tokens_that_co_occur_end_up_close(backend, sg):
     assert (group[sim.argmax(1)] == group).all()
 
 
+@pytest.mark.parametrize("defer_output", [True, False], ids=["deferred", "pair-by-pair"])
+def test_shared_negatives_learn_with_either_output_update(defer_output):
+    """Shared (per-window) noise words, with the output rows' updates applied at the end of
+    the window (text's setting) or pair by pair (walks'): both separate the groups, and the
+    two are different computations."""
+    tokens, offsets, counts, group = _group_sequences()
+    cfg = SGNSConfig(dim=16, window=3, negative=5, sample=0, epochs=3, seed=0, workers=1,
+                     window_negatives=True, defer_output=defer_output)
+    vec = train_sgns(tokens, offsets, counts, cfg, backend="numba")
+    within, across = _group_separation(vec, group)
+    assert within > 0.8 and across < within - 0.4, (within, across)
+    cfg.defer_output = not defer_output
+    assert not np.array_equal(vec, train_sgns(tokens, offsets, counts, cfg, backend="numba"))
+
+
+def test_walk_methods_update_output_rows_pair_by_pair_and_text_defers(monkeypatch, karate):
+    import embedkit as ek
+    from embedkit.graph import _walk_embedding
+    from embedkit.text import word2vec
+
+    seen = {}
+
+    def spy(module, name):
+        real = getattr(module, "train_sgns")
+
+        def capture(tokens, offsets, counts, cfg, **kw):
+            seen[name] = cfg.defer_output
+            return real(tokens, offsets, counts, cfg, **kw)
+        monkeypatch.setattr(module, "train_sgns", capture)
+
+    spy(_walk_embedding, "node2vec")
+    spy(word2vec, "skipgram")
+    ek.train("node2vec", karate, dim=8, walks_per_node=2, walk_length=10, workers=1, verbose=False)
+    ek.train("skipgram", [["a", "b", "c", "d"]] * 50, dim=8, min_count=1, workers=1, verbose=False)
+    assert seen == {"node2vec": False, "skipgram": True}  # text keeps the deferred updates
+
+
 def test_untrained_vectors_are_not_separated():
     """The floor: initial random vectors show no group structure."""
     tokens, offsets, counts, group = _group_sequences()

@@ -69,6 +69,12 @@ class SGNSConfig:
     dup_cap: int = 32
     #: numba skip-gram: draw the noise words once per center window instead of once per pair
     window_negatives: bool = True
+    #: with window_negatives: apply the output rows' updates once at the end of the window
+    #: (pWord2Vec) rather than pair by pair (word2vec.c). Deferred is better on text (Gutenberg
+    #: 20 MB: analogy 0.144-0.148 against 0.131-0.134, WS353 0.36 against 0.33); pair by pair on
+    #: walks (Facebook link prediction: dot-product AUC 0.960 against 0.946), so walk methods
+    #: turn it off. docs/benchmarks.md
+    defer_output: bool = True
     #: torch backend under torchrun: minibatches between two exchanges of the processes' changed
     #: rows, and how they combine: "sum" (lock-free Hogwild across processes; text: analogy
     #: accuracy 0.052 in 2 processes vs 0.050 in one, 1 epoch on 3.6M Gutenberg tokens) or "mean"
@@ -155,11 +161,13 @@ def _negative_sampling_step(h, center, syn1, table, negative, alpha, neu1e, stat
 
 @njit(cache=True, inline="always", fastmath=True)
 def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, targets, labels, grad_out,
-                    neu1e):
+                    neu1e, defer_output):
     """Skip-gram for one center ``buf[i]`` and its window ``buf[lo:hi]``: every context
     word predicts the center against the same ``negative`` noise words, drawn once
-    for the window (as in pWord2Vec, Ji et al. 2016). The output rows' updates are
-    gathered in ``grad_out`` and applied once at the end of the window."""
+    for the window (as in pWord2Vec, Ji et al. 2016), so the ``1 + negative`` output rows
+    stay in cache. With ``defer_output`` the output rows' updates are gathered in
+    ``grad_out`` and applied once at the end of the window (pWord2Vec); without, each pair
+    updates them at once (word2vec.c)."""
     dim = syn0.shape[1]
     center = buf[i]
     n_table = table.shape[0]
@@ -188,12 +196,19 @@ def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, s
             if f >= MAX_EXP or f <= -MAX_EXP:
                 continue  # saturated: no update (gensim's rule)
             g = (labels[t] - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
-            go = grad_out[t]
-            for k in range(dim):
-                neu1e[k] += g * out[k]
-                go[k] += g * inp[k]
+            if defer_output:
+                go = grad_out[t]
+                for k in range(dim):
+                    neu1e[k] += g * out[k]
+                    go[k] += g * inp[k]
+            else:
+                for k in range(dim):
+                    neu1e[k] += g * out[k]
+                    out[k] += g * inp[k]
         for k in range(dim):
             inp[k] += neu1e[k]
+    if not defer_output:
+        return state
     for t in range(n_t):
         out = syn1[targets[t]]
         go = grad_out[t]
@@ -204,7 +219,8 @@ def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, s
 
 @njit(cache=True, parallel=True, fastmath=True)
 def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, window, negative,
-                 alpha0, min_alpha, done_before, total, seed, call_id, sg, max_len, window_negatives):
+                 alpha0, min_alpha, done_before, total, seed, call_id, sg, max_len, window_negatives,
+                 defer_output):
     n_chunks = bounds.shape[0] - 1
     dim = syn0.shape[1]
     sig = SIGMOID_TABLE
@@ -244,7 +260,7 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                 center = buf[i]
                 if sg and window_negatives:
                     state = _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
-                                            targets, labels, grad_out, neu1e)
+                                            targets, labels, grad_out, neu1e, defer_output)
                 elif sg:
                     for j in range(lo, hi):
                         if j == i:
@@ -316,7 +332,7 @@ def _train_numba(tokens, offsets, counts, cfg: SGNSConfig, verbose):
                     done_before = float(epoch * per_epoch + offsets[a])
                     _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, cfg.window,
                                  cfg.negative, cfg.alpha, cfg.min_alpha, done_before, total, cfg.seed,
-                                 call_id, cfg.sg, max_len, cfg.window_negatives)
+                                 call_id, cfg.sg, max_len, cfg.window_negatives, cfg.defer_output)
                     call_id += 1
                     bar.update(int(offsets[b] - offsets[a]))
     finally:

@@ -81,6 +81,7 @@ class WalkEmbedding(Method):
         logger.info("%s: %d walks (%d steps) in %.2fs", self.name, len(offsets) - 1, tokens.size, t1 - t0)
         cfg = SGNSConfig.from_params(params, sg=True, workers=workers)
         cfg.sync_every, cfg.sync_reduce = 4, "mean"  # torchrun: small graphs diverge with summed updates
+        cfg.defer_output = False  # shared negatives, output rows updated pair by pair: better link prediction
         vectors = train_sgns(tokens, offsets, counts, cfg, backend=params["backend"], device=dev,
                              verbose=params["verbose"], sharded=dist.active)
         t2 = time.perf_counter()
