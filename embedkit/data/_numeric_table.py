@@ -40,8 +40,8 @@ def read_numeric_table(path: Path, id_columns: tuple[int, ...], *, ncols: int | 
     first line's count, which must be in ``ncols_choices``. ``delimiter``: "" (any run of
     blanks), or one of ``" "``, ``"\\t"``, ``","``, ``";"``, ``"::"``: exactly one between
     fields and none at a line's ends (another blank in a line gives up). The first
-    ``skip_lines`` lines (a header) are skipped;
-    blank lines and lines starting with a ``comments`` character are ignored.
+    ``skip_lines`` lines (a header) are skipped; blank lines and lines starting with a
+    ``comments`` character are ignored.
     """
     comment_bytes = comments.encode("utf-8", "ignore")
     if any(c in b"0123456789.eE+-" for c in comment_bytes):
@@ -65,7 +65,7 @@ def read_numeric_table(path: Path, id_columns: tuple[int, ...], *, ncols: int | 
             if not block.endswith(b"\n"):
                 block += fh.readline()
             if comment_bytes and any(c in block for c in comment_bytes):
-                block = _blank_comments(block, comment_bytes)
+                block = _drop_comment_lines(block, comment_bytes)
                 if block is None:
                     return None
             if block.count(b"\r") != block.count(b"\r\n"):
@@ -138,7 +138,7 @@ def _parse_block(block: bytes, ncols: int | None, ncols_choices, id_columns):
     return ncols, values.reshape(-1, ncols)
 
 
-def _blank_comments(block: bytes, comment_bytes: bytes):
+def _drop_comment_lines(block: bytes, comment_bytes: bytes):
     """The block with the text of its comment lines (first non-blank byte a comment byte)
     removed, their line ends kept, or ``None`` when a comment byte starts no line or there
     are very many."""
