@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from embedkit.data import _numeric_table as _numeric_edgelist
+from embedkit.data import _numeric_table
 from embedkit.data.graph import _read_edgelist, _read_edgelist_lines
 from embedkit.data._numeric_table import read_numeric_edgelist
 from embedkit.exceptions import EmbedkitError
@@ -105,7 +105,7 @@ def test_fast_path_declines_what_it_does_not_read(tmp_path, text):
 
 
 def test_blocks_split_at_line_ends_and_gzip(tmp_path, monkeypatch):
-    monkeypatch.setattr(_numeric_edgelist, "BLOCK_BYTES", 7)  # every block cut mid-line
+    monkeypatch.setattr(_numeric_table, "BLOCK_BYTES", 7)  # every block cut mid-line
     rng = np.random.default_rng(0)
     e = rng.integers(0, 500, size=(300, 2))
     w = rng.uniform(0.1, 5, size=300)

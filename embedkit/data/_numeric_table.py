@@ -54,8 +54,7 @@ def read_numeric_table(path: Path, id_columns: tuple[int, ...], *, ncols: int | 
     else:
         return None
     rows = []
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
+    with _open_bytes(path) as fh:
         for _ in range(skip_lines):
             fh.readline()
         while True:
@@ -88,6 +87,10 @@ def read_numeric_table(path: Path, id_columns: tuple[int, ...], *, ncols: int | 
     if not rows:
         return None  # nothing but blanks and comments: the line reader says so
     return np.concatenate(rows)
+
+
+def _open_bytes(path: Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
 def _parse_block(block: bytes, ncols: int | None, ncols_choices, id_columns):
@@ -203,9 +206,8 @@ def read_numeric_edgelist(path: Path, weighted: bool | None, comments: str, deli
 
 def _first_data_line(path: Path, comments: str, limit: int = 10_000) -> bytes:
     """The first non-blank, non-comment line among the first ``limit`` lines (b"" if none)."""
-    opener = gzip.open if path.suffix == ".gz" else open
     marks = comments.encode("utf-8", "ignore")
-    with opener(path, "rb") as fh:
+    with _open_bytes(path) as fh:
         for _ in range(limit):
             line = fh.readline()
             if not line:

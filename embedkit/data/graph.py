@@ -13,6 +13,7 @@ import numpy as np
 
 from .._keys import lookup
 from ..exceptions import EmptyInputError, InputFormatError
+from ._csr import row_pointers, run_starts
 from ._numeric_table import read_numeric_edgelist
 
 logger = logging.getLogger("embedkit")
@@ -98,16 +99,14 @@ class Graph:
             key, w = key[order], w[order]
         else:
             key.sort()
-        first = np.empty(key.shape[0], dtype=bool)  # the first of each run of equal (row, col) keys
-        first[0] = True
-        np.not_equal(key[1:], key[:-1], out=first[1:])
+        first = run_starts(key)
         if not first.all():  # repeated edges: weights add up
             if weighted:
                 w = np.add.reduceat(w, np.flatnonzero(first))
             key = key[first]
         if not weighted:
             w = np.ones(key.shape[0], dtype=np.float32)
-        indptr = np.searchsorted(key, np.arange(n + 1, dtype=np.int64) * n)
+        indptr = row_pointers(key, n, n)
         cols = np.remainder(key, n, out=key)
         idx_dtype = np.int32 if n < 2**31 - 1 else np.int64
         return cls(

@@ -24,6 +24,7 @@ import numpy as np
 
 from .._keys import lookup
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
+from ._csr import row_pointers, run_starts
 from ._numeric_table import dense_ids, read_numeric_table
 
 logger = logging.getLogger("embedkit")
@@ -119,10 +120,7 @@ class Interactions:
             key = key[order]
             v = v[order] if v is not None else None
             ts = ts[order] if ts is not None else None
-        first = np.empty(key.shape[0], dtype=bool)  # the first of each run of equal pairs (key is sorted)
-        first[0] = True
-        np.not_equal(key[1:], key[:-1], out=first[1:])
-        start = np.flatnonzero(first)
+        start = np.flatnonzero(run_starts(key))
         uniq = key[start] if start.shape[0] != key.shape[0] else key
         if uniq.shape[0] != key.shape[0]:
             ndup = key.shape[0] - uniq.shape[0]
@@ -142,7 +140,7 @@ class Interactions:
             logger.info("%s: %d duplicate (user, item) rows merged (%s)", source or "interactions", ndup, rule)
         if v is None:
             v = np.ones(uniq.shape[0], dtype=np.float32)
-        indptr = np.searchsorted(uniq, np.arange(n_users + 1, dtype=np.int64) * n_items)
+        indptr = row_pointers(uniq, n_users, n_items)
         cols = uniq % n_items
         return cls(indptr=indptr, indices=cols.astype(np.int32), values=v.astype(np.float32, copy=False),
                    users=list(users) if users is not None else list(range(n_users)),

@@ -182,7 +182,8 @@ def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, s
         targets[n_t] = t
         labels[n_t] = 0.0
         n_t += 1
-    grad_out[:n_t] = 0.0
+    if defer_output:
+        grad_out[:n_t] = 0.0
     for j in range(lo, hi):
         if j == i:
             continue
