@@ -1,0 +1,120 @@
+"""One opener for every text input: gzip (by suffix or by its magic bytes), a UTF-8
+byte-order mark dropped, and every failure while reading (not UTF-8, a truncated or
+corrupt gzip stream, a folder given for a file, a permission problem) raised as an
+:class:`~embedkit.exceptions.InputFormatError` naming the file and, where it is known,
+the line.
+
+Readers use :func:`text_lines` (numbered ``str`` lines) or :func:`open_binary` (raw
+bytes, for block parsers and sniffers) instead of ``open``/``gzip.open`` of their own.
+"""
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import zlib
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from ..exceptions import InputFormatError
+
+__all__ = ["open_binary", "text_lines", "read_errors", "is_gzip", "skip_bom", "BOM", "check_readable_file"]
+
+#: the UTF-8 byte-order mark, dropped at the start of every text input
+BOM = b"\xef\xbb\xbf"
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+def check_readable_file(path: Path) -> None:
+    """Raise :class:`InputFormatError` unless ``path`` is an existing regular file."""
+    if not path.exists():
+        raise InputFormatError("no such file", path)
+    if path.is_dir():
+        raise InputFormatError("is a folder, not a file", path)
+
+
+def is_gzip(path: Path) -> bool:
+    """True for a path ending in ``.gz`` or a file starting with gzip's magic bytes."""
+    if path.suffix.lower() == ".gz":
+        return True
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(2) == _GZIP_MAGIC
+    except OSError:
+        return False
+
+
+def _problem(exc: BaseException) -> str:
+    """A short description of an error met while reading raw bytes."""
+    if isinstance(exc, EOFError):
+        return "the compressed stream ends early (truncated .gz file?)"
+    if isinstance(exc, (gzip.BadGzipFile, zlib.error)):
+        return f"not a valid gzip file ({exc})"
+    if isinstance(exc, IsADirectoryError):
+        return "is a folder, not a file"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    return f"cannot be read ({exc})"
+
+
+@contextlib.contextmanager
+def read_errors(path: Path, line: int | None = None):
+    """Turn OS, gzip and decoding errors raised inside the block into :class:`InputFormatError`."""
+    try:
+        yield
+    except InputFormatError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise InputFormatError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", path, line) from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputFormatError(_problem(exc), path, line) from None
+
+
+def open_binary(path: str | os.PathLike) -> BinaryIO:
+    """The file's bytes, decompressed when it is gzip; a leading byte-order mark is not removed
+    here (see :func:`skip_bom`). Errors opening it are :class:`InputFormatError`."""
+    path = Path(path)
+    check_readable_file(path)
+    with read_errors(path):
+        if is_gzip(path):
+            return gzip.open(path, "rb")
+        return open(path, "rb")
+
+
+def skip_bom(fh: BinaryIO) -> None:
+    """Advance ``fh`` past a UTF-8 byte-order mark at its start (``fh`` must be at offset 0)."""
+    head = fh.read(3)
+    if head != BOM:
+        fh.seek(0)
+
+
+def text_lines(path: str | os.PathLike, *, strip_newline: bool = True) -> Iterator[tuple[int, str]]:
+    """``(line_number, line)`` for every line of a UTF-8 text file (plain or gzip).
+
+    Line numbers start at 1; a byte-order mark at the start is dropped; ``\\r\\n`` and ``\\n``
+    end lines (the newline is removed unless ``strip_newline=False``). A line that is not
+    valid UTF-8, a truncated gzip stream or any read error raises :class:`InputFormatError`
+    naming the file and the line.
+    """
+    path = Path(path)
+    fh = open_binary(path)
+    lineno = 0
+    try:
+        with read_errors(path):
+            first = fh.readline()
+        if first.startswith(BOM):
+            first = first[3:]
+        raw = first
+        while raw:
+            lineno += 1
+            with read_errors(path, lineno):
+                line = raw.decode("utf-8")
+            if strip_newline:
+                line = line.rstrip("\r\n")
+            yield lineno, line
+            with read_errors(path, lineno + 1):
+                raw = fh.readline()
+    finally:
+        fh.close()
