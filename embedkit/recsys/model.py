@@ -210,6 +210,21 @@ class FactorModel:
         """The ``k`` users whose vectors are closest to ``user``'s by cosine, best first."""
         return self.users.most_similar(user, k=k)
 
+    # ---- growing -----------------------------------------------------------------
+    def fold_in(self, interactions, **options) -> "FactorModel":
+        """This model grown by the users (and items) of ``interactions`` without retraining the
+        rest; see :func:`embedkit.recsys.fold_in.fold_in`."""
+        from .fold_in import fold_in
+
+        return fold_in(self, interactions, **options)
+
+    def recommend_for(self, items, k: int = 10, **options) -> list[tuple[Hashable, float]]:
+        """The ``k`` best items for an anonymous user who chose ``items``; see
+        :func:`embedkit.recsys.fold_in.recommend_for`."""
+        from .fold_in import recommend_for
+
+        return recommend_for(self, items, k, **options)
+
     # ---- persistence -------------------------------------------------------------
     def save(self, path, include_seen: bool = True) -> None:
         """Save as ``.ekv``: a zip of ``meta.json``, ``user_keys.json``, ``item_keys.json``,
