@@ -155,3 +155,57 @@ def test_align_refuses_too_few_shared_keys():
     b = ek.Embeddings(["y", "z"], np.eye(2, 4, dtype=np.float32))
     with pytest.raises(ek.EmbedkitError, match="shared keys"):
         ek.align(a, b)
+
+
+def _sbm_with_features(n_per, groups, new_per=0, seed=0):
+    """Planted communities; each node's features are its group's prototype plus noise. The last
+    ``new_per`` nodes of each group are "new": the grown graph holds them, the old one does not."""
+    rng = np.random.default_rng(seed)
+    n = n_per * groups
+    group = np.repeat(np.arange(groups), n_per)
+    protos = rng.normal(size=(groups, 12))
+    X = (protos[group] + 0.8 * rng.normal(size=(n, 12))).astype(np.float32)
+    src, dst = [], []
+    for a in range(n):
+        for b in range(a + 1, n):
+            if rng.random() < (0.3 if group[a] == group[b] else 0.01):
+                src.append(a)
+                dst.append(b)
+    src, dst = np.array(src), np.array(dst)
+    is_new = np.zeros(n, dtype=bool)
+    if new_per:
+        for g in range(groups):
+            is_new[np.flatnonzero(group == g)[-new_per:]] = True
+    return X, group, src, dst, is_new
+
+
+@pytest.mark.parametrize("method", ["gcn", "gat"])
+def test_gnn_embeds_the_new_nodes_of_a_grown_graph_without_retraining(method):
+    X, group, src, dst, is_new = _sbm_with_features(40, 3, new_per=8)
+    old = np.flatnonzero(~is_new)
+    keep = ~is_new[src] & ~is_new[dst]
+    remap = -np.ones(len(group), dtype=np.int64)
+    remap[old] = np.arange(old.size)
+    old_graph = ek.Graph.from_edges(remap[src[keep]], remap[dst[keep]], nodes=[str(k) for k in old])
+    labels = {str(k): int(group[k]) for k in old}
+    nd_old = ek.read_node_data(old_graph, X[old], labels)
+    emb = ek.train(method, nd_old, epochs=60, hidden=16, seed=0, workers=1, verbose=False)
+    grown_graph = ek.Graph.from_edges(src, dst, nodes=[str(k) for k in range(len(group))])
+    grown = emb.embed(ek.read_node_data(grown_graph, X))
+    assert len(grown) == len(group)
+    # each new node's nearest old nodes are mostly from its planted group
+    old_keys = [str(k) for k in old]
+    ref = grown.normalized().vectors[grown.rows(old_keys)]
+    hits = []
+    for k in np.flatnonzero(is_new):
+        sims = ref @ grown.normalized()[str(k)]
+        nearest = old[np.argsort(-sims)[:5]]
+        hits.append(np.mean(group[nearest] == group[k]))
+    assert np.mean(hits) >= 0.9
+
+
+def test_gnn_without_features_refuses_to_embed_unseen_nodes():
+    g = ek.datasets.load("karate")
+    emb = ek.train("gcn", g, epochs=5, hidden=8, dim=8, seed=0, workers=1, verbose=False)
+    with pytest.raises(ek.EmbedkitError, match="learned a table"):
+        emb.embed(g)

@@ -106,14 +106,16 @@ class GNNMethod(Method):
             out, hid = (same_everywhere(a, dist, dev) for a in graphs.predict_all(model))
             model = unwrap(model)
         train_s = time.perf_counter() - t0
-        meta = {"mode": mode, "features": feat_kind, "device": dev, "train_time_s": round(train_s, 4),
+        meta = {"mode": mode, "features": feat_kind, "normalize_features": params["normalize_features"],
+                "num_input_features": None if X is None else int(X.shape[1]), "device": dev, "train_time_s": round(train_s, 4),
                 "epochs_run": run.stopped_epoch, "best_epoch": run.best_epoch, "early_stopped": run.early_stopped,
                 "seconds_per_epoch": round(run.loop_s / max(run.stopped_epoch, 1), 5), "graph": repr(nd.graph)}
         logger.info("%s (%s, %s): %d epochs in %.2fs, best epoch %d", self.name, mode, dev, run.stopped_epoch,
                     train_s, run.best_epoch)
+        from .result import GNNEmbeddings, NodeClassifier
+
         if mode == "unsupervised":
-            return Embeddings(nd.graph.nodes, out, meta)
-        from .result import NodeClassifier
+            return GNNEmbeddings(nd.graph.nodes, out, meta, model=model.cpu().eval(), output="out")
 
         masks = {"train": nd.train_mask, "val": nd.val_mask, "test": nd.test_mask}
         clf = NodeClassifier(nd.graph.nodes, hid, meta, scores=out, classes=nd.classes, labels=nd.labels,

@@ -1,4 +1,5 @@
-"""What a supervised GCN/GAT returns: node vectors that can also classify."""
+"""What a GCN/GAT returns: node vectors that can embed the nodes of a grown graph
+(:class:`GNNEmbeddings`) and, when trained on labels, classify (:class:`NodeClassifier`)."""
 from __future__ import annotations
 
 from typing import Hashable, Iterable
@@ -7,9 +8,68 @@ import numpy as np
 
 from ..embeddings import Embeddings
 from ..evaluate._metrics import Metrics
+from ..exceptions import EmbedkitError
 
 
-class NodeClassifier(Embeddings):
+class GNNEmbeddings(Embeddings):
+    """Node :class:`~embedkit.Embeddings` plus the trained encoder (``model``, a torch module on
+    the CPU in eval mode) and how its input features were made, so that :meth:`embed` can give
+    vectors to the nodes of a grown or another graph without retraining (GNNs are inductive
+    when their inputs are features: Hamilton, Ying & Leskovec, NeurIPS 2017).
+
+    Saving keeps the vectors only; the encoder lives as long as the object.
+    """
+
+    def __init__(self, keys, vectors, meta, *, model=None, output: str = "hidden"):
+        super().__init__(keys, vectors, meta)
+        self.model = model
+        self._output = output  # which encoder output the vectors are: "hidden" or "out"
+
+    def embed(self, data, *, batch_size: int = 0) -> Embeddings:
+        """Vectors of every node of ``data`` (a graph with node features, anything
+        :func:`~embedkit.read_node_data` takes; the features must be made as in training:
+        the same columns) from the trained encoder, without training. Returns
+        :class:`~embedkit.Embeddings` ``(V, dim)`` keyed by ``data``'s nodes; the nodes the
+        model was trained on get what a forward pass on the new graph gives them (their
+        neighbourhoods may have grown). A model whose input was a learned table of node
+        vectors (no features) cannot embed nodes it never saw: that raises an error."""
+        from ._features import input_features
+        from ..data.nodes import as_node_data
+        from ._train import Graphs
+
+        if self.model is None:
+            raise EmbedkitError("this result holds no trained encoder (it was loaded from a file, or made "
+                                "without one): embed() needs the object ek.train returned")
+        kind = self.meta.get("features")
+        if kind == "learned":
+            raise EmbedkitError("this model learned a table of vectors for the training nodes (the graph had no "
+                                "features), so it cannot embed other nodes; train it with node features "
+                                "(or input_features='degree'/'spectral') to embed a grown graph")
+        nd = as_node_data(data)
+        X, _ = input_features(nd, kind, bool(self.meta.get("normalize_features", True)), "embed")
+        expected = self.meta.get("num_input_features")
+        if expected is not None and X.shape[1] != expected:
+            raise EmbedkitError(f"embed: the model was trained on {expected} input features; this graph's nodes "
+                                f"have {X.shape[1]}")
+        convs = getattr(self.model, "convs", [])
+        cached = [getattr(c, "cached", False) for c in convs]
+        try:
+            for c in convs:  # GCNConv caches the training graph's normalised adjacency
+                if hasattr(c, "cached"):
+                    c.cached = False
+                    c._cached_edge_index = None
+            out, hid = Graphs(nd.graph, X, "cpu", batch_size, 10, len(convs), 0).predict_all(self.model)
+        finally:
+            for c, flag in zip(convs, cached):
+                if hasattr(c, "cached"):
+                    c.cached = flag
+        vectors = hid if self._output == "hidden" else out
+        meta = dict(self.meta)
+        meta["embedded_graph"] = repr(nd.graph)
+        return Embeddings(nd.graph.nodes, vectors, meta)
+
+
+class NodeClassifier(GNNEmbeddings):
     """Node :class:`~embedkit.Embeddings` (the last hidden layer, ``(V, hidden)``) plus
     the trained model's class scores.
 
@@ -25,11 +85,10 @@ class NodeClassifier(Embeddings):
 
     def __init__(self, keys, vectors, meta, *, scores: np.ndarray, classes: list, labels: np.ndarray,
                  masks: dict, multi_label: bool, model=None, history: list | None = None):
-        super().__init__(keys, vectors, meta)
+        super().__init__(keys, vectors, meta, model=model)
         self.scores = np.asarray(scores, dtype=np.float32)
         self.classes = list(classes)
         self.multi_label = multi_label
-        self.model = model
         self.history = history or []
         self._labels = labels
         self._masks = masks

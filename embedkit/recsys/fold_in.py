@@ -112,7 +112,7 @@ def _solve_bpr(model, fixed: _Side, indptr, indices, values, params, side: str):
     W = (torch.randn(n, items.shape[1], generator=gen) * 0.01).requires_grad_(True)
     b = torch.zeros(n, requires_grad=True)
     own_bias = side == "items" and model.item_bias is not None
-    opt = torch.optim.Adam([W, b] if own_bias else [W], lr=float(params.get("fold_in_lr", 0.05)))
+    step = _Adam([W, b] if own_bias else [W], lr=float(params.get("fold_in_lr", 0.05)))
     fixed_vectors = t(fixed.vectors)
     for _ in range(epochs):
         neg = torch.randint(0, m, (rows.shape[0],), generator=gen)
@@ -126,11 +126,34 @@ def _solve_bpr(model, fixed: _Side, indptr, indices, values, params, side: str):
         loss = -torch.nn.functional.logsigmoid(diff[keep]).mean() + reg * (W * W).sum(1).mean()
         if own_bias:
             loss = loss + reg * (b * b).mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        step(loss)
     vec = W.detach().numpy().astype(np.float32)
     return vec, (b.detach().numpy().astype(np.float32) if own_bias else None)
+
+
+class _Adam:
+    """Adam (Kingma & Ba 2015) on a few full-batch tensors, by hand: ``torch.optim`` imports
+    torch's compiler stack on first use, seconds of start-up for a sub-second solve."""
+
+    def __init__(self, tensors, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+        import torch
+
+        self.tensors, self.lr, self.betas, self.eps, self.t = tensors, lr, betas, eps, 0
+        self.m = [torch.zeros_like(x) for x in tensors]
+        self.v = [torch.zeros_like(x) for x in tensors]
+
+    def __call__(self, loss) -> None:
+        import torch
+
+        grads = torch.autograd.grad(loss, self.tensors)
+        self.t += 1
+        b1, b2 = self.betas
+        with torch.no_grad():
+            for x, g, m, v in zip(self.tensors, grads, self.m, self.v):
+                m.mul_(b1).add_(g, alpha=1 - b1)
+                v.mul_(b2).addcmul_(g, g, value=1 - b2)
+                denom = (v / (1 - b2 ** self.t)).sqrt_().add_(self.eps)
+                x.addcdiv_(m, denom, value=-self.lr / (1 - b1 ** self.t))
 
 
 def _solve_popular(model, fixed: _Side, indptr, indices, values, params, side: str):
