@@ -133,7 +133,11 @@ def test_unsupervised_embeddings_predict_held_out_edges(name):
     train_g, split = ek.split_edges(g, test_fraction=0.1, seed=0)
     feats = "given" if name == "gcn" else "learned"
     emb = ek.train(name, ek.NodeData(train_g, X), input_features=feats, seed=0, verbose=False)
-    assert emb.meta["mode"] == "unsupervised" and type(emb) is ek.Embeddings
+    from embedkit.gnn.result import GNNEmbeddings, NodeClassifier
+
+    # unsupervised: node vectors (with the encoder, for embed()), no classifier
+    assert emb.meta["mode"] == "unsupervised" and isinstance(emb, GNNEmbeddings)
+    assert not isinstance(emb, NodeClassifier)
     m = ek.evaluate.link_prediction(emb, split)
     raw = ek.evaluate.link_prediction(ek.Embeddings(g.nodes, X), split)
     assert m["auc"] >= 0.9, m
