@@ -10,7 +10,7 @@ from typing import Any, Hashable, Iterable, Sequence
 import numpy as np
 
 from ._keys import lookup
-from .exceptions import InvalidParameterError, KeyNotFoundError
+from .exceptions import DuplicateKeyError, InvalidParameterError, KeyNotFoundError
 
 
 def check_k(query: str, k) -> None:
@@ -38,7 +38,9 @@ class Embeddings:
 
     Parameters
     ----------
-    keys : sequence of str or int, length ``n``; unique.
+    keys : sequence of str or int, length ``n``; unique (checked on the first lookup, which raises
+        :class:`~embedkit.exceptions.DuplicateKeyError` naming both rows; every reader and
+        :meth:`export` check it at once).
     vectors : array-like of shape ``(n, dim)``; stored as C-contiguous float32.
     meta : dict, optional
         JSON-able metadata: method, params, library version, seed, training time, metrics.
@@ -92,9 +94,12 @@ class Embeddings:
         if self._index is None:
             index = {k: i for i, k in enumerate(self._keys)}
             if len(index) != len(self._keys):
-                seen: set = set()
-                dup = next(k for k in self._keys if k in seen or seen.add(k))
-                raise ValueError(f"duplicate key {dup!r} in embeddings")
+                seen: dict = {}
+                for row, k in enumerate(self._keys):
+                    first = seen.setdefault(k, row)
+                    if first != row:
+                        raise DuplicateKeyError(f"duplicate key {k!r} in embeddings, at rows {first} and {row}; "
+                                                "keys must be unique")
             self._index = index
         return self._index
 

@@ -1,5 +1,5 @@
 """Helpers shared by the text vector formats (word2vec/GloVe text, projector TSV,
-JSON lines): gzip-aware opening, counting lines for preallocation, reading raw
+JSON lines): opening (through the one text opener), counting lines for preallocation, reading raw
 lines in blocks, and formatting float32 rows so that they read back exactly."""
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import gzip
 from pathlib import Path
 
 import numpy as np
+
+from ..data._open import open_binary, read_errors, skip_bom
 
 #: rows formatted per block by the text writers
 BLOCK = 8192
@@ -16,11 +18,13 @@ BLOCK_BYTES = 1 << 22
 EXACT_DIGITS = 9
 
 
-def open_maybe_gz(path: Path, mode: str):
-    """``open`` for a plain file, ``gzip.open`` for a path ending in ``.gz``."""
-    if path.suffix == ".gz":
-        return gzip.open(path, mode)
-    return open(path, mode)
+def open_input(path: Path):
+    """The bytes of a text vector file through the one opener (:func:`embedkit.data._open.open_binary`:
+    gzip by suffix or magic, errors naming the file), past a UTF-8 byte-order mark."""
+    fh = open_binary(path)
+    with read_errors(path, 1):
+        skip_bom(fh)
+    return fh
 
 
 def gzip_writer(raw, path: Path):
@@ -33,7 +37,7 @@ def count_lines(path: Path) -> int:
     on its rows, read in :data:`BLOCK_BYTES` chunks, so that a reader can preallocate its matrix."""
     n = 0
     last = b"\n"
-    with open_maybe_gz(path, "rb") as fh:
+    with open_binary(path) as fh, read_errors(path):
         while True:
             chunk = fh.read(BLOCK_BYTES)
             if not chunk:
@@ -43,15 +47,18 @@ def count_lines(path: Path) -> int:
     return n + (last != b"\n")
 
 
-def blocks(fh, start: int = 1, head: list[bytes] | None = None):
+def blocks(fh, start: int = 1, head: list[bytes] | None = None, path: Path | None = None):
     """Yield ``(first_line_number, [raw line, ...])`` blocks of about :data:`BLOCK_BYTES` from the
-    binary file ``fh``; ``head`` (lines already read from it) opens the first block."""
+    binary file ``fh``; ``head`` (lines already read from it) opens the first block. A read error
+    (a truncated .gz) is an :class:`InputFormatError` naming ``path`` and the line it stopped at."""
     lineno = start
-    block = list(head or ()) + fh.readlines(BLOCK_BYTES)
+    with read_errors(path, lineno + len(head or ())):
+        block = list(head or ()) + fh.readlines(BLOCK_BYTES)
     while block:
         yield lineno, block
         lineno += len(block)
-        block = fh.readlines(BLOCK_BYTES)
+        with read_errors(path, lineno):
+            block = fh.readlines(BLOCK_BYTES)
 
 
 def float_rows(block: np.ndarray, sep: str, precision: int = EXACT_DIGITS) -> list[str]:
