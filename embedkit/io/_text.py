@@ -4,6 +4,7 @@ lines in blocks, and formatting float32 rows so that they read back exactly."""
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -34,12 +35,14 @@ def gzip_writer(raw, path: Path):
 
 def count_lines(path: Path) -> int:
     """How many lines ``path`` holds (a last line without a newline counts); an upper bound
-    on its rows, read in :data:`BLOCK_BYTES` chunks, so that a reader can preallocate its matrix."""
+    on its rows, read in :data:`BLOCK_BYTES` chunks, so that a reader can preallocate its matrix.
+    A read error (a truncated .gz) names the first line that could not be read whole."""
     n = 0
     last = b"\n"
-    with open_binary(path) as fh, read_errors(path):
+    with open_binary(path) as fh:
         while True:
-            chunk = fh.read(BLOCK_BYTES)
+            with read_errors(path, n + 1):
+                chunk = fh.read1(BLOCK_BYTES)  # read1: what was decompressed before an error is counted
             if not chunk:
                 break
             n += chunk.count(b"\n")
@@ -50,15 +53,24 @@ def count_lines(path: Path) -> int:
 def blocks(fh, start: int = 1, head: list[bytes] | None = None, path: Path | None = None):
     """Yield ``(first_line_number, [raw line, ...])`` blocks of about :data:`BLOCK_BYTES` from the
     binary file ``fh``; ``head`` (lines already read from it) opens the first block. A read error
-    (a truncated .gz) is an :class:`InputFormatError` naming ``path`` and the line it stopped at."""
+    (a truncated .gz) is an :class:`InputFormatError` naming ``path`` and the first line that
+    could not be read whole."""
     lineno = start
-    with read_errors(path, lineno + len(head or ())):
-        block = list(head or ()) + fh.readlines(BLOCK_BYTES)
+    block = list(head or ()) + _readlines(fh, path, lineno + len(head or ()))
     while block:
         yield lineno, block
         lineno += len(block)
+        block = _readlines(fh, path, lineno)
+
+
+def _readlines(fh, path: Path | None, lineno: int) -> list[bytes]:
+    try:
+        return fh.readlines(BLOCK_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        if path is not None and isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile)):
+            count_lines(path)  # raises, naming the line where the data stop
         with read_errors(path, lineno):
-            block = fh.readlines(BLOCK_BYTES)
+            raise
 
 
 def float_rows(block: np.ndarray, sep: str, precision: int = EXACT_DIGITS) -> list[str]:

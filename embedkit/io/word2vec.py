@@ -13,6 +13,7 @@ block, so loading takes about the memory of the float32 matrix plus the keys.
 """
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -90,20 +91,28 @@ def _text_record(line: bytes, dim: int) -> bool:
 def sniff_binary(path: Path) -> bool:
     """True when the file is word2vec binary: a ``count dim`` header, a first record that is not a
     text line ``key v1 ... vdim``, and float bytes after its key that are not all printable text.
-    One byte that is not UTF-8 (a latin-1 key) never makes a text file binary."""
+    One byte that is not UTF-8 (a latin-1 key) never makes a text file binary. A file that cannot
+    be read this far (a truncated .gz) is left to the text reader, whose error names the line."""
     fh = open_input(path)
-    with fh, read_errors(path, 1):
-        head = fh.readline()
-        data = fh.read(_SNIFF_BYTES)
-    if not _is_header(head):
-        return False
-    dim = int(head.split()[1])
-    body = data.lstrip(b"\r\n")
-    if _text_record(body.split(b"\n", 1)[0], dim):
-        return False
-    key_end = body.find(b" ")
-    if key_end < 0:
-        return False
+    with fh:
+        try:
+            head = fh.readline(_SNIFF_BYTES)
+            if not _is_header(head):
+                return False
+            dim = int(head.split()[1])
+            body = fh.readline(_SNIFF_BYTES)
+            while body and not body.strip(b"\r\n"):  # blank lines after the header (text only)
+                body = fh.readline(_SNIFF_BYTES)
+            if _text_record(body, dim):
+                return False
+            key_end = body.find(b" ")
+            if key_end < 0:
+                return False
+            need = key_end + 1 + 4 * dim - len(body)
+            if need > 0:
+                body += fh.read(min(need, _SNIFF_BYTES))
+        except (OSError, EOFError, zlib.error):
+            return False
     floats = body[key_end + 1:key_end + 1 + 4 * dim]
     return bool(floats.translate(None, _PRINTABLE))
 
