@@ -50,12 +50,17 @@ class Embeddings:
     """
 
     def __init__(self, keys: Sequence[Hashable], vectors: Any, meta: dict | None = None):
-        vectors = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
+        try:
+            vectors = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError("Embeddings", "vectors", "a matrix of numbers", type(vectors).__name__,
+                                        hint=str(exc)) from None
         if vectors.ndim != 2:
-            raise ValueError(f"vectors must be a 2-D matrix (n, dim); got shape {vectors.shape}")
+            raise InvalidParameterError("Embeddings", "vectors", "a 2-D matrix (n, dim)", f"shape {vectors.shape}")
         keys = list(keys)
         if len(keys) != vectors.shape[0]:
-            raise ValueError(f"{len(keys)} keys for {vectors.shape[0]} vectors")
+            raise InvalidParameterError("Embeddings", "keys", f"one key per row of vectors ({vectors.shape[0]})",
+                                        f"{len(keys)} keys")
         self._keys = keys
         self._vectors = vectors
         self._index: dict | None = None
