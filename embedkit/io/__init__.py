@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..data._open import read_errors
 from ..exceptions import DuplicateKeyError, InputFormatError, InvalidParameterError
 from . import arrays, gensim_kv, jsonl, native, parquet, projector, word2vec
 from ._checks import check_embeddings
 from ._text import open_input
-from ..data._open import read_errors
 
 __all__ = ["load", "export", "format_for", "WRITERS", "READERS"]
 
