@@ -118,6 +118,13 @@ def test_nonfinite_refused_under_mmap_too(tmp_path):
     assert np.isnan(ek.load(tmp_path / "v.ekv", mmap=True, allow_nonfinite=True).vectors[2, 1])
 
 
+def test_float64_beyond_float32_range_refused(tmp_path):
+    np.save(tmp_path / "v.npy", np.array([[1.0, 2.0], [1e300, 0.0]]))
+    refused(tmp_path / "v.npy", "row 1: the vector of key 1 holds NaN or infinity as float32 (stored as float64)")
+    (tmp_path / "v.txt").write_text("2 2\na 1 2\nb 1e300 0\n")
+    refused(tmp_path / "v.txt", "key 'b'", line=3)
+
+
 # ---- 3. duplicate keys: refused on load naming both places; never exported ----------------------
 @pytest.mark.parametrize("name,match,line", [
     ("d.txt", "first on line 2, again on line 5", 5),

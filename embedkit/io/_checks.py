@@ -57,7 +57,7 @@ def first_nonfinite(vectors: np.ndarray) -> int | None:
 
 
 def check_finite(keys, vectors: np.ndarray, path: Path, allow: bool, where: Callable[[int], str] | None = None,
-                 member: str | None = None) -> None:
+                 member: str | None = None, note: str = "") -> None:
     """Refuse NaN or infinity in ``vectors`` (unless ``allow``), naming the key and its row
     (``where(row)`` for another wording)."""
     if allow:
@@ -66,7 +66,7 @@ def check_finite(keys, vectors: np.ndarray, path: Path, allow: bool, where: Call
     if bad is not None:
         pos = where(bad) if where else f"row {bad}"
         inside = f" of {member}" if member else ""
-        raise InputFormatError(f"{pos}{inside}: the vector of key {keys[bad]!r} holds NaN or infinity; "
+        raise InputFormatError(f"{pos}{inside}: the vector of key {keys[bad]!r} holds NaN or infinity{note}; "
                                + NONFINITE_HINT, path)
 
 
@@ -114,15 +114,18 @@ def finish(keys: list, vectors: np.ndarray, meta: dict, path: Path, *, allow_non
            line_of: Callable[[Iterable[int]], list[int]] | None = None, where: Callable[[int], str] | None = None,
            finite_checked: bool = False):
     """Embeddings of ``keys`` and ``vectors`` after the checks above (``finite_checked``: the
-    reader already refused NaN/infinity itself, with its line). The key index built for the
-    duplicate check is kept, so the first lookup does not build it again."""
+    reader already refused NaN/infinity itself, with its line). Values are checked as float32,
+    so a float64 value beyond float32's range (which becomes infinity) is refused too. The key
+    index built for the duplicate check is kept, so the first lookup does not build it again."""
     from ..embeddings import Embeddings
 
-    if not finite_checked:
-        check_finite(keys, vectors, path, allow_nonfinite,
-                     where if line_of is None else (lambda r: f"line {line_of([r])[0]}"))
     index = unique_index(keys, path, line_of, where)
-    emb = Embeddings(keys, vectors, meta)
+    with np.errstate(over="ignore"):  # a value beyond float32's range becomes infinity, refused just below
+        emb = Embeddings(keys, vectors, meta)
+    if not finite_checked or vectors.dtype != np.float32:
+        note = "" if vectors.dtype == np.float32 else f" as float32 (stored as {vectors.dtype})"
+        check_finite(keys, emb.vectors, path, allow_nonfinite,
+                     where if line_of is None else (lambda r: f"line {line_of([r])[0]}"), note=note)
     emb._index = index
     return emb
 

@@ -126,7 +126,11 @@ def read_parquet(path, *, key_column: str | None = None, vector_column: str | No
         take = min(table.num_rows, n - len(keys))
         rows = _rows(table.column(vcol).slice(0, take), None if vectors is None else vectors.shape[1], len(keys), path)
         if vectors is None:
-            vectors = np.empty((n, rows.shape[1]), dtype=np.float32)
+            try:
+                vectors = np.empty((n, rows.shape[1]), dtype=np.float32)
+            except (MemoryError, ValueError):
+                raise InputFormatError(f"the footer declares {n:,} rows of {rows.shape[1]} numbers, more than "
+                                       "memory holds (a corrupt footer?)", path) from None
         vectors[len(keys):len(keys) + take] = rows
         keys.extend(table.column(kcol).slice(0, take).to_pylist())
     if not keys:
