@@ -10,7 +10,7 @@ from typing import Any, Hashable, Iterable, Sequence
 import numpy as np
 
 from ._keys import lookup
-from .exceptions import InvalidParameterError, KeyNotFoundError
+from .exceptions import DuplicateKeyError, InvalidParameterError, KeyNotFoundError
 
 
 def check_k(query: str, k) -> None:
@@ -38,7 +38,9 @@ class Embeddings:
 
     Parameters
     ----------
-    keys : sequence of str or int, length ``n``; unique.
+    keys : sequence of str or int, length ``n``; unique (checked on the first lookup, which raises
+        :class:`~embedkit.exceptions.DuplicateKeyError` naming both rows; every reader and
+        :meth:`export` check it at once).
     vectors : array-like of shape ``(n, dim)``; stored as C-contiguous float32.
     meta : dict, optional
         JSON-able metadata: method, params, library version, seed, training time, metrics.
@@ -48,12 +50,17 @@ class Embeddings:
     """
 
     def __init__(self, keys: Sequence[Hashable], vectors: Any, meta: dict | None = None):
-        vectors = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
+        try:
+            vectors = np.ascontiguousarray(np.asarray(vectors, dtype=np.float32))
+        except (TypeError, ValueError) as exc:
+            raise InvalidParameterError("Embeddings", "vectors", "a matrix of numbers", type(vectors).__name__,
+                                        hint=str(exc)) from None
         if vectors.ndim != 2:
-            raise ValueError(f"vectors must be a 2-D matrix (n, dim); got shape {vectors.shape}")
+            raise InvalidParameterError("Embeddings", "vectors", "a 2-D matrix (n, dim)", f"shape {vectors.shape}")
         keys = list(keys)
         if len(keys) != vectors.shape[0]:
-            raise ValueError(f"{len(keys)} keys for {vectors.shape[0]} vectors")
+            raise InvalidParameterError("Embeddings", "keys", f"one key per row of vectors ({vectors.shape[0]})",
+                                        f"{len(keys)} keys")
         self._keys = keys
         self._vectors = vectors
         self._index: dict | None = None
@@ -92,9 +99,12 @@ class Embeddings:
         if self._index is None:
             index = {k: i for i, k in enumerate(self._keys)}
             if len(index) != len(self._keys):
-                seen: set = set()
-                dup = next(k for k in self._keys if k in seen or seen.add(k))
-                raise ValueError(f"duplicate key {dup!r} in embeddings")
+                seen: dict = {}
+                for row, k in enumerate(self._keys):
+                    first = seen.setdefault(k, row)
+                    if first != row:
+                        raise DuplicateKeyError(f"duplicate key {k!r} in embeddings, at rows {first} and {row}; "
+                                                "keys must be unique")
             self._index = index
         return self._index
 

@@ -83,3 +83,10 @@ class MissingDependencyError(EmbedkitError, ImportError):
         self.package, self.extra = package, extra
         super().__init__(f"{needed_for} needs {package}, which is not installed: "
                          f"pip install 'embedkit[{extra}]'")
+
+
+class DuplicateKeyError(EmbedkitError, ValueError):
+    """Two vectors under one key (a lookup could not say which one); the message names both rows."""
+
+
+__all__ += ["DuplicateKeyError"]

@@ -319,8 +319,12 @@ def test_header_count_mismatch_and_truncated_binary(tmp_path, str_emb):
     full = tmp_path / "full.bin"
     str_emb.export(full)
     cut = tmp_path / "cut.bin"
-    cut.write_bytes(full.read_bytes()[:-30])
-    with pytest.raises(ek.InputFormatError, match="ends inside vector") as info:
+    cut.write_bytes(full.read_bytes()[:-8])  # still long enough for the header's count: read until it ends
+    with pytest.raises(ek.InputFormatError, match="ends inside vector 6") as info:
+        ek.load(cut)
+    assert str(cut) in str(info.value)
+    cut.write_bytes(full.read_bytes()[:-30])  # too short for 6 vectors of 5 floats: refused before reading
+    with pytest.raises(ek.InputFormatError, match="declares 6 vectors of dimension 5, which need") as info:
         ek.load(cut)
     assert str(cut) in str(info.value)
     empty = tmp_path / "empty.txt"

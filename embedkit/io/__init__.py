@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..exceptions import InputFormatError, InvalidParameterError
+from ..data._open import read_errors
+from ..exceptions import DuplicateKeyError, InputFormatError, InvalidParameterError
 from . import arrays, gensim_kv, jsonl, native, parquet, projector, word2vec
+from ._checks import check_embeddings
+from ._text import open_input
 
 __all__ = ["load", "export", "format_for", "WRITERS", "READERS"]
 
@@ -33,18 +36,18 @@ def _write_index(emb, path, library: str, *, kind: str = "hnsw", metric: str = "
     build_index(emb, kind=kind, metric=metric, library=library, **params).save(path)
 
 
-def _read_index(path, *, limit=None, mmap=False):
+def _read_index(path, *, limit=None, mmap=False, allow_nonfinite=False):
     """The keys and the vectors stored in a search index (unit rows for a cosine index)."""
     from ..index import load_index
 
-    return _cut(load_index(path).to_embeddings(), limit)
+    return _cut(check_embeddings(load_index(path).to_embeddings(), path, allow_nonfinite), limit)
 
 
-def _word2vec_any(path, *, limit=None, mmap=False):
+def _word2vec_any(path, *, limit=None, mmap=False, allow_nonfinite=False):
     """word2vec text or binary, whichever the content is (GloVe text without a header included)."""
     if word2vec.sniff_binary(path):
-        return word2vec.read_binary(path, limit=limit)
-    return word2vec.read_text(path, limit=limit)
+        return word2vec.read_binary(path, limit=limit, allow_nonfinite=allow_nonfinite)
+    return word2vec.read_text(path, limit=limit, allow_nonfinite=allow_nonfinite)
 
 
 def _cut(emb, limit):
@@ -54,19 +57,33 @@ def _cut(emb, limit):
     return type(emb)(emb.keys[:limit], emb.vectors[:limit], emb.meta)
 
 
-#: format name -> reader(path, *, limit, mmap)
+def _ekv(path, *, limit=None, mmap=False, allow_nonfinite=False):
+    return _cut(_with_subwords(native.load_native(path, mmap=mmap, allow_nonfinite=allow_nonfinite), path), limit)
+
+
+def _gensim(path, *, limit=None, mmap=False, allow_nonfinite=False):
+    return _cut(check_embeddings(gensim_kv.read_gensim(path, mmap=mmap), path, allow_nonfinite), limit)
+
+
+#: format name -> reader(path, *, limit, mmap, allow_nonfinite); every reader refuses NaN/infinity
+#: (unless allow_nonfinite=True) and a key found twice, naming the place (line or row)
 READERS = {
     "word2vec": _word2vec_any,
     "glove": _word2vec_any,
-    "word2vec-binary": lambda path, *, limit=None, mmap=False: word2vec.read_binary(path, limit=limit),
-    "npy": lambda path, *, limit=None, mmap=False: _cut(arrays.read_npy(path, mmap=mmap), limit),
-    "npz": lambda path, *, limit=None, mmap=False: _cut(arrays.read_npz(path), limit),
-    "ekv": lambda path, *, limit=None, mmap=False: _cut(_with_subwords(native.load_native(path, mmap=mmap), path),
-                                                        limit),
-    "parquet": lambda path, *, limit=None, mmap=False: parquet.read_parquet(path, limit=limit),
-    "jsonl": lambda path, *, limit=None, mmap=False: jsonl.read_jsonl(path, limit=limit),
-    "projector": lambda path, *, limit=None, mmap=False: projector.read_projector(path, limit=limit),
-    "gensim": lambda path, *, limit=None, mmap=False: _cut(gensim_kv.read_gensim(path, mmap=mmap), limit),
+    "word2vec-binary": lambda path, *, limit=None, mmap=False, allow_nonfinite=False: word2vec.read_binary(
+        path, limit=limit, allow_nonfinite=allow_nonfinite),
+    "npy": lambda path, *, limit=None, mmap=False, allow_nonfinite=False: _cut(
+        arrays.read_npy(path, mmap=mmap, allow_nonfinite=allow_nonfinite), limit),
+    "npz": lambda path, *, limit=None, mmap=False, allow_nonfinite=False: _cut(
+        arrays.read_npz(path, allow_nonfinite=allow_nonfinite), limit),
+    "ekv": _ekv,
+    "parquet": lambda path, *, limit=None, mmap=False, allow_nonfinite=False: parquet.read_parquet(
+        path, limit=limit, allow_nonfinite=allow_nonfinite),
+    "jsonl": lambda path, *, limit=None, mmap=False, allow_nonfinite=False: jsonl.read_jsonl(
+        path, limit=limit, allow_nonfinite=allow_nonfinite),
+    "projector": lambda path, *, limit=None, mmap=False, allow_nonfinite=False: projector.read_projector(
+        path, limit=limit, allow_nonfinite=allow_nonfinite),
+    "gensim": _gensim,
     "faiss": _read_index,
     "hnswlib": _read_index,
 }
@@ -110,7 +127,23 @@ def export(emb, path, format: str | None = None, **kwargs) -> None:
         raise InvalidParameterError("export", "format", "one of " + ", ".join(sorted(_GZIP_OK)) +
                                     " for a path ending in .gz", fmt,
                                     hint=f"{fmt} files are not gzipped; drop the .gz from the path")
+    _check_unique_keys(emb)
     WRITERS[fmt](emb, path, **kwargs)
+
+
+def _check_unique_keys(emb) -> None:
+    """Refuse to export two vectors under one key (as written: 1 and "1" are one key in a text file)."""
+    keys = getattr(emb, "keys", None)
+    if not isinstance(keys, list):
+        return
+    written = [k if isinstance(k, str) else str(k) for k in keys]
+    if len(set(written)) != len(written):
+        seen: dict = {}
+        for row, k in enumerate(written):
+            first = seen.setdefault(k, row)
+            if first != row:
+                raise DuplicateKeyError(f"cannot export: key {keys[row]!r} appears twice, at rows {first} and "
+                                        f"{row}; a file of vectors holds each key once")
 
 
 def _with_subwords(obj, path: Path):
@@ -131,7 +164,7 @@ def _sniff(path: Path) -> str:
         raise InputFormatError("a folder, but not an unpacked .ekv (no meta.json)", path)
     if gensim_kv.looks_like_pickle(path):
         raise gensim_kv.refuse_pickle(path)
-    with open(path, "rb") as fh:
+    with open_input(path) as fh, read_errors(path):
         head = fh.read(4)
     if head == b"PAR1":
         return "parquet"
@@ -140,7 +173,7 @@ def _sniff(path: Path) -> str:
     return "word2vec"
 
 
-def _load_model_file(path: Path, limit):
+def _load_model_file(path: Path, limit, allow_nonfinite: bool = False):
     """A ``.model`` file: a sentencepiece model, or vectors another tool named ``.model``."""
     from ..text.bpe import Tokenizer
 
@@ -152,12 +185,13 @@ def _load_model_file(path: Path, limit):
         if gensim_kv.looks_like_pickle(path):  # gensim's Word2Vec.save writes .model files
             raise gensim_kv.refuse_pickle(path) from None
         try:  # other tools write vectors as .model too (word2vec binary, for one)
-            return _word2vec_any(path, limit=limit)
+            return _word2vec_any(path, limit=limit, allow_nonfinite=allow_nonfinite)
         except (InputFormatError, ValueError, UnicodeDecodeError, OSError):
             raise not_spm from None
 
 
-def load(path, format: str | None = None, *, limit: int | None = None, mmap: bool = False):
+def load(path, format: str | None = None, *, limit: int | None = None, mmap: bool = False,
+         allow_nonfinite: bool = False):
     """Load :class:`~embedkit.Embeddings` from ``path``.
 
     Reads every format :func:`export` writes: embedkit ``.ekv`` (zip or folder),
@@ -177,6 +211,13 @@ def load(path, format: str | None = None, *, limit: int | None = None, mmap: boo
     instead of reading it (``.ekv``, ``.npy``; gensim's side-car arrays); other formats
     ignore it. Text formats stream into one preallocated matrix, so memory is about the
     float32 matrix plus the keys.
+
+    Every format refuses, with an :class:`~embedkit.exceptions.InputFormatError` naming the file
+    and the line (text formats) or row: NaN or infinity in a vector (``allow_nonfinite=True``
+    accepts them), a key found twice (both places named), a count or shape that does not match
+    the data (checked against the file's size before anything is allocated), and malformed
+    content. Zip artifacts (``.ekv``, ``.npz``) are read with size and compression-ratio limits;
+    see ``docs/formats.md``.
     """
     path = Path(path)
     if not path.exists():
@@ -186,10 +227,10 @@ def load(path, format: str | None = None, *, limit: int | None = None, mmap: boo
 
         return Tokenizer.load(path)
     if format is None and path.suffix.lower() == ".model":
-        return _load_model_file(path, limit)
+        return _load_model_file(path, limit, allow_nonfinite)
     fmt = format or _format_from_path(path) or _sniff(path)
     if fmt == "ekv" and not native.is_native(path):
         raise InputFormatError("not an embedkit .ekv file (no meta.json inside)", path)
     if fmt not in READERS:
         raise InvalidParameterError("load", "format", "one of " + ", ".join(sorted(READERS)), fmt)
-    return READERS[fmt](path, limit=limit, mmap=mmap)
+    return READERS[fmt](path, limit=limit, mmap=mmap, allow_nonfinite=allow_nonfinite)

@@ -1,12 +1,15 @@
 """Helpers shared by the text vector formats (word2vec/GloVe text, projector TSV,
-JSON lines): gzip-aware opening, counting lines for preallocation, reading raw
+JSON lines): opening (through the one text opener), counting lines for preallocation, reading raw
 lines in blocks, and formatting float32 rows so that they read back exactly."""
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
+
+from ..data._open import open_binary, read_errors, skip_bom
 
 #: rows formatted per block by the text writers
 BLOCK = 8192
@@ -16,11 +19,13 @@ BLOCK_BYTES = 1 << 22
 EXACT_DIGITS = 9
 
 
-def open_maybe_gz(path: Path, mode: str):
-    """``open`` for a plain file, ``gzip.open`` for a path ending in ``.gz``."""
-    if path.suffix == ".gz":
-        return gzip.open(path, mode)
-    return open(path, mode)
+def open_input(path: Path):
+    """The bytes of a text vector file through the one opener (:func:`embedkit.data._open.open_binary`:
+    gzip by suffix or magic, errors naming the file), past a UTF-8 byte-order mark."""
+    fh = open_binary(path)
+    with read_errors(path, 1):
+        skip_bom(fh)
+    return fh
 
 
 def gzip_writer(raw, path: Path):
@@ -30,12 +35,14 @@ def gzip_writer(raw, path: Path):
 
 def count_lines(path: Path) -> int:
     """How many lines ``path`` holds (a last line without a newline counts); an upper bound
-    on its rows, read in :data:`BLOCK_BYTES` chunks, so that a reader can preallocate its matrix."""
+    on its rows, read in :data:`BLOCK_BYTES` chunks, so that a reader can preallocate its matrix.
+    A read error (a truncated .gz) names the first line that could not be read whole."""
     n = 0
     last = b"\n"
-    with open_maybe_gz(path, "rb") as fh:
+    with open_binary(path) as fh:
         while True:
-            chunk = fh.read(BLOCK_BYTES)
+            with read_errors(path, n + 1):
+                chunk = fh.read1(BLOCK_BYTES)  # read1: what was decompressed before an error is counted
             if not chunk:
                 break
             n += chunk.count(b"\n")
@@ -43,15 +50,27 @@ def count_lines(path: Path) -> int:
     return n + (last != b"\n")
 
 
-def blocks(fh, start: int = 1, head: list[bytes] | None = None):
+def blocks(fh, start: int = 1, head: list[bytes] | None = None, path: Path | None = None):
     """Yield ``(first_line_number, [raw line, ...])`` blocks of about :data:`BLOCK_BYTES` from the
-    binary file ``fh``; ``head`` (lines already read from it) opens the first block."""
+    binary file ``fh``; ``head`` (lines already read from it) opens the first block. A read error
+    (a truncated .gz) is an :class:`InputFormatError` naming ``path`` and the first line that
+    could not be read whole."""
     lineno = start
-    block = list(head or ()) + fh.readlines(BLOCK_BYTES)
+    block = list(head or ()) + _readlines(fh, path, lineno + len(head or ()))
     while block:
         yield lineno, block
         lineno += len(block)
-        block = fh.readlines(BLOCK_BYTES)
+        block = _readlines(fh, path, lineno)
+
+
+def _readlines(fh, path: Path | None, lineno: int) -> list[bytes]:
+    try:
+        return fh.readlines(BLOCK_BYTES)
+    except (OSError, EOFError, zlib.error) as exc:
+        if path is not None and isinstance(exc, (EOFError, zlib.error, gzip.BadGzipFile)):
+            count_lines(path)  # raises, naming the line where the data stop
+        with read_errors(path, lineno):
+            raise
 
 
 def float_rows(block: np.ndarray, sep: str, precision: int = EXACT_DIGITS) -> list[str]:

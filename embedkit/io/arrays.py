@@ -9,6 +9,9 @@ import numpy as np
 
 from .._atomic import atomic_path
 from ..exceptions import InputFormatError
+from ._checks import finish
+from ._limits import LimitedZip, keys_cap, map_npy, member_errors, parse_keys, read_json_file
+from ._limits import read_npy as read_npy_array
 from .native import _keys_payload
 
 
@@ -25,16 +28,23 @@ def write_npy(emb, path) -> None:
         tmp.write_text(json.dumps(_keys_payload(emb.keys)))
 
 
-def read_npy(path, *, mmap: bool = False):
-    from ..embeddings import Embeddings
-
+def read_npy(path, *, mmap: bool = False, allow_nonfinite: bool = False):
+    """The matrix of a ``.npy`` file (numbers only, never pickles; its declared shape must match the
+    file's size) with the keys of ``<path>.keys.json`` beside it (rows numbered when absent)."""
     path = Path(path)
-    vectors = np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
-    if vectors.ndim != 2:
-        raise InputFormatError(f"expected a 2-D matrix, found shape {vectors.shape}", path)
+    with member_errors(path):
+        size = path.stat().st_size
+    if mmap:
+        vectors = map_npy(path, 0, size)
+    else:
+        with member_errors(path), open(path, "rb") as fh:
+            vectors = read_npy_array(fh, path, size, ndim=2)
     side = _keys_sidecar(path)
-    keys = json.loads(side.read_text())["keys"] if side.exists() else list(range(vectors.shape[0]))
-    return Embeddings(keys, vectors, {"source": str(path)})
+    if side.exists():
+        keys = parse_keys(read_json_file(side, keys_cap(vectors.shape[0])), side, side.name, rows=vectors.shape[0])
+    else:
+        keys = list(range(vectors.shape[0]))
+    return finish(keys, vectors, {"source": str(path)}, path, allow_nonfinite=allow_nonfinite)
 
 
 def write_npz(emb, path) -> None:
@@ -46,13 +56,15 @@ def write_npz(emb, path) -> None:
             np.savez(fh, keys=keys, vectors=emb.vectors)
 
 
-def read_npz(path):
-    from ..embeddings import Embeddings
-
+def read_npz(path, *, allow_nonfinite: bool = False):
+    """Arrays ``keys`` (strings or integers, 1-D) and ``vectors`` (numbers, 2-D) of an ``.npz``,
+    read with the zip limits of :mod:`embedkit.io._limits` (``np.savez_compressed`` files load)."""
     path = Path(path)
-    with np.load(path, allow_pickle=False) as z:
-        if "vectors" not in z or "keys" not in z:
+    with LimitedZip(path) as zf:
+        if "vectors.npy" not in zf or "keys.npy" not in zf:
             raise InputFormatError("an .npz of embeddings must hold arrays 'keys' and 'vectors'", path)
-        keys = z["keys"].tolist()
-        vectors = z["vectors"]
-    return Embeddings(keys, vectors, {"source": str(path)})
+        vectors = zf.read_npy("vectors.npy", ndim=2)
+        keys = zf.read_npy("keys.npy", kinds="iuU", ndim=1).tolist()
+    if len(keys) != vectors.shape[0]:
+        raise InputFormatError(f"keys.npy holds {len(keys)} keys for {vectors.shape[0]} vectors", path)
+    return finish(keys, vectors, {"source": str(path)}, path, allow_nonfinite=allow_nonfinite)

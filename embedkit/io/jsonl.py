@@ -16,8 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_path
+from ..data._open import read_errors
 from ..exceptions import EmptyInputError, InputFormatError
-from ._text import BLOCK, EXACT_DIGITS, Matrix, count_lines, float_rows, gzip_writer, open_maybe_gz
+from ._checks import NONFINITE_HINT, data_lines, finish
+from ._text import BLOCK, EXACT_DIGITS, Matrix, count_lines, float_rows, gzip_writer, open_input
 
 KEY_FIELDS = ("id", "key")
 VECTOR_FIELDS = ("vector", "values", "embedding")
@@ -63,18 +65,22 @@ def _field(obj: dict, wanted: str | None, choices: tuple[str, ...], what: str, p
                            path, lineno, line)
 
 
-def read_jsonl(path, *, id_field: str | None = None, vector_field: str | None = None, limit: int | None = None):
-    """Read JSON lines of keys and vectors (see the module docstring); returns Embeddings."""
-    from ..embeddings import Embeddings
+def read_jsonl(path, *, id_field: str | None = None, vector_field: str | None = None, limit: int | None = None,
+               allow_nonfinite: bool = False):
+    """Read JSON lines of keys and vectors (see the module docstring); returns Embeddings.
 
+    Errors name the file and line: not UTF-8, not JSON, a missing field, a vector of another
+    length, null/NaN/infinity (``NaN`` and ``Infinity`` literals load with
+    ``allow_nonfinite=True``; null never), a key found twice (both lines)."""
     path = Path(path)
     capacity = count_lines(path)
     if limit is not None:
         capacity = min(capacity, limit)
     keys: list = []
     matrix = None
-    with open_maybe_gz(path, "rb") as fh:
-        for lineno, raw in enumerate(fh, start=1):
+    fh = open_input(path)
+    with fh:
+        for lineno, raw in enumerate(_lines(fh, path), start=1):
             if limit is not None and len(keys) >= limit:
                 break
             if not raw.strip():
@@ -82,8 +88,9 @@ def read_jsonl(path, *, id_field: str | None = None, vector_field: str | None = 
             try:
                 line = raw.decode("utf-8").strip()
                 obj = json.loads(line)
-            except UnicodeDecodeError:
-                raise InputFormatError("line is not valid UTF-8", path, lineno, raw[:60].decode("latin-1")) from None
+            except UnicodeDecodeError as exc:
+                raise InputFormatError(f"line is not valid UTF-8 ({exc.reason} at byte {exc.start})", path, lineno,
+                                       raw[:60].decode("latin-1")) from None
             except ValueError as exc:
                 raise InputFormatError(f"not valid JSON ({exc.args[0]})", path, lineno, line) from None
             if not isinstance(obj, dict):
@@ -94,10 +101,14 @@ def read_jsonl(path, *, id_field: str | None = None, vector_field: str | None = 
                 raise InputFormatError("a key must be a string or an integer", path, lineno, line)
             try:
                 row = np.asarray(vec, dtype=np.float32)
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):
                 raise InputFormatError("the vector is not a list of numbers", path, lineno, line) from None
             if row.ndim == 1 and not np.isfinite(row).all():
-                raise InputFormatError("the vector holds null, NaN or infinity", path, lineno, line)
+                if any(v is None for v in vec):
+                    raise InputFormatError("the vector holds null", path, lineno, line)
+                if not allow_nonfinite:
+                    raise InputFormatError(f"the vector of key {key!r} holds NaN or infinity; {NONFINITE_HINT}",
+                                           path, lineno, line)
             if matrix is None:
                 if row.ndim != 1 or row.size == 0:
                     raise InputFormatError("the vector is not a list of numbers", path, lineno, line)
@@ -109,4 +120,17 @@ def read_jsonl(path, *, id_field: str | None = None, vector_field: str | None = 
             keys.append(key)
     if not keys:
         raise EmptyInputError(f"{path}: no vectors found")
-    return Embeddings(keys, matrix.result(), {"source": str(path), "format": "jsonl"})
+    return finish(keys, matrix.result(), {"source": str(path), "format": "jsonl"}, path,
+                  line_of=lambda rows: data_lines(path, rows), finite_checked=True)
+
+
+def _lines(fh, path: Path):
+    """The raw lines of ``fh``; a read error (a truncated .gz) names the line it stopped at."""
+    lineno = 1
+    while True:
+        with read_errors(path, lineno):
+            raw = fh.readline()
+        if not raw:
+            return
+        yield raw
+        lineno += 1

@@ -23,6 +23,9 @@ import numpy as np
 from .._atomic import atomic_path
 from .._version import __version__
 from ..exceptions import InputFormatError
+from ._checks import check_embeddings, finish
+from ._limits import (NUMBER_KINDS, LimitedZip, check_array_kind, keys_cap, map_npy, member_errors, parse_keys,
+                      read_json_file, read_npy)
 
 logger = logging.getLogger("embedkit")
 
@@ -34,12 +37,13 @@ LOADERS: dict = {}
 
 
 def is_native(path: Path) -> bool:
+    """True for a folder holding meta.json or a zip with a meta.json member."""
     if path.is_dir():
         return (path / "meta.json").exists()
     try:
         with zipfile.ZipFile(path) as zf:
             return "meta.json" in zf.namelist()
-    except (zipfile.BadZipFile, OSError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return False
 
 
@@ -87,7 +91,7 @@ def save_native(emb, path) -> None:
 
 def _member_offset(path: Path, info: zipfile.ZipInfo) -> int:
     """Byte offset of a member's data in the zip file (after its local header)."""
-    with open(path, "rb") as fh:
+    with member_errors(path, info.filename), open(path, "rb") as fh:
         fh.seek(info.header_offset)
         sig, name_len, extra_len = _LOCAL_HEADER.unpack(fh.read(_LOCAL_HEADER.size))
     if sig != b"PK\x03\x04":
@@ -95,82 +99,83 @@ def _member_offset(path: Path, info: zipfile.ZipInfo) -> int:
     return info.header_offset + _LOCAL_HEADER.size + name_len + extra_len
 
 
-def _map_npy(path: Path, offset: int) -> np.ndarray:
-    """Memory-map the .npy whose bytes start at ``offset`` of ``path`` (read-only)."""
-    with open(path, "rb") as fh:
-        fh.seek(offset)
-        version = np.lib.format.read_magic(fh)
-        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-            np.lib.format.read_array_header_2_0
-        shape, fortran, dtype = read_header(fh)
-        data = fh.tell()
-    if dtype.hasobject:
-        raise InputFormatError("vectors.npy holds Python objects; embedkit never unpickles", path)
-    return np.memmap(path, dtype=dtype, mode="r", offset=data, shape=shape, order="F" if fortran else "C")
-
-
-def _mapped_vectors(path: Path) -> np.ndarray:
-    """The matrix of an .ekv (zip or folder), memory-mapped."""
-    if path.is_dir():
-        return np.load(path / "vectors.npy", allow_pickle=False, mmap_mode="r")
-    with zipfile.ZipFile(path) as zf:
-        info = zf.getinfo("vectors.npy")
-    if info.compress_type != zipfile.ZIP_STORED:
-        raise InputFormatError("vectors.npy is compressed in this zip, so it cannot be memory-mapped; "
-                               "load without mmap=True, or re-save it with embedkit", path)
-    vectors = _map_npy(path, _member_offset(path, info))
-    if vectors.dtype != np.float32 or not vectors.flags.c_contiguous:
-        logger.warning("%s: vectors are %s, not C-ordered float32: copied into memory, not mapped",
-                       path, vectors.dtype)
-    return vectors
+def _read_meta(meta, path: Path) -> dict:
+    """meta.json checked: a JSON object describing embedkit embeddings this version can read."""
+    if not isinstance(meta, dict):
+        raise InputFormatError("meta.json must hold a JSON object", path)
+    if meta.get("format") != FORMAT_NAME:
+        raise InputFormatError("meta.json does not describe embedkit embeddings", path)
+    version = meta.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise InputFormatError(f"meta.json: format_version must be an integer, not {version!r}", path)
+    if version > FORMAT_VERSION:
+        raise InputFormatError(f"written by a newer embedkit (format {version}); upgrade embedkit", path)
+    return meta
 
 
 def _format_of(path: Path) -> str | None:
     """The "format" named in meta.json, or None when it cannot be read."""
     try:
         if path.is_dir():
-            meta = json.loads((path / "meta.json").read_text())
+            meta = read_json_file(path / "meta.json")
         else:
-            with zipfile.ZipFile(path) as zf:
-                meta = json.loads(zf.read("meta.json"))
+            with LimitedZip(path) as zf:
+                meta = zf.read_json("meta.json")
         return meta.get("format") if isinstance(meta, dict) else None
-    except (KeyError, ValueError, OSError, zipfile.BadZipFile):
+    except InputFormatError:
         return None
 
 
-def load_native(path, *, mmap: bool = False):
+def _load_folder(path: Path, mmap: bool):
+    """``(meta, keys, vectors)`` of an unpacked .ekv folder."""
+    meta = _read_meta(read_json_file(path / "meta.json"), path)
+    npy = path / "vectors.npy"
+    with member_errors(npy, "vectors.npy"):
+        size = npy.stat().st_size
+    if mmap:
+        vectors = map_npy(npy, 0, size, "vectors.npy")
+    else:
+        with member_errors(npy, "vectors.npy"), open(npy, "rb") as fh:
+            vectors = read_npy(fh, npy, size, "vectors.npy", ndim=2)
+    keys = parse_keys(read_json_file(path / "keys.json", keys_cap(vectors.shape[0])), path / "keys.json",
+                      rows=vectors.shape[0])
+    return meta, keys, vectors
+
+
+def _load_zip(path: Path, mmap: bool):
+    """``(meta, keys, vectors)`` of an .ekv zip, every member read with the limits of :mod:`._limits`."""
+    with LimitedZip(path) as zf:
+        meta = _read_meta(zf.read_json("meta.json"), path)
+        shape, _, dtype, _ = zf.npy_header("vectors.npy")
+        check_array_kind(shape, dtype, path, "vectors.npy", NUMBER_KINDS, 2)
+        keys = parse_keys(zf.read_json("keys.json", keys_cap(shape[0])), path, rows=shape[0])
+        if not mmap:
+            return meta, keys, zf.read_npy("vectors.npy", ndim=2)
+        info = zf.info("vectors.npy")
+    if info.compress_type != zipfile.ZIP_STORED:
+        raise InputFormatError("vectors.npy is compressed in this zip, so it cannot be memory-mapped; "
+                               "load without mmap=True, or re-save it with embedkit", path)
+    vectors = map_npy(path, _member_offset(path, info), info.file_size, "vectors.npy")
+    if vectors.dtype != np.float32 or not vectors.flags.c_contiguous:
+        logger.warning("%s: vectors are %s, not C-ordered float32: copied into memory, not mapped",
+                       path, vectors.dtype)
+    return meta, keys, vectors
+
+
+def load_native(path, *, mmap: bool = False, allow_nonfinite: bool = False):
     """Load an .ekv (zip or unpacked folder). ``mmap=True`` maps the matrix read-only from
     the file instead of reading it (see the module docstring); artifacts registered in
-    :data:`LOADERS` ignore it."""
-    from ..embeddings import Embeddings
+    :data:`LOADERS` ignore it.
 
+    Every member is read with limits (:mod:`embedkit.io._limits`): JSON members of at most
+    64 MiB (keys.json: plus 1 KiB a vector), no member expanding more than 100 times,
+    ``vectors.npy`` holding numbers and exactly the bytes its shape declares. NaN or infinity
+    in the matrix, or a key twice, is an error naming the row (``allow_nonfinite=True``
+    accepts NaN/infinity; with ``mmap=True`` the check reads the mapped file once).
+    """
     path = Path(path)
     other = LOADERS.get(_format_of(path))
     if other is not None:
-        return other(path)
-    try:
-        if path.is_dir():
-            meta = json.loads((path / "meta.json").read_text())
-            keys = json.loads((path / "keys.json").read_text())
-            vectors = None if mmap else np.load(path / "vectors.npy", allow_pickle=False)
-        else:
-            with zipfile.ZipFile(path) as zf:
-                meta = json.loads(zf.read("meta.json"))
-                keys = json.loads(zf.read("keys.json"))
-                if not mmap:  # read in chunks into the array, no intermediate copy of the bytes
-                    with zf.open("vectors.npy") as fh:
-                        vectors = np.load(fh, allow_pickle=False)
-        if mmap:
-            vectors = _mapped_vectors(path)
-    except (KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise InputFormatError(f"not a valid embedkit .ekv file ({exc})", path) from None
-    if meta.get("format") != FORMAT_NAME:
-        raise InputFormatError("meta.json does not describe embedkit embeddings", path)
-    if meta.get("format_version", 0) > FORMAT_VERSION:
-        raise InputFormatError(
-            f"written by a newer embedkit (format {meta['format_version']}); upgrade embedkit", path
-        )
-    key_list = keys["keys"]
-    if len(key_list) != vectors.shape[0]:
-        raise InputFormatError(f"{len(key_list)} keys for {vectors.shape[0]} vectors", path)
-    return Embeddings(key_list, vectors, meta)
+        return check_embeddings(other(path), path, allow_nonfinite)
+    meta, keys, vectors = _load_folder(path, mmap) if path.is_dir() else _load_zip(path, mmap)
+    return finish(keys, vectors, meta, path, allow_nonfinite=allow_nonfinite)

@@ -20,6 +20,7 @@ import numpy as np
 from .._atomic import atomic_path
 from .._optional import require
 from ..exceptions import EmptyInputError, InputFormatError
+from ._checks import finish
 from .native import _keys_payload
 
 ROW_GROUP = 65536
@@ -99,10 +100,10 @@ def _rows(column, dim: int | None, first_row: int, path: Path) -> np.ndarray:
 
 
 def read_parquet(path, *, key_column: str | None = None, vector_column: str | None = None,
-                 limit: int | None = None):
-    """Read a Parquet file of keys and vectors (see the module docstring); returns Embeddings."""
-    from ..embeddings import Embeddings
-
+                 limit: int | None = None, allow_nonfinite: bool = False):
+    """Read a Parquet file of keys and vectors (see the module docstring); returns Embeddings.
+    Errors name the row (counted from 0): a null key or vector, a ragged row, NaN or infinity
+    (``allow_nonfinite=True`` accepts them), a key found twice (both rows)."""
     _, pq = _pa()
     path = Path(path)
     try:
@@ -118,18 +119,33 @@ def read_parquet(path, *, key_column: str | None = None, vector_column: str | No
     for g in range(pf.num_row_groups):
         if len(keys) >= n:
             break
-        table = pf.read_row_group(g, columns=[kcol, vcol])
+        try:
+            table = pf.read_row_group(g, columns=[kcol, vcol])
+        except Exception as exc:  # pyarrow raises its own ArrowInvalid/OSError kinds
+            raise InputFormatError(f"row group {g} cannot be read ({exc})", path) from None
         take = min(table.num_rows, n - len(keys))
         rows = _rows(table.column(vcol).slice(0, take), None if vectors is None else vectors.shape[1], len(keys), path)
         if vectors is None:
-            vectors = np.empty((n, rows.shape[1]), dtype=np.float32)
+            try:
+                vectors = np.empty((n, rows.shape[1]), dtype=np.float32)
+            except (MemoryError, ValueError):
+                raise InputFormatError(f"the footer declares {n:,} rows of {rows.shape[1]} numbers, more than "
+                                       "memory holds (a corrupt footer?)", path) from None
         vectors[len(keys):len(keys) + take] = rows
         keys.extend(table.column(kcol).slice(0, take).to_pylist())
     if not keys:
         raise EmptyInputError(f"{path}: no vectors found")
     if any(k is None for k in keys):
         raise InputFormatError(f"row {keys.index(None)} has no key (null)", path)
+    if not all(isinstance(k, (str, int)) for k in keys):
+        bad = next(i for i, k in enumerate(keys) if not isinstance(k, (str, int)))
+        raise InputFormatError(f"row {bad}: the key {keys[bad]!r} is not a string or an integer", path)
     raw = (pf.schema_arrow.metadata or {}).get(_META_KEY)
-    meta = json.loads(raw) if raw else {}
+    try:
+        meta = json.loads(raw) if raw else {}
+    except ValueError:
+        meta = {}
+    if not isinstance(meta, dict):
+        meta = {}
     meta.update(source=str(path), format="parquet")
-    return Embeddings(keys, vectors, meta)
+    return finish(keys, vectors[:len(keys)], meta, path, allow_nonfinite=allow_nonfinite)

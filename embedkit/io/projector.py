@@ -20,8 +20,10 @@ import numpy as np
 
 from .._atomic import atomic_path
 from .._keys import lookup
+from ..data._open import text_lines
 from ..exceptions import EmptyInputError, InputFormatError
-from ._text import BLOCK, EXACT_DIGITS, Matrix, blocks, count_lines, float_rows
+from ._checks import NONFINITE_HINT, finish, unique_index
+from ._text import BLOCK, EXACT_DIGITS, Matrix, blocks, count_lines, float_rows, open_input
 
 
 def metadata_path(path) -> Path:
@@ -68,18 +70,34 @@ def write_projector(emb, path, *, labels=None, precision: int = EXACT_DIGITS) ->
             fh.write("\n".join(rows) + "\n")
 
 
-def _parse_block(raw_lines: list[bytes], start: int, dim: int | None, path: Path) -> np.ndarray:
+def _parse_block(raw_lines: list[bytes], start: int, dim: int | None, path: Path,
+                 allow_nonfinite: bool = False) -> np.ndarray:
     text = [r.rstrip(b"\r\n") for r in raw_lines]
+    rows = None
     try:
         rows = np.loadtxt([t.decode() for t in text], dtype=np.float32, delimiter="\t", comments=None, ndmin=2,
                           quotechar=None)
-        if dim is None or rows.shape[1] == dim:
-            if rows.shape[0] == len(text):
-                return rows
+        if (dim is not None and rows.shape[1] != dim) or rows.shape[0] != len(text):
+            rows = None
     except (UnicodeDecodeError, ValueError):
-        pass
-    for lineno, t in enumerate(text, start=start):  # find the line at fault
-        line = t.decode("utf-8", "replace")
+        rows = None
+    if rows is None:
+        _fault(text, start, dim, path)
+    if not allow_nonfinite and rows.size and not np.isfinite(rows.sum(dtype=np.float64)):
+        bad = int(np.flatnonzero(~np.isfinite(rows).all(axis=1))[0])
+        raise InputFormatError(f"vector {start + bad} holds NaN or infinity; {NONFINITE_HINT}", path, start + bad,
+                               text[bad].decode())
+    return rows
+
+
+def _fault(text: list[bytes], start: int, dim: int | None, path: Path):
+    """Raise the error for the first line of a block the fast parser refused."""
+    for lineno, t in enumerate(text, start=start):
+        try:
+            line = t.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputFormatError(f"line is not valid UTF-8 ({exc.reason} at byte {exc.start})", path, lineno,
+                                   t[:60].decode("latin-1")) from None
         parts = line.split("\t")
         if dim is not None and len(parts) != dim:
             raise InputFormatError(f"expected {dim} tab-separated numbers, found {len(parts)}", path, lineno, line)
@@ -87,19 +105,25 @@ def _parse_block(raw_lines: list[bytes], start: int, dim: int | None, path: Path
             np.array(parts, dtype=np.float32)
         except ValueError:
             raise InputFormatError("a value is not a number", path, lineno, line) from None
+        dim = len(parts)
     raise InputFormatError(f"lines {start}-{start + len(text) - 1}: rows of different lengths", path)
 
 
-def read_projector(path, *, limit: int | None = None):
-    """Read a projector vectors TSV and its metadata (see the module docstring); returns Embeddings."""
-    from ..embeddings import Embeddings
+def read_projector(path, *, limit: int | None = None, allow_nonfinite: bool = False):
+    """Read a projector vectors TSV and its metadata (see the module docstring); returns Embeddings.
 
+    Errors name the file and line: a line that is not UTF-8, a wrong count of numbers, a
+    non-number, NaN or infinity (``allow_nonfinite=True`` accepts them), a metadata file with
+    another count of keys, a key found twice (both metadata lines). A byte-order mark at the
+    start of either file is dropped."""
     path = Path(path)
     capacity = count_lines(path) if limit is None else min(count_lines(path), limit)
     matrix = None
-    with open(path, "rb") as fh:
-        for lineno, raw_lines in blocks(fh):
-            rows = _parse_block(raw_lines, lineno, None if matrix is None else matrix.data.shape[1], path)
+    fh = open_input(path)
+    with fh:
+        for lineno, raw_lines in blocks(fh, path=path):
+            rows = _parse_block(raw_lines, lineno, None if matrix is None else matrix.data.shape[1], path,
+                                allow_nonfinite)
             if matrix is None:
                 matrix = Matrix(capacity, rows.shape[1])
             rows = rows[:matrix.room]
@@ -111,14 +135,15 @@ def read_projector(path, *, limit: int | None = None):
     vectors = matrix.result()
     n = vectors.shape[0]
     meta_path = metadata_path(path)
-    if meta_path.exists():
-        lines = meta_path.read_text(encoding="utf-8").split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        header = bool(lines) and "\t" in lines[0]  # the projector's rule: a header when there are 2+ columns
-        if len(lines) - header < n or (limit is None and len(lines) - header != n):
-            raise InputFormatError(f"{len(lines) - header} keys for {n} vectors", meta_path)
-        keys = [line.split("\t", 1)[0] for line in lines[header:header + n]]
-    else:
-        keys = list(range(n))
-    return Embeddings(keys, vectors, {"source": str(path), "format": "projector"})
+    meta = {"source": str(path), "format": "projector"}
+    if not meta_path.exists():
+        return finish(list(range(n)), vectors, meta, path, finite_checked=True)
+    lines = [line for _, line in text_lines(meta_path)]
+    if lines and lines[-1] == "":
+        lines.pop()
+    header = bool(lines) and "\t" in lines[0]  # the projector's rule: a header when there are 2+ columns
+    if len(lines) - header < n or (limit is None and len(lines) - header != n):
+        raise InputFormatError(f"{len(lines) - header} keys for {n} vectors", meta_path)
+    keys = [line.split("\t", 1)[0] for line in lines[header:header + n]]
+    unique_index(keys, meta_path, line_of=lambda rows: [r + 1 + header for r in rows])
+    return finish(keys, vectors, meta, path, finite_checked=True)
