@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_path
+from .._atomic import atomic_pair, atomic_path, check_pair, fingerprint
 from ..exceptions import InputFormatError
 from .native import _keys_payload
 
@@ -18,11 +18,13 @@ def _keys_sidecar(path: Path) -> Path:
 
 def write_npy(emb, path) -> None:
     path = Path(path)
-    with atomic_path(path) as tmp:
+    side = _keys_sidecar(path)
+    with atomic_pair(path, side) as (tmp, tmp_side):  # a kill between the renames is detected on read
         with open(tmp, "wb") as fh:
             np.save(fh, emb.vectors, allow_pickle=False)
-    with atomic_path(_keys_sidecar(path)) as tmp:
-        tmp.write_text(json.dumps(_keys_payload(emb.keys)))
+        payload = _keys_payload(emb.keys)
+        payload["pair"] = {"file": path.name, **fingerprint(tmp)}
+        tmp_side.write_text(json.dumps(payload))
 
 
 def read_npy(path, *, mmap: bool = False):
@@ -33,7 +35,12 @@ def read_npy(path, *, mmap: bool = False):
     if vectors.ndim != 2:
         raise InputFormatError(f"expected a 2-D matrix, found shape {vectors.shape}", path)
     side = _keys_sidecar(path)
-    keys = json.loads(side.read_text())["keys"] if side.exists() else list(range(vectors.shape[0]))
+    if side.exists():
+        data = json.loads(side.read_text())
+        check_pair(path, side, data.get("pair"))  # keys written with these vectors (embedkit._atomic)
+        keys = data["keys"]
+    else:
+        keys = list(range(vectors.shape[0]))
     return Embeddings(keys, vectors, {"source": str(path)})
 
 
