@@ -15,6 +15,7 @@ __all__ = [
     "UnknownMethodError",
     "KeyNotFoundError",
     "MissingDependencyError",
+    "OutputError",
 ]
 
 
@@ -83,3 +84,12 @@ class MissingDependencyError(EmbedkitError, ImportError):
         self.package, self.extra = package, extra
         super().__init__(f"{needed_for} needs {package}, which is not installed: "
                          f"pip install 'embedkit[{extra}]'")
+
+
+class OutputError(EmbedkitError, ValueError):
+    """An output cannot be written where asked (no such folder, not writable, the same file as an
+    input, ...); raised before any work. The message names the path and the problem."""
+
+    def __init__(self, problem: str, path: object):
+        self.problem, self.path = problem, path
+        super().__init__(f"cannot write {path}: {problem}")
