@@ -61,7 +61,7 @@ def check_output(path, format: str | None = None, *, inputs: Iterable = ()) -> s
     format and :class:`~embedkit.exceptions.OutputError` for a place that cannot be
     written, both before anything is read or written.
     """
-    from . import resolve_format
+    from . import _BY_EXTENSION, WRITERS, format_for, resolve_format
 
     scheme = url_scheme(path)
     if scheme is not None:
@@ -74,6 +74,10 @@ def check_output(path, format: str | None = None, *, inputs: Iterable = ()) -> s
     path = Path(path)
     if path.is_dir():
         raise OutputError("is a folder; give a file name", path)
+    if format is None and format_for(path) is None:
+        exts = ", ".join(sorted(_BY_EXTENSION))
+        raise OutputError(f"no vector format is known for the extension {path.suffix or '(none)'!r}; end the path in "
+                          f"one of {exts} (or give the format: {', '.join(sorted(WRITERS))})", path)
     fmt = resolve_format(path, format)
     for target in [path, *SIDE_FILES.get(fmt, lambda p: [])(path)]:
         check_path(target, inputs=inputs)
