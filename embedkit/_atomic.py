@@ -5,8 +5,9 @@ One file (:func:`atomic_path`)
     over ``NAME`` when the writer succeeds (``rename(2)`` is atomic on one file system).
     A failure removes the temporary file; a kill (SIGKILL, power cut) cannot, so every
     write to ``NAME`` first removes the temporary files of earlier writers to ``NAME``
-    that are dead: those whose process id is not alive on this machine, those written
-    from another machine more than :data:`FOREIGN_AGE_S` ago, and those of the older
+    that are dead: those whose process id is not alive on this machine, those not
+    modified for :data:`FOREIGN_AGE_S` (a writer on another machine sharing the folder, or
+    a process id since reused), and those of the older
     name pattern without a process id (``.NAME.XXXXXXXX.tmp``) more than
     :data:`LEGACY_AGE_S` ago. Only names of exactly that pattern are touched.
 
@@ -35,7 +36,7 @@ import tempfile
 import time
 from pathlib import Path
 
-#: a temporary file of a writer on another machine (shared folder) is stale after this long
+#: a temporary file untouched this long is stale even when its process id is alive or from another machine
 FOREIGN_AGE_S = 24 * 3600
 #: a temporary file of the older name pattern (no process id) is stale after this long
 LEGACY_AGE_S = 3600
@@ -93,9 +94,9 @@ def remove_stale(path: str | os.PathLike) -> list[Path]:
             continue
         if pid is None:
             stale = age > LEGACY_AGE_S
-        elif host == _HOST:
-            stale = int(pid) != os.getpid() and not _alive(int(pid))
-        else:
+        elif host == _HOST and int(pid) != os.getpid() and not _alive(int(pid)):
+            stale = True
+        else:  # another machine's writer, or a live process id (perhaps reused): by age, untouched a day
             stale = age > FOREIGN_AGE_S
         if not stale:
             continue

@@ -50,6 +50,7 @@ def test_stale_temporary_files_of_dead_writers_are_removed(tmp_path):
         "dead": f".v.txt.{dead}.{host}-abcdefgh.tmp",
         "dead_dir": f".v.txt.{dead}.{host}-abcdefg1.tmp",
         "alive": f".v.txt.{alive}.{host}-abcdefgh.tmp",
+        "alive_untouched": f".v.txt.{alive}.{host}-abcdefg2.tmp",
         "legacy_old": ".v.txt.k3j_x9a0.tmp",
         "legacy_new": ".v.txt.zzzzzzzz.tmp",
         "foreign_new": f".v.txt.{dead}.000000-abcdefgh.tmp",
@@ -65,6 +66,8 @@ def test_stale_temporary_files_of_dead_writers_are_removed(tmp_path):
             p.write_text("x" * 100)
     old = time.time() - 2 * _atomic.LEGACY_AGE_S
     os.utime(tmp_path / names["legacy_old"], (old, old))
+    ancient = time.time() - 2 * _atomic.FOREIGN_AGE_S
+    os.utime(tmp_path / names["alive_untouched"], (ancient, ancient))
     ek.Embeddings(["a"], [[1.0]]).export(target)
     left = {p.name for p in tmp_path.iterdir()}
     assert left == {"v.txt"} | {names[k] for k in ("alive", "legacy_new", "foreign_new", "other_target", "not_ours")}
