@@ -24,6 +24,8 @@ class _Fraction(click.ParamType):
 
 
 FRACTION = _Fraction()
+#: a count: an integer >= 1
+COUNT = click.IntRange(min=1)
 
 
 def option_name(p: Param) -> str:

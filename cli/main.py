@@ -22,7 +22,7 @@ from embedkit.evaluate.analogy import METHODS as ANALOGY_METHODS
 from embedkit.exceptions import EmbedkitError
 from embedkit.io import check_output, check_path
 
-from ._options import FRACTION, click_option, parse_extra
+from ._options import COUNT, FRACTION, click_option, parse_extra
 from ._report import echo_rows
 from .tokenize import report_tokenizer, tokenize
 
@@ -330,7 +330,7 @@ def evaluate_linkpred(ctx, graph, method, test_fraction, split_seed, directed, a
 @click.argument("vectors", type=click.Path(exists=False))
 @click.argument("labels", type=click.Path(exists=False))
 @click.option("--train-fraction", default=0.5, show_default=True, type=FRACTION)
-@click.option("--repeats", default=5, show_default=True, type=click.IntRange(min=1), help="random splits averaged")
+@click.option("--repeats", default=5, show_default=True, type=COUNT, help="random splits averaged")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
 def evaluate_nodeclass(vectors, labels, train_fraction, repeats, seed, as_json):
@@ -348,7 +348,7 @@ def evaluate_nodeclass(vectors, labels, train_fraction, repeats, seed, as_json):
               help="'google' (the word2vec questions gensim ships) or a file of 'a b c d' lines")
 @click.option("--method", default="3cosadd", show_default=True, type=click.Choice(ANALOGY_METHODS),
               help="3CosAdd (Mikolov et al. 2013) or 3CosMul (Levy & Goldberg 2014)")
-@click.option("--restrict-vocab", default=30000, show_default=True, type=click.IntRange(min=1),
+@click.option("--restrict-vocab", default=30000, show_default=True, type=COUNT,
               help="search the first N vectors (most frequent words first)")
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
 def evaluate_analogy(vectors, dataset, method, restrict_vocab, as_json):
@@ -386,7 +386,7 @@ def evaluate_similarity(vectors, dataset, as_json):
 @click.argument("vectors", type=click.Path(exists=False))
 @click.option("--test", "tests", multiple=True, default=("weat1",), show_default=True,
               help="a built-in WEAT test (weat1 ... weat10, or an alias such as career-family); repeat for several")
-@click.option("--permutations", default=100_000, show_default=True, type=click.IntRange(min=1), help="partitions for the p-value")
+@click.option("--permutations", default=100_000, show_default=True, type=COUNT, help="partitions for the p-value")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON (one object per test)")
 def evaluate_bias(vectors, tests, permutations, seed, as_json):
@@ -404,7 +404,7 @@ def evaluate_bias(vectors, tests, permutations, seed, as_json):
 @evaluate.command("retrieval")
 @click.argument("vectors", type=click.Path(exists=False))
 @click.argument("labels", type=click.Path(exists=False))
-@click.option("-k", "ks", multiple=True, type=click.IntRange(min=1), default=(1, 5, 10), show_default=True, help="list lengths")
+@click.option("-k", "ks", multiple=True, type=COUNT, default=(1, 5, 10), show_default=True, help="list lengths")
 @click.option("--distance", default="cosine", show_default=True, type=click.Choice(["cosine", "euclidean"]))
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
 def evaluate_retrieval(vectors, labels, ks, distance, as_json):
@@ -452,7 +452,7 @@ def _recsys_evaluate_options(default_method: str):
                          type=click.Choice(["random", "leave_k_out", "temporal"]), help="how DATA is split"),
             click.option("--test-fraction", default=0.2, show_default=True, type=FRACTION,
                          help="random/temporal: share held out"),
-            click.option("--leave-k", default=1, show_default=True, type=click.IntRange(min=1), help="leave_k_out: items per user"),
+            click.option("--leave-k", default=1, show_default=True, type=COUNT, help="leave_k_out: items per user"),
             click.option("--split-seed", default=0, show_default=True, type=int, help="seed of the split"),
             click.option("--delimiter", default=None, help="column separator [default: sniffed]"),
             click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON"),
@@ -466,7 +466,7 @@ def _recsys_evaluate_options(default_method: str):
 
 @evaluate.command("ranking", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @_recsys_evaluate_options("als")
-@click.option("-k", "ks", multiple=True, type=click.IntRange(min=1), default=(10, 20), show_default=True, help="list lengths")
+@click.option("-k", "ks", multiple=True, type=COUNT, default=(10, 20), show_default=True, help="list lengths")
 @click.pass_context
 def evaluate_ranking(ctx, data, method, test_path, split, test_fraction, leave_k, split_seed, delimiter, as_json,
                      ks, **read_kw):
@@ -530,7 +530,7 @@ def _print_metrics(title: str, metrics, as_json: bool) -> None:
 @cli.command()
 @click.argument("vectors", type=click.Path())
 @click.argument("key")
-@click.option("-k", default=10, show_default=True, type=click.IntRange(min=1), help="how many neighbours")
+@click.option("-k", default=10, show_default=True, type=COUNT, help="how many neighbours")
 def neighbors(vectors, key, k):
     """The K nearest keys to KEY by cosine similarity."""
     emb = ek.load(vectors)
@@ -546,7 +546,7 @@ def neighbors(vectors, key, k):
 @cli.command()
 @click.argument("model", type=click.Path())
 @click.argument("user")
-@click.option("-k", default=10, show_default=True, type=click.IntRange(min=1), help="how many items")
+@click.option("-k", default=10, show_default=True, type=COUNT, help="how many items")
 @click.option("--keep-seen", is_flag=True, help="also recommend items the user had in training")
 @click.option("--json", "as_json", is_flag=True, help="print [item, score] pairs as JSON")
 def recommend(model, user, k, keep_seen, as_json):
@@ -614,9 +614,9 @@ def export_cmd(vectors, output, fmt, labels, **index_opts):
 @click.argument("key", required=False)
 @click.option("--vector", default=None, help="search for this vector instead of a KEY: numbers separated by "
               "commas or spaces")
-@click.option("-k", default=10, show_default=True, type=click.IntRange(min=1), help="how many results")
-@click.option("--nprobe", type=click.IntRange(min=1), default=None, help="IVF: cells scanned per query")
-@click.option("--ef-search", type=click.IntRange(min=1), default=None, help="HNSW: candidate list while searching")
+@click.option("-k", default=10, show_default=True, type=COUNT, help="how many results")
+@click.option("--nprobe", type=COUNT, default=None, help="IVF: cells scanned per query")
+@click.option("--ef-search", type=COUNT, default=None, help="HNSW: candidate list while searching")
 @click.option("--json", "as_json", is_flag=True, help="print [key, score] pairs as JSON")
 def search(index, key, vector, k, nprobe, ef_search, as_json):
     """The K nearest keys to KEY (itself excluded) or to --vector in INDEX: a .faiss/.hnsw index
@@ -658,8 +658,8 @@ def search(index, key, vector, k, nprobe, ef_search, as_json):
 @click.option("--method", default="pca", show_default=True, type=click.Choice(["pca", "tsne"]))
 @click.option("--highlight", multiple=True, help="annotate this key (repeat, or separate with commas)")
 @click.option("--size", default="800x800", show_default=True, help="WIDTHxHEIGHT in pixels")
-@click.option("--dpi", default=100, show_default=True, type=click.IntRange(min=1))
-@click.option("--max-points", default=5000, show_default=True, type=click.IntRange(min=1), help="draw at most this many points")
+@click.option("--dpi", default=100, show_default=True, type=COUNT)
+@click.option("--max-points", default=5000, show_default=True, type=COUNT, help="draw at most this many points")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--title", default=None, help="title [default: what was projected]")
 def plot(vectors, output, labels, method, highlight, size, dpi, max_points, seed, title):
