@@ -8,6 +8,26 @@ from embedkit._validation import Param
 _CLICK_TYPES = {int: click.INT, float: click.FLOAT, str: click.STRING}
 
 
+class _Fraction(click.ParamType):
+    """A number strictly between 0 and 1 (NaN and inf refused: click's FloatRange lets NaN through)."""
+
+    name = "fraction"
+
+    def convert(self, value, param, ctx):
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not 0.0 < v < 1.0:
+            self.fail(f"{value!r} is not a number strictly between 0 and 1", param, ctx)
+        return v
+
+
+FRACTION = _Fraction()
+#: a count: an integer >= 1
+COUNT = click.IntRange(min=1)
+
+
 def option_name(p: Param) -> str:
     return "--" + p.name.replace("_", "-")
 

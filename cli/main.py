@@ -20,32 +20,69 @@ import embedkit as ek
 from embedkit.distributed import is_main
 from embedkit.evaluate.analogy import METHODS as ANALOGY_METHODS
 from embedkit.exceptions import EmbedkitError
+from embedkit.io import check_output, check_path
 
-from ._options import click_option, parse_extra
+from ._options import COUNT, FRACTION, click_option, parse_extra
 from ._report import echo_rows
 from .tokenize import report_tokenizer, tokenize
 
 console = Console()
 err_console = Console(stderr=True)
 
-EXIT_BAD_INPUT = 2
+EXIT_BAD_INPUT = 2  # bad input, bad parameter, an output that cannot be written (and click's usage errors)
+EXIT_BUG = 1  # an unexpected internal error (a bug in embedkit), or out of memory
+DEBUG_ENV = "EMBEDKIT_DEBUG"
 
 
 class _Group(click.Group):
-    """Turns library errors into one red line and exit code 2 (no traceback)."""
+    """The top-level group turns every error into one line on stderr (see docs/cli.md)."""
 
     def invoke(self, ctx):
+        if ctx.parent is not None:  # sub-groups: the root handles errors, once
+            return super().invoke(ctx)
         try:
             return super().invoke(ctx)
-        except (EmbedkitError, FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-            _fail(exc)
-            ctx.exit(EXIT_BAD_INPUT)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except Exception as exc:  # KeyboardInterrupt stays click's "Aborted!"
+            if _debug(ctx):
+                raise
+            code, message = _describe(exc)
+            _fail(message)
+            ctx.exit(code)
 
 
-def _fail(exc: BaseException) -> None:
+def _debug(ctx) -> bool:
+    return bool(ctx.params.get("debug")) or os.environ.get(DEBUG_ENV, "").strip() not in ("", "0")
+
+
+#: OSError kind -> what it means for the path it names
+_OS_PROBLEMS = (
+    (FileNotFoundError, "no such file or folder"),
+    (IsADirectoryError, "is a folder; a file is expected here"),
+    (NotADirectoryError, "a part of this path is a file, not a folder"),
+    (PermissionError, "permission denied"),
+)
+
+
+def _describe(exc: Exception) -> tuple[int, str]:
+    """(exit code, one line) for an error that reached the top."""
+    if isinstance(exc, EmbedkitError):
+        return EXIT_BAD_INPUT, str(exc)
+    if isinstance(exc, OSError):
+        problem = next((text for kind, text in _OS_PROBLEMS if isinstance(exc, kind)), exc.strerror or str(exc))
+        return EXIT_BAD_INPUT, f"{exc.filename}: {problem}" if exc.filename else problem
+    if isinstance(exc, MemoryError):
+        return EXIT_BUG, f"out of memory ({exc})" if str(exc) else "out of memory"
+    return EXIT_BUG, (f"internal error {type(exc).__name__}: {exc} -- this is a bug in embedkit; run again with "
+                      f"--debug (embedkit --debug ...) or {DEBUG_ENV}=1 to see the traceback, and please report it")
+
+
+def _fail(message: str) -> None:
     from rich.text import Text
 
-    err_console.print(Text.assemble(("error: ", "bold red"), str(exc)), soft_wrap=True)
+    one_line = " ".join(str(message).split("\n"))
+    err_console.print(Text.assemble(("error: ", "bold red"), one_line), soft_wrap=True)
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -56,11 +93,15 @@ def _setup_logging(verbose: bool) -> None:
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(ek.__version__, prog_name="embedkit")
 @click.option("-v", "--verbose", is_flag=True, help="log what the library does")
-def cli(verbose: bool) -> None:
+@click.option("--debug", is_flag=True, help=f"show the traceback of an error (also: {DEBUG_ENV}=1)")
+def cli(verbose: bool, debug: bool) -> None:
     """Learn, evaluate and ship embeddings.
 
     Under torchrun (``torchrun --nproc-per-node N -m embedkit_cli train ...``) the torch
     methods train across the processes; only rank 0 prints and writes.
+
+    Exit codes: 0 done, 2 bad input, parameter or output (one line on stderr), 1 an
+    internal error (a bug: --debug shows its traceback).
     """
     _setup_logging(verbose)
     if not is_main():  # the other ranks of a torchrun launch train and stay quiet
@@ -153,6 +194,11 @@ def _train_command(cls) -> click.Command:
             params.setdefault("verbose", not quiet)
         ext = ".model" if cls.returns == "tokenizer" else ".ekv"
         out = Path(output) if output else Path(Path(data).name.split(".")[0] + f".{cls.name}{ext}")
+        inputs = [data, *(read_kw.get(k) for k in ("features", "labels"))]
+        if cls.returns == "tokenizer":
+            check_path(out, inputs=inputs)
+        else:
+            check_output(out, inputs=inputs)
         start = time.perf_counter()
         obj = _read_input(cls, data, directed, delimiter, graph, **read_kw)
         emb = ek.train(cls.name, obj, **params)
@@ -259,7 +305,7 @@ def evaluate() -> None:
 @evaluate.command("linkpred", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("graph", type=click.Path(dir_okay=False))
 @click.option("--method", default="node2vec", show_default=True, help="graph method to train on the train split")
-@click.option("--test-fraction", default=0.1, show_default=True, type=float, help="edges held out")
+@click.option("--test-fraction", default=0.1, show_default=True, type=FRACTION, help="edges held out")
 @click.option("--split-seed", default=0, show_default=True, type=int, help="seed of the split")
 @click.option("--directed", is_flag=True, help="read the edge list as directed")
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
@@ -283,8 +329,8 @@ def evaluate_linkpred(ctx, graph, method, test_fraction, split_seed, directed, a
 @evaluate.command("nodeclass")
 @click.argument("vectors", type=click.Path(exists=False))
 @click.argument("labels", type=click.Path(exists=False))
-@click.option("--train-fraction", default=0.5, show_default=True, type=float)
-@click.option("--repeats", default=5, show_default=True, type=int, help="random splits averaged")
+@click.option("--train-fraction", default=0.5, show_default=True, type=FRACTION)
+@click.option("--repeats", default=5, show_default=True, type=COUNT, help="random splits averaged")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
 def evaluate_nodeclass(vectors, labels, train_fraction, repeats, seed, as_json):
@@ -302,7 +348,7 @@ def evaluate_nodeclass(vectors, labels, train_fraction, repeats, seed, as_json):
               help="'google' (the word2vec questions gensim ships) or a file of 'a b c d' lines")
 @click.option("--method", default="3cosadd", show_default=True, type=click.Choice(ANALOGY_METHODS),
               help="3CosAdd (Mikolov et al. 2013) or 3CosMul (Levy & Goldberg 2014)")
-@click.option("--restrict-vocab", default=30000, show_default=True, type=int,
+@click.option("--restrict-vocab", default=30000, show_default=True, type=COUNT,
               help="search the first N vectors (most frequent words first)")
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
 def evaluate_analogy(vectors, dataset, method, restrict_vocab, as_json):
@@ -340,7 +386,7 @@ def evaluate_similarity(vectors, dataset, as_json):
 @click.argument("vectors", type=click.Path(exists=False))
 @click.option("--test", "tests", multiple=True, default=("weat1",), show_default=True,
               help="a built-in WEAT test (weat1 ... weat10, or an alias such as career-family); repeat for several")
-@click.option("--permutations", default=100_000, show_default=True, type=int, help="partitions for the p-value")
+@click.option("--permutations", default=100_000, show_default=True, type=COUNT, help="partitions for the p-value")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON (one object per test)")
 def evaluate_bias(vectors, tests, permutations, seed, as_json):
@@ -358,7 +404,7 @@ def evaluate_bias(vectors, tests, permutations, seed, as_json):
 @evaluate.command("retrieval")
 @click.argument("vectors", type=click.Path(exists=False))
 @click.argument("labels", type=click.Path(exists=False))
-@click.option("-k", "ks", multiple=True, type=int, default=(1, 5, 10), show_default=True, help="list lengths")
+@click.option("-k", "ks", multiple=True, type=COUNT, default=(1, 5, 10), show_default=True, help="list lengths")
 @click.option("--distance", default="cosine", show_default=True, type=click.Choice(["cosine", "euclidean"]))
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
 def evaluate_retrieval(vectors, labels, ks, distance, as_json):
@@ -404,9 +450,9 @@ def _recsys_evaluate_options(default_method: str):
                          help="a test file read like DATA (e.g. MovieLens u1.test); no split then"),
             click.option("--split", default="random", show_default=True,
                          type=click.Choice(["random", "leave_k_out", "temporal"]), help="how DATA is split"),
-            click.option("--test-fraction", default=0.2, show_default=True, type=float,
+            click.option("--test-fraction", default=0.2, show_default=True, type=FRACTION,
                          help="random/temporal: share held out"),
-            click.option("--leave-k", default=1, show_default=True, type=int, help="leave_k_out: items per user"),
+            click.option("--leave-k", default=1, show_default=True, type=COUNT, help="leave_k_out: items per user"),
             click.option("--split-seed", default=0, show_default=True, type=int, help="seed of the split"),
             click.option("--delimiter", default=None, help="column separator [default: sniffed]"),
             click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON"),
@@ -420,7 +466,7 @@ def _recsys_evaluate_options(default_method: str):
 
 @evaluate.command("ranking", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @_recsys_evaluate_options("als")
-@click.option("-k", "ks", multiple=True, type=int, default=(10, 20), show_default=True, help="list lengths")
+@click.option("-k", "ks", multiple=True, type=COUNT, default=(10, 20), show_default=True, help="list lengths")
 @click.pass_context
 def evaluate_ranking(ctx, data, method, test_path, split, test_fraction, leave_k, split_seed, delimiter, as_json,
                      ks, **read_kw):
@@ -484,7 +530,7 @@ def _print_metrics(title: str, metrics, as_json: bool) -> None:
 @cli.command()
 @click.argument("vectors", type=click.Path())
 @click.argument("key")
-@click.option("-k", default=10, show_default=True, type=int, help="how many neighbours")
+@click.option("-k", default=10, show_default=True, type=COUNT, help="how many neighbours")
 def neighbors(vectors, key, k):
     """The K nearest keys to KEY by cosine similarity."""
     emb = ek.load(vectors)
@@ -500,7 +546,7 @@ def neighbors(vectors, key, k):
 @cli.command()
 @click.argument("model", type=click.Path())
 @click.argument("user")
-@click.option("-k", default=10, show_default=True, type=int, help="how many items")
+@click.option("-k", default=10, show_default=True, type=COUNT, help="how many items")
 @click.option("--keep-seen", is_flag=True, help="also recommend items the user had in training")
 @click.option("--json", "as_json", is_flag=True, help="print [item, score] pairs as JSON")
 def recommend(model, user, k, keep_seen, as_json):
@@ -550,10 +596,8 @@ def _index_options(f):
 @_index_options
 def export_cmd(vectors, output, fmt, labels, **index_opts):
     """Convert VECTORS to another format, or build a search index (--format faiss|hnswlib)."""
-    from embedkit.io import format_for
-
     kwargs = {k: v for k, v in index_opts.items() if v is not None}
-    is_index = format_for(output, fmt) in ("faiss", "hnswlib")
+    is_index = check_output(output, fmt, inputs=[vectors, labels]) in ("faiss", "hnswlib")
     if kwargs and not is_index:
         raise click.UsageError(f"{', '.join('--' + k.replace('_', '-') for k in kwargs)}: for --format faiss or "
                                "hnswlib only")
@@ -570,9 +614,9 @@ def export_cmd(vectors, output, fmt, labels, **index_opts):
 @click.argument("key", required=False)
 @click.option("--vector", default=None, help="search for this vector instead of a KEY: numbers separated by "
               "commas or spaces")
-@click.option("-k", default=10, show_default=True, type=int, help="how many results")
-@click.option("--nprobe", type=int, default=None, help="IVF: cells scanned per query")
-@click.option("--ef-search", type=int, default=None, help="HNSW: candidate list while searching")
+@click.option("-k", default=10, show_default=True, type=COUNT, help="how many results")
+@click.option("--nprobe", type=COUNT, default=None, help="IVF: cells scanned per query")
+@click.option("--ef-search", type=COUNT, default=None, help="HNSW: candidate list while searching")
 @click.option("--json", "as_json", is_flag=True, help="print [key, score] pairs as JSON")
 def search(index, key, vector, k, nprobe, ef_search, as_json):
     """The K nearest keys to KEY (itself excluded) or to --vector in INDEX: a .faiss/.hnsw index
@@ -614,8 +658,8 @@ def search(index, key, vector, k, nprobe, ef_search, as_json):
 @click.option("--method", default="pca", show_default=True, type=click.Choice(["pca", "tsne"]))
 @click.option("--highlight", multiple=True, help="annotate this key (repeat, or separate with commas)")
 @click.option("--size", default="800x800", show_default=True, help="WIDTHxHEIGHT in pixels")
-@click.option("--dpi", default=100, show_default=True, type=int)
-@click.option("--max-points", default=5000, show_default=True, type=int, help="draw at most this many points")
+@click.option("--dpi", default=100, show_default=True, type=COUNT)
+@click.option("--max-points", default=5000, show_default=True, type=COUNT, help="draw at most this many points")
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--title", default=None, help="title [default: what was projected]")
 def plot(vectors, output, labels, method, highlight, size, dpi, max_points, seed, title):
@@ -625,11 +669,27 @@ def plot(vectors, output, labels, method, highlight, size, dpi, max_points, seed
     except ValueError:
         raise click.BadParameter(f"expected WIDTHxHEIGHT, e.g. 800x600; got {size!r}", param_hint="--size") from None
     keys = [k for h in highlight for k in h.split(",") if k]
+    _check_image(output, inputs=[vectors, labels])
     emb = ek.load(vectors)
     emb.plot(output, labels=labels, method=method, highlight=keys, size=(width, height), dpi=dpi,
              max_points=max_points, seed=seed, title=title)
     console.print(f"wrote a {width}x{height} {method} map of {min(len(emb), max_points)} of {len(emb)} vectors "
                   f"to {output}", soft_wrap=True, highlight=False)
+
+
+def _check_image(output: str, inputs) -> None:
+    """An image format matplotlib writes (by extension; none: PNG) in a writable place."""
+    from embedkit._optional import require
+
+    require("matplotlib", "embedkit plot")
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    kinds = FigureCanvasBase.get_supported_filetypes()
+    ext = Path(output).suffix.lstrip(".").lower()
+    if ext and ext not in kinds:
+        raise click.BadParameter(f"{output}: .{ext} is not an image format matplotlib writes; use one of "
+                                 + ", ".join("." + k for k in sorted(kinds)), param_hint="-o/--output")
+    check_path(output, inputs=inputs)
 
 
 @cli.command()

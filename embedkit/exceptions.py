@@ -15,6 +15,7 @@ __all__ = [
     "UnknownMethodError",
     "KeyNotFoundError",
     "MissingDependencyError",
+    "OutputError",
 ]
 
 
@@ -90,3 +91,12 @@ class DuplicateKeyError(EmbedkitError, ValueError):
 
 
 __all__ += ["DuplicateKeyError"]
+
+
+class OutputError(EmbedkitError, ValueError):
+    """An output cannot be written where asked (no such folder, not writable, the same file as an
+    input, ...); raised before any work. The message names the path and the problem."""
+
+    def __init__(self, problem: str, path: object):
+        self.problem, self.path = problem, path
+        super().__init__(f"cannot write {path}: {problem}")

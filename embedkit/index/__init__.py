@@ -23,9 +23,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import check_pair
 from .._validation import validate
 from ..exceptions import InputFormatError, InvalidParameterError
-from .base import FORMAT_NAME, FORMAT_VERSION, METRICS, Backend, VectorIndex, backend_class, read_sidecar, unit_rows
+from .base import (FORMAT_NAME, FORMAT_VERSION, METRICS, Backend, VectorIndex, backend_class, read_sidecar, sidecar,
+                   unit_rows)
 from .exact import ExactIndex
 from .faiss_index import FaissFlat, FaissHNSW, FaissIVF
 from .hnswlib_index import HnswlibHNSW
@@ -107,6 +109,7 @@ def load_index(path) -> VectorIndex:
         cls = KINDS[kind][library]
     except (KeyError, TypeError, ValueError) as exc:
         raise InputFormatError(f"the index side-car is incomplete ({exc})", path) from None
+    check_pair(path, sidecar(path), side.get("pair"))  # the side-car was written with this index file
     keys = side["keys"]
     if len(keys) != count:
         raise InputFormatError(f"{len(keys)} keys for an index of {count} rows", path)

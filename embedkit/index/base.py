@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Hashable, Sequence
 
 import numpy as np
 
-from .._atomic import atomic_path
+from .._atomic import atomic_pair, fingerprint
 from .._optional import require
 from .._validation import Param, validate
 from .._version import __version__
@@ -235,16 +235,16 @@ class VectorIndex:
 
     def save(self, path) -> None:
         """Write the backend's index file at ``path`` and the keys and settings at
-        ``<path>.keys.json``; each written atomically. No pickle."""
+        ``<path>.keys.json``, a pair written atomically (see :mod:`embedkit._atomic`). No pickle."""
         from ..io.native import _keys_payload
 
         path = Path(path)
-        with atomic_path(path) as tmp:
+        with atomic_pair(path, sidecar(path)) as (tmp, tmp_side):  # side-car renamed first: see _atomic
             self.backend.save(tmp)
-        payload = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "embedkit_version": __version__,
-                   "index": self._info(), **_keys_payload(self.keys)}
-        with atomic_path(sidecar(path)) as tmp:
-            tmp.write_text(json.dumps(payload, ensure_ascii=False))
+            payload = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, "embedkit_version": __version__,
+                       "index": self._info(), **_keys_payload(self.keys),
+                       "pair": {"file": path.name, **fingerprint(tmp)}}
+            tmp_side.write_text(json.dumps(payload, ensure_ascii=False))
 
 
 def backend_class(kind: str, library: str | None, registry: dict) -> type[Backend]:

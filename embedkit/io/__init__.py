@@ -11,7 +11,8 @@ from . import arrays, gensim_kv, jsonl, native, parquet, projector, word2vec
 from ._checks import check_embeddings
 from ._text import open_input
 
-__all__ = ["load", "export", "format_for", "WRITERS", "READERS"]
+__all__ = ["load", "export", "format_for", "resolve_format", "check_output", "check_path", "URL_TARGETS", "WRITERS",
+           "READERS"]
 
 #: format name -> writer(emb, path, **kwargs)
 WRITERS = {
@@ -110,8 +111,9 @@ def format_for(path, format: str | None = None) -> str | None:
     return format or _format_from_path(Path(path))
 
 
-def export(emb, path, format: str | None = None, **kwargs) -> None:
-    """Write ``emb`` to ``path`` in ``format`` (default: from the extension)."""
+def resolve_format(path, format: str | None = None) -> str:
+    """The writer's name for ``path``: ``format`` or the extension's; raises
+    :class:`~embedkit.exceptions.InvalidParameterError` when :data:`WRITERS` has none for it."""
     path = Path(path)
     fmt = format or _format_from_path(path)
     if fmt is None:
@@ -127,6 +129,13 @@ def export(emb, path, format: str | None = None, **kwargs) -> None:
         raise InvalidParameterError("export", "format", "one of " + ", ".join(sorted(_GZIP_OK)) +
                                     " for a path ending in .gz", fmt,
                                     hint=f"{fmt} files are not gzipped; drop the .gz from the path")
+    return fmt
+
+
+def export(emb, path, format: str | None = None, **kwargs) -> None:
+    """Write ``emb`` to ``path`` in ``format`` (default: from the extension)."""
+    path = Path(path)
+    fmt = resolve_format(path, format)
     _check_unique_keys(emb)
     WRITERS[fmt](emb, path, **kwargs)
 
@@ -234,3 +243,6 @@ def load(path, format: str | None = None, *, limit: int | None = None, mmap: boo
     if fmt not in READERS:
         raise InvalidParameterError("load", "format", "one of " + ", ".join(sorted(READERS)), fmt)
     return READERS[fmt](path, limit=limit, mmap=mmap, allow_nonfinite=allow_nonfinite)
+
+
+from .output import URL_TARGETS, check_output, check_path  # noqa: E402  (the writer-side checks)

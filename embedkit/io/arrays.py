@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_path
+from .._atomic import atomic_pair, atomic_path, check_pair, fingerprint
 from ..exceptions import InputFormatError
 from ._checks import finish
 from ._limits import LimitedZip, keys_cap, map_npy, member_errors, parse_keys, read_json_file
@@ -21,11 +21,13 @@ def _keys_sidecar(path: Path) -> Path:
 
 def write_npy(emb, path) -> None:
     path = Path(path)
-    with atomic_path(path) as tmp:
+    side = _keys_sidecar(path)
+    with atomic_pair(path, side) as (tmp, tmp_side):  # a kill between the renames is detected on read
         with open(tmp, "wb") as fh:
             np.save(fh, emb.vectors, allow_pickle=False)
-    with atomic_path(_keys_sidecar(path)) as tmp:
-        tmp.write_text(json.dumps(_keys_payload(emb.keys)))
+        payload = _keys_payload(emb.keys)
+        payload["pair"] = {"file": path.name, **fingerprint(tmp)}
+        tmp_side.write_text(json.dumps(payload))
 
 
 def read_npy(path, *, mmap: bool = False, allow_nonfinite: bool = False):
@@ -41,7 +43,9 @@ def read_npy(path, *, mmap: bool = False, allow_nonfinite: bool = False):
             vectors = read_npy_array(fh, path, size, ndim=2)
     side = _keys_sidecar(path)
     if side.exists():
-        keys = parse_keys(read_json_file(side, keys_cap(vectors.shape[0])), side, side.name, rows=vectors.shape[0])
+        data = read_json_file(side, keys_cap(vectors.shape[0]))
+        check_pair(path, side, data.get("pair") if isinstance(data, dict) else None)  # keys written with these vectors
+        keys = parse_keys(data, side, side.name, rows=vectors.shape[0])
     else:
         keys = list(range(vectors.shape[0]))
     return finish(keys, vectors, {"source": str(path)}, path, allow_nonfinite=allow_nonfinite)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_path
+from .._atomic import atomic_pair
 from .._keys import lookup
 from ..data._open import text_lines
 from ..exceptions import EmptyInputError, InputFormatError
@@ -61,12 +61,12 @@ def write_projector(emb, path, *, labels=None, precision: int = EXACT_DIGITS) ->
     else:
         rows = keys
     vectors = emb.vectors
-    with atomic_path(path) as tmp:
+    # metadata renamed first (embedkit._atomic); its row count is the only check the format allows
+    with atomic_pair(path, meta_path) as (tmp, tmp_meta):
         with open(tmp, "wb") as fh:
             for start in range(0, len(keys), BLOCK):
                 fh.write(("\n".join(float_rows(vectors[start:start + BLOCK], "\t", precision)) + "\n").encode())
-    with atomic_path(meta_path) as tmp:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        with open(tmp_meta, "w", encoding="utf-8", newline="\n") as fh:
             fh.write("\n".join(rows) + "\n")
 
 
