@@ -338,7 +338,7 @@ def _check_against_graph(g: Graph, keys, items: str, of: str, graph_name: str) -
     matched = sum(lookup(index, k) is not None for k in keys)
     check_overlap("read_node_data", matched, len(keys), items=items, of=of, found_in=graph_name,
                   rest="are added as isolated nodes",
-                  hint="check that they use the graph's node ids (compared as given and as str/int)")
+                  hint="Check that they use the graph's node ids (compared as given and as str/int)")
 
 
 def _with_nodes(g: Graph, keys) -> Graph:

@@ -36,7 +36,7 @@ def link_prediction(emb, split: EdgeSplit, *, seed: int = 0, max_train_pairs: in
     have = rows >= 0
     coverage = check_overlap("link_prediction", int(have.sum()), len(rows), items="nodes",
                              of="the split's graph", found_in=describe(emb, "the embeddings"),
-                             hint="check that the vectors were trained on this graph's node ids")
+                             hint="Check that the vectors were trained on this graph's node ids")
     X = np.zeros((len(rows), emb.dim), dtype=emb.vectors.dtype)
     X[have] = finite_rows(emb, rows[have], "link_prediction")
     pairs, labels = split.pairs()

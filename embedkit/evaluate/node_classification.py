@@ -47,7 +47,7 @@ def node_classification(emb, labels, train_fraction: float = 0.5, seed: int = 0,
     items = [(k, v) for k, v in labels.items() if k in emb]
     check_overlap("node_classification", len(items), len(labels), items="labelled nodes", of=labels_name,
                   found_in=describe(emb, "the embeddings"), threshold=MIN_OVERLAP,
-                  hint="check that the vectors and the labels are of the same graph (node ids compared as "
+                  hint="Check that the vectors and the labels are of the same graph (node ids compared as "
                        "given and as str/int)")
     rows = emb.rows(k for k, _ in items)
     X = finite_rows(emb, rows, "node_classification")

@@ -138,7 +138,7 @@ def ranking(model, train, test, k: int | Iterable[int] = (10, 20), *, filter_see
     check_overlap("ranking", int(test.nnz) - unknown, int(test.nnz),
                   items="test interactions (a user and an item the model knows)", of=test_name,
                   found_in=f"the {model.meta['method']} model" if model.meta.get("method") else "the model",
-                  hint="check that the model was trained on the same data set (ids compared as given and as "
+                  hint="Check that the model was trained on the same data set (ids compared as given and as "
                        "str/int)")
     overlap = model.seen_overlap(t_indptr, t_indices) if hasattr(model, "seen_overlap") else None
     if overlap is not None:

@@ -84,7 +84,7 @@ def triplet_accuracy(emb, triplets, distance: str = "cosine") -> Metrics:
     ok = (rows >= 0).all(1)
     check_overlap("triplet_accuracy", int(ok.sum()), int(ok.shape[0]), items="triplets (all three keys)",
                   of=md.source, found_in=describe(emb, "the embeddings"),
-                  hint="check that the triplets use the keys of these vectors")
+                  hint="Check that the triplets use the keys of these vectors")
     a, p, n = rows[ok].T
     x = emb._unit_vectors() if distance == "cosine" else emb.vectors
     ap = np.einsum("ij,ij->i", x[a], x[p]) if distance == "cosine" else -np.linalg.norm(x[a] - x[p], axis=1)
@@ -121,7 +121,7 @@ def retrieval(emb, labels, k: int | Iterable[int] = (1, 5, 10), distance: str = 
     rows = rows_of(emb.key_to_index, md.keys)
     have = np.flatnonzero(rows >= 0)
     check_overlap("retrieval", int(have.shape[0]), int(md.num_keys), items="labelled keys", of=md.source,
-                  found_in=describe(emb, "the embeddings"), hint="check that the labels use the keys of these vectors")
+                  found_in=describe(emb, "the embeddings"), hint="Check that the labels use the keys of these vectors")
     if have.shape[0] < 2:
         raise EmptyInputError(f"{md.source}: fewer than 2 labelled keys have a vector (check the keys)")
     x = emb._unit_vectors()[rows[have]] if distance == "cosine" else emb.vectors[rows[have]]
