@@ -100,3 +100,22 @@ class OutputError(EmbedkitError, ValueError):
     def __init__(self, problem: str, path: object):
         self.problem, self.path = problem, path
         super().__init__(f"cannot write {path}: {problem}")
+
+class InputMismatchError(EmbedkitError, ValueError):
+    """Two inputs that must line up do not: too few of the keys, labels, nodes or interactions of
+    one are found in the other (labels of another graph, vectors of another corpus, a ranking's
+    train and test swapped). The message names both inputs, the counts and the threshold."""
+
+    def __init__(self, where: str, matched: int, total: int, *, items: str, found_in: str, of: str,
+                 threshold: float, hint: str = "", message: str | None = None):
+        self.where, self.matched, self.total, self.threshold = where, matched, total, threshold
+        self.items, self.found_in, self.of = items, found_in, of
+        share = matched / total if total else 0.0
+        msg = message or (f"{where}: only {matched} of {total} {items} of {of} ({share:.1%}) are in {found_in}; "
+                          f"at least {threshold:.0%} must be for the two to belong together")
+        if hint:
+            msg += f". {hint}"
+        super().__init__(msg)
+
+
+__all__.append("InputMismatchError")

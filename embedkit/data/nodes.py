@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._keys import lookup, rows_of
+from .._overlap import check_overlap, describe
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
 from .graph import Graph, _to_numpy, read_graph
 from .interactions import _open_text, _split_fn
@@ -206,6 +207,12 @@ def read_node_data(graph: Any, features: Any = None, labels: Any = None, *, trai
         lab = labels if isinstance(labels, dict) else read_labels(labels, nodes=g.nodes, delimiter=delimiter)
         if not lab:
             raise EmptyInputError("no labels given")
+    graph_name = describe(graph, "the graph")
+    if feat is not None and isinstance(features, (str, os.PathLike)) and \
+            Path(features).suffix.lower() not in (".npy", ".npz"):  # rows keyed by node id
+        _check_against_graph(g, feat[0], "feature rows", str(features), graph_name)
+    if lab is not None:
+        _check_against_graph(g, lab, "labelled nodes", describe(labels, "the labels"), graph_name)
     g = _with_nodes(g, [*(feat[0] if feat else ()), *(lab or ())])
     X = has = None
     if feat is not None:
@@ -321,6 +328,17 @@ def _int_ids(g: Graph) -> np.ndarray | None:
         return np.asarray([int(k) for k in g.nodes], dtype=np.int64)
     except (TypeError, ValueError):
         return None
+
+
+def _check_against_graph(g: Graph, keys, items: str, of: str, graph_name: str) -> None:
+    """Refuse feature rows or labels of another graph: fewer than half of their node ids
+    (:data:`embedkit._overlap.MIN_OVERLAP`) among the graph's nodes; warn when some are not."""
+    index = g.node_index
+    keys = list(dict.fromkeys(keys))
+    matched = sum(lookup(index, k) is not None for k in keys)
+    check_overlap("read_node_data", matched, len(keys), items=items, of=of, found_in=graph_name,
+                  rest="are added as isolated nodes",
+                  hint="Check that they use the graph's node ids (compared as given and as str/int)")
 
 
 def _with_nodes(g: Graph, keys) -> Graph:

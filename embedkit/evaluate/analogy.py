@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import Param
+from .._overlap import describe, warn_low_coverage
 from ..exceptions import EmptyInputError, InputFormatError
 from ._metrics import Metrics
 
@@ -111,7 +112,8 @@ def analogy(emb, dataset="google", method: str = "3cosadd", restrict_vocab: int 
     ``compute-accuracy``): the answer is the argmax of :func:`analogy_scores` over the first
     ``restrict_vocab`` rows of ``emb`` (rows are taken to be in descending frequency order, as in
     word2vec files), excluding ``a``, ``b`` and ``c``. A question with a word outside those rows
-    is not answered and is counted in ``oov``.
+    is not answered and is counted in ``oov``; fewer than half answered logs a warning, none
+    raises :class:`EmptyInputError`.
 
     Parameters
     ----------
@@ -156,6 +158,8 @@ def analogy(emb, dataset="google", method: str = "3cosadd", restrict_vocab: int 
     if len(questions) == 0:
         raise EmptyInputError(f"none of the {total} analogy questions in {path} has all four words in the first "
                               f"{n} keys; check restrict_vocab, case_insensitive and that these are word vectors")
+    warn_low_coverage("analogy", len(questions), total, items="questions", of=str(path),
+                      found_in=f"the first {n} keys of {describe(emb, 'the embeddings')}")
     logger.info("analogies %s: %d of %d questions have all words in the first %d keys; scoring with %s",
                 path.name, len(questions), total, n, method)
 

@@ -3,7 +3,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._keys import rows_of
+from .._overlap import check_overlap, describe
 from ..data.split import EdgeSplit, sample_non_edges
+from ..exceptions import EmptyInputError
+from ._checks import finite_rows
 from ._metrics import Metrics
 
 
@@ -18,14 +22,29 @@ def link_prediction(emb, split: EdgeSplit, *, seed: int = 0, max_train_pairs: in
       non-edges (Grover & Leskovec 2016, section 4.4).
 
     Returns ``{"auc", "ap"}`` (the Hadamard figures, primary ``auc``) plus
-    ``auc_dot``, ``ap_dot``, ``auc_hadamard``, ``ap_hadamard`` and ``num_test_edges``.
+    ``auc_dot``, ``ap_dot``, ``auc_hadamard``, ``ap_hadamard``, ``num_test_edges`` and
+    ``node_coverage`` (the share of the split's nodes that have a vector).
+
+    Pairs with a node that has no vector are left out, with a warning; when fewer than half of
+    the split's nodes (:data:`embedkit._overlap.MIN_OVERLAP`) have a vector, the vectors are not
+    of this graph and :class:`~embedkit.exceptions.InputMismatchError` is raised.
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import average_precision_score, roc_auc_score
 
-    rows = emb.rows(split.nodes)  # a node without a vector raises KeyNotFoundError naming it
-    X = emb.vectors[rows]
+    rows = rows_of(emb.key_to_index, split.nodes)
+    have = rows >= 0
+    coverage = check_overlap("link_prediction", int(have.sum()), len(rows), items="nodes",
+                             of="the split's graph", found_in=describe(emb, "the embeddings"),
+                             hint="Check that the vectors were trained on this graph's node ids")
+    X = np.zeros((len(rows), emb.dim), dtype=emb.vectors.dtype)
+    X[have] = finite_rows(emb, rows[have], "link_prediction")
     pairs, labels = split.pairs()
+    keep = have[pairs[:, 0]] & have[pairs[:, 1]]
+    pairs, labels = pairs[keep], labels[keep]
+    if labels.min(initial=1) == labels.max(initial=0) or not keep.any():
+        raise EmptyInputError("link_prediction: the held-out edges and non-edges whose nodes have vectors "
+                              "are all of one kind; AUC needs both")
     a, b = X[pairs[:, 0]], X[pairs[:, 1]]
     dot = np.einsum("ij,ij->i", a, b)
     out = {"auc_dot": float(roc_auc_score(labels, dot)), "ap_dot": float(average_precision_score(labels, dot))}
@@ -33,13 +52,14 @@ def link_prediction(emb, split: EdgeSplit, *, seed: int = 0, max_train_pairs: in
     rng = np.random.default_rng(seed)
     train_g = split.train_graph
     pos = train_g.undirected_edges()
-    pos = pos[pos[:, 0] != pos[:, 1]]
+    pos = pos[(pos[:, 0] != pos[:, 1]) & have[pos[:, 0]] & have[pos[:, 1]]]
     if len(pos) > max_train_pairs:
         pos = pos[rng.choice(len(pos), max_train_pairs, replace=False)]
     test_keys = np.concatenate([split.test_pos, split.test_neg])
     n = train_g.num_nodes
     neg = sample_non_edges(train_g, len(pos), rng, exclude_keys=np.sort(
         np.concatenate([test_keys[:, 0] * n + test_keys[:, 1], test_keys[:, 1] * n + test_keys[:, 0]])))
+    neg = neg[have[neg[:, 0]] & have[neg[:, 1]]]
     tr_pairs = np.concatenate([pos, neg])
     tr_labels = np.concatenate([np.ones(len(pos)), np.zeros(len(neg))])
     clf = LogisticRegression(max_iter=2000)
@@ -49,5 +69,6 @@ def link_prediction(emb, split: EdgeSplit, *, seed: int = 0, max_train_pairs: in
     out["ap_hadamard"] = float(average_precision_score(labels, score))
     out["auc"] = out["auc_hadamard"]
     out["ap"] = out["ap_hadamard"]
-    out["num_test_edges"] = int(len(split.test_pos))
+    out["num_test_edges"] = int(labels.sum())
+    out["node_coverage"] = float(coverage)
     return Metrics(out, primary="auc")

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._overlap import MIN_OVERLAP, check_overlap, describe
 from ..data.labels import read_labels
 from ..exceptions import EmptyInputError, InvalidParameterError
+from ._checks import finite_rows
 from ._metrics import Metrics
 
 
@@ -36,14 +38,19 @@ def node_classification(emb, labels, train_fraction: float = 0.5, seed: int = 0,
 
     if not (0.0 < train_fraction < 1.0):
         raise InvalidParameterError("node_classification", "train_fraction", "a number > 0 and < 1", train_fraction)
+    if isinstance(repeats, bool) or not isinstance(repeats, (int, np.integer)) or repeats < 1:
+        raise InvalidParameterError("node_classification", "repeats", "an integer >= 1", repeats)
+    labels_name = describe(labels, "the labels")
     if not isinstance(labels, dict):
         # a .mat group matrix is keyed by node index (row i = node i), whatever the order of emb's rows
         labels = read_labels(labels)
     items = [(k, v) for k, v in labels.items() if k in emb]
-    if not items:
-        raise EmptyInputError("no labelled node has a vector in the embeddings (check the node ids)")
+    check_overlap("node_classification", len(items), len(labels), items="labelled nodes", of=labels_name,
+                  found_in=describe(emb, "the embeddings"), threshold=MIN_OVERLAP,
+                  hint="Check that the vectors and the labels are of the same graph (node ids compared as "
+                       "given and as str/int)")
     rows = emb.rows(k for k, _ in items)
-    X = emb.vectors[rows]
+    X = finite_rows(emb, rows, "node_classification")
     multi = any(isinstance(v, (list, tuple, set)) for _, v in items)
     fixed = None
     if test_mask is not None:
@@ -103,6 +110,7 @@ def node_classification(emb, labels, train_fraction: float = 0.5, seed: int = 0,
             results.setdefault(name, []).append(float(val))
     out = {name: float(np.mean(v)) for name, v in results.items()}
     out["num_labelled"] = len(items)
+    out["num_labels_given"] = len(labels)
     if fixed is not None:
         out["num_train"], out["num_test"] = len(fixed[0]), len(fixed[1])
     out["multi_label"] = bool(multi)

@@ -17,7 +17,18 @@ leaving out the items the user has in ``train``), averaged over the evaluated us
 Evaluated users have at least one test item and at least one training interaction.
 Test users with no training interaction (cold start) are counted (``cold_start_users``)
 and left out; test interactions on users or items the model does not know are counted
-(``unknown_test_interactions``) and dropped.
+(``unknown_test_interactions``), dropped and warned about.
+
+Inputs checked against the model (thresholds: :data:`embedkit._overlap.MIN_OVERLAP`, 50%):
+
+* when fewer than half of the test interactions have a user and an item the model knows, the
+  test set is of another data set: :class:`~embedkit.exceptions.InputMismatchError`;
+* the model knows its training interactions (or, saved without them, a fingerprint of them,
+  :func:`embedkit.recsys.model.seen_sketch`): when half or more of the test interactions are
+  training interactions, train and test were swapped (``ranking(model, test, train)``) or the
+  model was trained on the test set, and the call is refused; a smaller share is reported in
+  ``test_in_train`` and warned about (those interactions can never be hits once seen items are
+  left out).
 """
 from __future__ import annotations
 
@@ -27,7 +38,8 @@ from typing import Iterable
 import numpy as np
 
 from .._keys import rows_of
-from ..exceptions import EmbedkitError, InvalidParameterError
+from .._overlap import MIN_OVERLAP, check_overlap, describe
+from ..exceptions import EmbedkitError, InputMismatchError, InvalidParameterError
 from ._metrics import Metrics
 
 logger = logging.getLogger("embedkit")
@@ -120,8 +132,29 @@ def ranking(model, train, test, k: int | Iterable[int] = (10, 20), *, filter_see
 
     ks = _ks(k)
     kmax = max(ks)
+    test_name = describe(test, "the test interactions")
     test = read_interactions(test)
     t_indptr, t_indices, _, unknown = align(test, model)
+    check_overlap("ranking", int(test.nnz) - unknown, int(test.nnz),
+                  items="test interactions (a user and an item the model knows)", of=test_name,
+                  found_in=f"the {model.meta['method']} model" if model.meta.get("method") else "the model",
+                  hint="Check that the model was trained on the same data set (ids compared as given and as "
+                       "str/int)")
+    overlap = model.seen_overlap(t_indptr, t_indices) if hasattr(model, "seen_overlap") else None
+    if overlap is not None:
+        share, checked, exact = overlap
+        how = f"{checked} checked" if exact else f"estimated from the model's fingerprint on {checked} of them"
+        if share >= MIN_OVERLAP:
+            raise InputMismatchError(
+                "ranking", round(share * checked), checked, items="test interactions", of=test_name,
+                found_in="the model's training interactions", threshold=MIN_OVERLAP,
+                message=f"ranking: {share:.1%} of the test interactions of {test_name} ({how}) are interactions "
+                        "the model was trained on; were train and test swapped? Call ranking(model, train, test) "
+                        "with the interactions the model was trained on as train, and evaluate on interactions it "
+                        f"has not seen (refused from {MIN_OVERLAP:.0%})")
+        if share > 0:
+            logger.warning("ranking: %.1f%% of the test interactions of %s (%s) are training interactions of the "
+                           "model; with filter_seen they can never be hits", 100 * share, test_name, how)
     if train is None:
         if model.seen is None:
             raise EmbedkitError("ranking: train is None and the model holds no training interactions")
@@ -163,6 +196,8 @@ def ranking(model, train, test, k: int | Iterable[int] = (10, 20), *, filter_see
         out[f"coverage@{x}"] = float(covered[x].mean())
     out.update(users=int(users.shape[0]), cold_start_users=int(cold.sum()), test_interactions=int(test.nnz),
                unknown_test_interactions=int(unknown))
+    if overlap is not None:
+        out["test_in_train"] = overlap[0]
     if users.shape[0] == 0:
         logger.warning("ranking: no test user has both test and training interactions; metrics are 0")
     return Metrics(out, primary=f"recall@{ks[0]}")

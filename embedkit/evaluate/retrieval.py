@@ -13,8 +13,11 @@ asks whether items sharing a label with the query come first. Per query with ``R
 
 The sums per ``k`` are :func:`embedkit.evaluate.ranking.topk_sums`, the recommenders' math.
 Queries without any relevant item are left out (counted in ``queries_without_relevant``);
-labelled keys without a vector are counted in ``missing_keys`` and left out. Ties in distance are
-broken by row order.
+labelled keys without a vector are counted in ``missing_keys``, left out and warned about; when fewer
+than half of them (:data:`embedkit._overlap.MIN_OVERLAP`) have a vector -- or, in
+:func:`triplet_accuracy`, fewer than half of the triplets have all three keys -- the labels and the
+vectors do not belong together and :class:`~embedkit.exceptions.InputMismatchError` is raised.
+Ties in distance are broken by row order.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from typing import Iterable
 import numpy as np
 
 from .._keys import rows_of
+from .._overlap import check_overlap, describe
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ._metrics import Metrics
 from .ranking import _ks, topk_sums
@@ -63,7 +67,8 @@ def triplet_accuracy(emb, triplets, distance: str = "cosine") -> Metrics:
     ``triplets``: anything :func:`embedkit.metric.read_metric_data` reads as triplets (a file of
     ``anchor positive negative`` lines, an ``(n, 3)`` array or list of keys). ``distance``:
     ``"cosine"`` (1 - cosine similarity) or ``"euclidean"``. Triplets with a key ``emb`` lacks are
-    left out and counted. Returns ``accuracy`` (primary), ``triplets`` (scored), ``oov_triplets``
+    left out, counted and warned about; when fewer than half are left
+    (:data:`embedkit._overlap.MIN_OVERLAP`), :class:`~embedkit.exceptions.InputMismatchError`. Returns ``accuracy`` (primary), ``triplets`` (scored), ``oov_triplets``
     and ``coverage``.
 
     >>> import embedkit as ek
@@ -77,8 +82,9 @@ def triplet_accuracy(emb, triplets, distance: str = "cosine") -> Metrics:
     md = read_metric_data(triplets, "triplets")
     rows = rows_of(emb.key_to_index, md.keys)[md.triplets]
     ok = (rows >= 0).all(1)
-    if not ok.any():
-        raise EmptyInputError(f"{md.source}: no triplet has all three keys in the embeddings (check the keys)")
+    check_overlap("triplet_accuracy", int(ok.sum()), int(ok.shape[0]), items="triplets (all three keys)",
+                  of=md.source, found_in=describe(emb, "the embeddings"),
+                  hint="Check that the triplets use the keys of these vectors")
     a, p, n = rows[ok].T
     x = emb._unit_vectors() if distance == "cosine" else emb.vectors
     ap = np.einsum("ij,ij->i", x[a], x[p]) if distance == "cosine" else -np.linalg.norm(x[a] - x[p], axis=1)
@@ -114,6 +120,8 @@ def retrieval(emb, labels, k: int | Iterable[int] = (1, 5, 10), distance: str = 
     md = read_metric_data(labels, "labels")
     rows = rows_of(emb.key_to_index, md.keys)
     have = np.flatnonzero(rows >= 0)
+    check_overlap("retrieval", int(have.shape[0]), int(md.num_keys), items="labelled keys", of=md.source,
+                  found_in=describe(emb, "the embeddings"), hint="Check that the labels use the keys of these vectors")
     if have.shape[0] < 2:
         raise EmptyInputError(f"{md.source}: fewer than 2 labelled keys have a vector (check the keys)")
     x = emb._unit_vectors()[rows[have]] if distance == "cosine" else emb.vectors[rows[have]]

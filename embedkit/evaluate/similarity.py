@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .._overlap import describe, warn_low_coverage
 from ..exceptions import EmptyInputError, InputFormatError
 from ._metrics import Metrics
 from .analogy import _vocab
@@ -55,7 +56,8 @@ def similarity(emb, dataset="wordsim353", case_insensitive: bool = True, delimit
     """Spearman and Pearson correlation of ``cos(word1, word2)`` with the human scores.
 
     The protocol of gensim's ``KeyedVectors.evaluate_word_pairs``: pairs with a word not in
-    ``emb`` are left out of the correlations and counted in ``oov_pairs``. Subword embeddings
+    ``emb`` are left out of the correlations and counted in ``oov_pairs``; a warning is logged when
+    fewer than half the pairs are scored, and fewer than 2 raise :class:`EmptyInputError`. Subword embeddings
     (:class:`~embedkit.SubwordEmbeddings`) compose a vector for every word: no pair is left out.
 
     Parameters
@@ -99,6 +101,8 @@ def similarity(emb, dataset="wordsim353", case_insensitive: bool = True, delimit
         raise EmptyInputError(f"{path}: only {len(gold)} of {len(triples)} pairs have both words in the embeddings; "
                               f"a correlation needs at least 2 (check case_insensitive and that these are word "
                               f"vectors)")
+    warn_low_coverage("similarity", len(gold), len(triples), items="word pairs", of=str(path),
+                      found_in=describe(emb, "the embeddings"))
     unit = emb._unit_vectors()
     model = np.einsum("ij,ij->i", unit[rows_a], unit[rows_b])
     out = {"spearman": float(stats.spearmanr(gold, model)[0]), "pearson": float(stats.pearsonr(gold, model)[0]),

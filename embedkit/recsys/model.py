@@ -28,6 +28,11 @@ FORMAT_VERSION = 1
 MAX_BATCH = 2048
 #: ...and at most this many bytes of scores (100k items: 655 users a block, not 819 MB)
 SCORE_BLOCK_BYTES = 256 << 20
+#: a model's fingerprint of its training interactions keeps the smallest this many pair hashes
+#: (a bottom-k sketch, 32 KB): saved even when the interactions are not (``include_seen=False``)
+SKETCH_SIZE = 4096
+#: fewer sampled test pairs than this under the sketch's cut-off: too few to estimate an overlap
+MIN_SKETCH_SAMPLE = 30
 
 
 def users_per_block(n_items: int, batch_size: int | None = None) -> int:
@@ -51,13 +56,15 @@ class FactorModel:
         rows (what ``filter_seen`` leaves out), or an :class:`~embedkit.data.interactions.Interactions`.
     explicit : whether scores are rating predictions (``mf``); only then :meth:`predict` works.
     rating_range : ``(low, high)`` ratings seen in training; predictions are clipped to it.
+    seen_sketch : uint64 array, the fingerprint of the training interactions (:func:`seen_sketch`),
+        for a model saved without them; computed from ``seen`` when that is given.
     meta : JSON-able metadata (method, params, training time ...), shared with ``users.meta``
         and ``items.meta``.
     """
 
     def __init__(self, users: Embeddings, items: Embeddings, *, user_bias=None, item_bias=None,
                  global_bias: float = 0.0, seen=None, explicit: bool = False,
-                 rating_range: tuple[float, float] | None = None, meta: dict | None = None):
+                 rating_range: tuple[float, float] | None = None, meta: dict | None = None, seen_sketch=None):
         if users.dim != items.dim:
             raise ValueError(f"user vectors have dim {users.dim}, item vectors {items.dim}")
         self.users = users
@@ -74,6 +81,7 @@ class FactorModel:
                 raise ValueError(f"seen has {indptr.shape[0] - 1} user rows for {len(users)} users")
             seen = (indptr, indices)
         self.seen = seen
+        self._sketch = None if seen_sketch is None else np.asarray(seen_sketch, dtype=np.uint64)
         self.explicit = bool(explicit)
         self.rating_range = None if rating_range is None else (float(rating_range[0]), float(rating_range[1]))
         self.meta: dict = dict(meta or {})
@@ -225,6 +233,40 @@ class FactorModel:
 
         return recommend_for(self, items, k, **options)
 
+    # ---- training interactions -----------------------------------------------------
+    @property
+    def seen_sketch(self) -> np.ndarray | None:
+        """The fingerprint of the training interactions (:func:`seen_sketch`), None if unknown."""
+        if self._sketch is None and self.seen is not None:
+            self._sketch = seen_sketch(self.seen[0], self.seen[1], self.num_items)
+        return self._sketch
+
+    def seen_overlap(self, indptr: np.ndarray, indices: np.ndarray) -> tuple[float, int, bool] | None:
+        """How many of the interactions ``(indptr, indices)`` (CSR in this model's user and item
+        rows) are training interactions of the model: ``(share, checked, exact)``.
+
+        Exact from the stored training interactions; otherwise estimated from the fingerprint
+        (the test pairs whose hash falls under the sketch's cut-off are checked: ``checked`` of
+        them). None when the model knows neither, or too few pairs can be checked."""
+        n = int(indptr[-1])
+        if n == 0:
+            return None
+        if self.seen is not None:
+            s_keys = _pair_keys(self.seen[0], self.seen[1], self.num_items)
+            t_keys = _pair_keys(indptr, indices, self.num_items)
+            return float(np.isin(t_keys, s_keys).mean()), n, True
+        sk = self._sketch
+        if sk is None or sk.size == 0:
+            return None
+        h = _mix64(_pair_keys(indptr, indices, self.num_items))
+        if sk.size >= SKETCH_SIZE:  # the sketch holds only the smallest hashes: sample under its cut-off
+            h = h[h <= sk[-1]]
+        if h.size < MIN_SKETCH_SAMPLE and sk.size >= SKETCH_SIZE:
+            return None
+        if h.size == 0:
+            return None
+        return float(np.isin(h, sk).mean()), int(h.size), sk.size < SKETCH_SIZE
+
     # ---- persistence -------------------------------------------------------------
     def save(self, path, include_seen: bool = True) -> None:
         """Save as ``.ekv``: a zip of ``meta.json``, ``user_keys.json``, ``item_keys.json``,
@@ -242,6 +284,8 @@ class FactorModel:
             arrays["item_bias"] = self.item_bias
         if include_seen and self.seen is not None:
             arrays["seen_indptr"], arrays["seen_indices"] = self.seen
+        if self.seen_sketch is not None:  # small, kept even without the interactions
+            arrays["seen_sketch"] = self.seen_sketch
         write_zip(path, {"meta.json": meta, "user_keys.json": native._keys_payload(self.users.keys),
                          "item_keys.json": native._keys_payload(self.items.keys)}, arrays)
 
@@ -265,7 +309,7 @@ class FactorModel:
                    user_bias=arr.get("user_bias"), item_bias=arr.get("item_bias"),
                    global_bias=meta.get("global_bias", 0.0), seen=seen, explicit=meta.get("explicit", False),
                    rating_range=tuple(rr) if rr else None,
-                   meta={k: v for k, v in meta.items() if k not in extra})
+                   meta={k: v for k, v in meta.items() if k not in extra}, seen_sketch=arr.get("seen_sketch"))
 
     def export(self, path, format: str | None = None, which: str = "items", **kwargs) -> None:
         """Write the ``which`` (``"items"`` or ``"users"``) vectors for other tools (see
@@ -284,6 +328,31 @@ def _vec(x, n: int, name: str) -> np.ndarray:
     if v.shape[0] != n:
         raise ValueError(f"{name} has {v.shape[0]} entries for {n} rows")
     return v
+
+
+def _mix64(x: np.ndarray) -> np.ndarray:
+    """splitmix64's finaliser on uint64 values: a well-mixed 64-bit hash, vectorised."""
+    x = np.asarray(x, dtype=np.uint64).copy()
+    x ^= x >> np.uint64(30)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    x *= np.uint64(0x94D049BB133111EB)
+    x ^= x >> np.uint64(31)
+    return x
+
+
+def _pair_keys(indptr: np.ndarray, indices: np.ndarray, n_items: int) -> np.ndarray:
+    """``user_row * n_items + item_row`` of every entry of a CSR, uint64."""
+    rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.uint64), np.diff(np.asarray(indptr, dtype=np.int64)))
+    return rows * np.uint64(n_items) + np.asarray(indices, dtype=np.uint64)
+
+
+def seen_sketch(indptr: np.ndarray, indices: np.ndarray, n_items: int, size: int = SKETCH_SIZE) -> np.ndarray:
+    """A fingerprint of training interactions: the ``size`` smallest distinct hashes of their
+    ``(user row, item row)`` pairs (a bottom-k sketch; Broder 1997), sorted uint64. The share of
+    another set's pairs that are training pairs is estimated on that set's pairs hashing under
+    the sketch's largest value."""
+    return np.unique(_mix64(_pair_keys(indptr, indices, n_items)))[:size]
 
 
 def _check_k(k, where: str) -> None:
