@@ -17,7 +17,8 @@ from .data import Corpus, EdgeSplit, Graph, read_graph, read_labels, read_text, 
 from .data import Interactions, read_interactions, split_interactions
 from .embeddings import Embeddings
 from .exceptions import (EmbedkitError, EmptyInputError, InputFormatError, InvalidParameterError,
-                         KeyNotFoundError, MissingDependencyError, NotFittedError, UnknownMethodError)
+                         KeyNotFoundError, MissingDependencyError, NotFittedError, UnknownMethodError,
+                         DuplicateKeyError, OutputError, InputMismatchError)
 from . import graph as _graph_methods  # noqa: F401  (registers deepwalk, node2vec)
 from . import text as _text_methods  # noqa: F401  (registers skipgram, cbow, svd, bpe, subword)
 from .text.bpe import Tokenizer
@@ -46,7 +47,7 @@ __all__ = [
     "__version__", "train", "load", "methods", "get_method", "register", "read_graph", "read_labels", "read_text", "Corpus",
     "split_edges", "EdgeSplit", "Embeddings", "Graph", "evaluate", "datasets", "EmbedkitError",
     "InvalidParameterError", "InputFormatError", "EmptyInputError", "NotFittedError",
-    "UnknownMethodError", "KeyNotFoundError",
+    "UnknownMethodError", "KeyNotFoundError", "DuplicateKeyError", "OutputError", "InputMismatchError",
     "Interactions", "read_interactions", "split_interactions", "FactorModel", "recsys", "Tokenizer",
     "SubwordEmbeddings", "NodeData", "read_node_data", "metric", "MissingDependencyError",
     "VectorIndex", "load_index", "EmbeddingTransformer", "align",

@@ -90,9 +90,6 @@ class DuplicateKeyError(EmbedkitError, ValueError):
     """Two vectors under one key (a lookup could not say which one); the message names both rows."""
 
 
-__all__ += ["DuplicateKeyError"]
-
-
 class OutputError(EmbedkitError, ValueError):
     """An output cannot be written where asked (no such folder, not writable, the same file as an
     input, ...); raised before any work. The message names the path and the problem."""
@@ -117,5 +114,3 @@ class InputMismatchError(EmbedkitError, ValueError):
             msg += f". {hint}"
         super().__init__(msg)
 
-
-__all__.append("InputMismatchError")
