@@ -16,6 +16,8 @@ __all__ = [
     "KeyNotFoundError",
     "MissingDependencyError",
     "OutputError",
+    "DuplicateKeyError",
+    "InputMismatchError",
 ]
 
 
