@@ -15,6 +15,7 @@ __all__ = [
     "UnknownMethodError",
     "KeyNotFoundError",
     "MissingDependencyError",
+    "RowOutOfRangeError",
 ]
 
 
@@ -83,3 +84,10 @@ class MissingDependencyError(EmbedkitError, ImportError):
         self.package, self.extra = package, extra
         super().__init__(f"{needed_for} needs {package}, which is not installed: "
                          f"pip install 'embedkit[{extra}]'")
+
+
+class RowOutOfRangeError(EmbedkitError, IndexError):
+    """A row (a position, not a key) is outside ``[0, n)``; the message gives the valid range."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])

@@ -12,7 +12,7 @@ from typing import Any, Hashable, Sequence
 import numpy as np
 
 from .._keys import lookup
-from ..exceptions import EmptyInputError, InputFormatError
+from ..exceptions import EmptyInputError, InputFormatError, KeyNotFoundError, RowOutOfRangeError
 from ._csr import row_pointers, run_starts
 from ._numeric_table import read_numeric_edgelist
 
@@ -137,8 +137,31 @@ class Graph:
         """Out-degree of every node, shape ``(V,)``."""
         return np.diff(self.indptr)
 
-    def neighbors(self, i: int) -> np.ndarray:
-        return self.indices[self.indptr[i]:self.indptr[i + 1]]
+    def neighbors(self, node: Hashable) -> list:
+        """The node ids ``node`` has an edge to (out-edges when directed), in row order.
+
+        ``node`` is a node *id*, found as :meth:`index_of` finds it (``42`` and ``"42"``
+        name the same node; an int is never taken as a row). An id that is not in the
+        graph raises :class:`~embedkit.exceptions.KeyNotFoundError`. For rows (CSR
+        positions) use :meth:`neighbor_rows`.
+        """
+        rows = self.neighbor_rows(self.index_of(node))
+        nodes = self.nodes
+        return [nodes[j] for j in rows.tolist()]
+
+    def neighbor_rows(self, row: int) -> np.ndarray:
+        """The rows of ``row``'s neighbours: a view of ``indices``, shape ``(degree,)``, sorted.
+
+        ``row`` is a position in ``nodes`` (``0 <= row < V``); anything else raises
+        :class:`~embedkit.exceptions.RowOutOfRangeError` (no negative indexing).
+        """
+        if isinstance(row, bool) or not isinstance(row, (int, np.integer)):
+            raise RowOutOfRangeError(f"a node row is an integer in [0, {self.num_nodes}); got {row!r} "
+                                     "(for a node id use Graph.neighbors)")
+        if not 0 <= row < self.num_nodes:
+            raise RowOutOfRangeError(f"node row {row} is out of range: the graph has {self.num_nodes} nodes "
+                                     f"(rows 0..{self.num_nodes - 1})")
+        return self.indices[self.indptr[row]:self.indptr[row + 1]]
 
     @property
     def node_index(self) -> dict:
@@ -148,9 +171,11 @@ class Graph:
         return self._node_index
 
     def index_of(self, node: Hashable) -> int:
+        """The row of node id ``node`` (``42`` and ``"42"`` name the same node); an id that is
+        not in the graph raises :class:`~embedkit.exceptions.KeyNotFoundError` (a ``KeyError``)."""
         i = lookup(self.node_index, node)
         if i is None:
-            raise KeyError(f"node {node!r} is not in the graph")
+            raise KeyNotFoundError(f"node {node!r} is not in the graph ({self.num_nodes} nodes)")
         return i
 
     def edge_array(self) -> np.ndarray:
