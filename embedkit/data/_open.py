@@ -93,28 +93,44 @@ def skip_bom(fh: BinaryIO) -> None:
 def text_lines(path: str | os.PathLike, *, strip_newline: bool = True) -> Iterator[tuple[int, str]]:
     """``(line_number, line)`` for every line of a UTF-8 text file (plain or gzip).
 
-    Line numbers start at 1; a byte-order mark at the start is dropped; ``\\r\\n`` and ``\\n``
-    end lines (the newline is removed unless ``strip_newline=False``). A line that is not
+    Line numbers start at 1; a byte-order mark at the start is dropped; ``\r\n``, ``\n``
+    and a bare ``\r`` end lines, as Python's universal newlines do (the line end is
+    removed unless ``strip_newline=False``, which keeps it as ``\n``). A line that is not
     valid UTF-8, a truncated gzip stream or any read error raises :class:`InputFormatError`
     naming the file and the line.
     """
     path = Path(path)
     fh = open_binary(path)
     lineno = 0
+    end = "" if strip_newline else "\n"
     try:
-        with read_errors(path):
-            first = fh.readline()
-        if first.startswith(BOM):
-            first = first[3:]
-        raw = first
-        while raw:
-            lineno += 1
-            with read_errors(path, lineno):
+        first = True
+        # one try around the loop (not a context manager per line): the errors come
+        # from reading and decoding, never from the caller's code at the yield
+        try:
+            for raw in fh:
+                if first:
+                    first = False
+                    if raw.startswith(BOM):
+                        raw = raw[3:]
+                if b"\r" in raw:
+                    pieces = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+                    if pieces[-1] == b"":
+                        pieces.pop()
+                    for piece in pieces:
+                        lineno += 1
+                        yield lineno, piece.decode("utf-8") + end
+                    continue
+                lineno += 1
                 line = raw.decode("utf-8")
-            if strip_newline:
-                line = line.rstrip("\r\n")
-            yield lineno, line
-            with read_errors(path, lineno + 1):
-                raw = fh.readline()
+                if line.endswith("\n"):
+                    line = line[:-1] + end
+                yield lineno, line
+        except UnicodeDecodeError as exc:
+            raise InputFormatError(f"not valid UTF-8 ({exc.reason} at byte {exc.start}: "
+                                   f"{exc.object[exc.start:exc.start + 4]!r}; the file must be UTF-8)",
+                                   path, lineno) from None
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputFormatError(_problem(exc), path, lineno + 1) from None
     finally:
         fh.close()
