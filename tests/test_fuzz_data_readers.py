@@ -473,3 +473,47 @@ def test_node2vec_extreme_p_trains_quickly():
     ek.train("node2vec", g, p=2.0, q=0.5, **kw)  # numba compiles (or loads its cache) outside the limit
     emb = _timed(ek.train, "node2vec", g, p=1e6, q=1e-6, **kw)
     assert emb.vectors.shape == (34, 8) and np.isfinite(emb.vectors).all()
+
+
+# ---- the shared opener itself ------------------------------------------------------------
+import io  # noqa: E402
+
+from embedkit.data import _open  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines=st.lists(st.text(alphabet=st.characters(blacklist_characters="\r\n", blacklist_categories=("Cs",)),
+                              max_size=8), max_size=12),
+       ends=st.lists(st.sampled_from(["\n", "\r\n", "\r"]), min_size=12, max_size=12),
+       final_end=st.booleans(), bom=st.booleans(), gz=st.booleans(), block=st.sampled_from([1, 7, 1 << 20]))
+def test_text_lines_numbers_and_splits_like_universal_newlines(tmp_path_factory, lines, ends, final_end, bom, gz,
+                                                              block):
+    assume(lines)
+    text = "".join(line + ends[i] for i, line in enumerate(lines[:-1])) + lines[-1] + (ends[-1] if final_end else "")
+    path = _write(tmp_path_factory.mktemp("tl") / "t.txt", (BOM if bom else b"") + text.encode(), gz)
+    old = _open._BLOCK_BYTES
+    _open._BLOCK_BYTES = block  # tiny blocks: every line boundary falls at a block's end somewhere
+    try:
+        got = list(_open.text_lines(path))
+        kept = list(_open.text_lines(path, strip_newline=False))
+    finally:
+        _open._BLOCK_BYTES = old
+    # Python's universal newlines are the reference ("a\r" + "\n" is one line end there too)
+    reference = io.StringIO(text, newline=None).read().split("\n")
+    if reference and reference[-1] == "":
+        reference.pop()
+    assert [n for n, _ in got] == list(range(1, len(got) + 1))
+    assert [s for _, s in got] == reference
+    assert "".join(s for _, s in kept) == io.StringIO(text, newline=None).read()
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_text_lines_names_a_bad_line_past_the_first_block(tmp_path, gz):
+    body = [f"line {i} é".encode() for i in range(300_000)]  # ~4 MB: several blocks
+    body[234_567] = b"line \xff here"
+    path = _write(tmp_path / "big.txt", b"\n".join(body) + b"\n", gz)
+    with pytest.raises(InputFormatError) as info:
+        for _ in _open.text_lines(path):
+            pass
+    _assert_names(info.value, path, 234_568)
+    assert "at byte 5 of the line: b'\\xff he'" in str(info.value)

@@ -23,6 +23,8 @@ __all__ = ["open_binary", "text_lines", "read_errors", "is_gzip", "skip_bom", "B
 #: the UTF-8 byte-order mark, dropped at the start of every text input
 BOM = b"\xef\xbb\xbf"
 _GZIP_MAGIC = b"\x1f\x8b"
+#: bytes of whole lines :func:`text_lines` reads and decodes at once
+_BLOCK_BYTES = 1 << 20
 
 
 def check_readable_file(path: Path) -> None:
@@ -102,35 +104,58 @@ def text_lines(path: str | os.PathLike, *, strip_newline: bool = True) -> Iterat
     path = Path(path)
     fh = open_binary(path)
     lineno = 0
-    end = "" if strip_newline else "\n"
     try:
         first = True
-        # one try around the loop (not a context manager per line): the errors come
-        # from reading and decoding, never from the caller's code at the yield
+        # blocks of whole lines decoded at once (cheaper than a decode per line); the errors
+        # caught come from reading and decoding only, never from the caller's code at the yield
         try:
-            for raw in fh:
+            while True:
+                block = fh.read(_BLOCK_BYTES)
+                if not block:
+                    break
+                if not block.endswith(b"\n"):
+                    block += fh.readline()  # whole lines: no line (nor UTF-8 character) is cut
                 if first:
                     first = False
-                    if raw.startswith(BOM):
-                        raw = raw[3:]
-                if b"\r" in raw:
-                    pieces = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
-                    if pieces[-1] == b"":
-                        pieces.pop()
-                    for piece in pieces:
-                        lineno += 1
-                        yield lineno, piece.decode("utf-8") + end
-                    continue
-                lineno += 1
-                line = raw.decode("utf-8")
-                if line.endswith("\n"):
-                    line = line[:-1] + end
-                yield lineno, line
-        except UnicodeDecodeError as exc:
-            raise InputFormatError(f"not valid UTF-8 ({exc.reason} at byte {exc.start}: "
-                                   f"{exc.object[exc.start:exc.start + 4]!r}; the file must be UTF-8)",
-                                   path, lineno) from None
+                    if block.startswith(BOM):
+                        block = block[3:]
+                try:
+                    text = block.decode("utf-8")
+                except UnicodeDecodeError:
+                    _raise_decode_error(path, block.splitlines(keepends=True), lineno)
+                if "\r" in text:
+                    text = text.replace("\r\n", "\n").replace("\r", "\n")
+                lines = text.split("\n")
+                if lines[-1] == "":  # after a final line end; else a last line without one
+                    lines.pop()
+                start = lineno + 1
+                lineno += len(lines)
+                if strip_newline:
+                    yield from zip(range(start, lineno + 1), lines)
+                else:
+                    ends = ["\n"] * len(lines)
+                    if not text.endswith("\n"):
+                        ends[-1] = ""
+                    yield from zip(range(start, lineno + 1), map(str.__add__, lines, ends))
         except (OSError, EOFError, zlib.error) as exc:
             raise InputFormatError(_problem(exc), path, lineno + 1) from None
     finally:
         fh.close()
+
+
+def _raise_decode_error(path: Path, chunk: list, lineno: int):
+    """Find the first line of ``chunk`` (raw lines after line ``lineno``) that is not UTF-8 and
+    raise the error naming it (lines counted as :func:`text_lines` counts them)."""
+    for raw in chunk:
+        pieces = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        if pieces[-1] == b"":
+            pieces.pop()
+        for piece in pieces:
+            lineno += 1
+            try:
+                piece.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputFormatError(f"not valid UTF-8 ({exc.reason} at byte {exc.start} of the line: "
+                                       f"{piece[exc.start:exc.start + 4]!r}; the file must be UTF-8)",
+                                       path, lineno) from None
+    raise InputFormatError("not valid UTF-8", path, lineno)  # pragma: no cover - the block did not decode
