@@ -10,8 +10,9 @@
 No per-edge alias tables: second-order steps use rejection sampling (as in
 KnightKing, Yang et al., SOSP 2019) against the first-order distribution with
 envelope ``max(1, 1/q)``, the return edge handled as an outlier when ``1/p``
-exceeds the envelope. A step tries at most :data:`MAX_REJECTIONS` proposals, then
-draws from the biased distribution exactly by a scan of the row, so a step ends for
+exceeds the envelope. A step tries at most :data:`MAX_REJECTIONS` + degree proposals,
+then draws from the biased distribution exactly by a scan of the row (no dearer than
+the proposals already made), so a step ends for
 every finite ``p, q > 0`` (a degree-1 node at ``p = 1e6`` would otherwise need a
 million proposals on average) and the distribution stays exactly node2vec's. The
 factors are scaled by ``min(1, p, q)`` (:func:`biased_alphas`) so none overflows.
@@ -82,7 +83,8 @@ def _find(indices, s, e, x):
     return -1
 
 
-#: rejection rounds a second-order step tries before it samples the biased distribution exactly
+#: proposals a second-order step tries (plus one per neighbour, numba walker; rounds, torch
+#: walker) before it samples the biased distribution exactly by a scan of the row
 MAX_REJECTIONS = 16
 
 
@@ -157,11 +159,12 @@ def _walk_kernel(indptr, indices, weights, cum, weighted, starts, walk_length, p
                         extra = w_ret * (a_ret - envelope)
                 nxt = -1
                 # rejection sampling against the first-order distribution, at most
-                # MAX_REJECTIONS rounds: the acceptance can be as small as min(alpha) /
-                # envelope (1e-6 at p = 1e6 on a degree-1 node), so after that many
-                # the step is drawn exactly. Either way the draw follows the node2vec
-                # distribution exactly (an accepted proposal does, whatever came before).
-                for _ in range(MAX_REJECTIONS):
+                # MAX_REJECTIONS + degree proposals (then the exact scan, O(degree), costs
+                # no more than the proposals did): the acceptance can be as small as
+                # min(alpha) / envelope (1e-6 at p = 1e6 on a degree-1 node). Either way
+                # the draw follows node2vec's distribution exactly (an accepted proposal
+                # does, whatever was rejected before).
+                for _ in range(MAX_REJECTIONS + (e - s)):
                     state, u = next_float(state)
                     if u * (total * envelope + extra) < extra:
                         nxt = prev
