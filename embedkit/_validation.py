@@ -19,7 +19,8 @@ _TYPE_NAMES = {int: "an integer", float: "a number", str: "a string", bool: "tru
 class Param:
     """One hyper-parameter: name, type, default, allowed range or choices, and help.
 
-    ``low``/``high`` bound numbers (``low_open``/``high_open`` make a bound strict);
+    ``low``/``high`` bound numbers (``low_open``/``high_open`` make a bound strict); a
+    ``float`` parameter is always finite (nan, inf and -inf are refused whatever the bounds);
     ``choices`` lists allowed values; ``nullable`` admits ``None``; ``cli=False``
     keeps a parameter out of the command line (e.g. Python objects).
     """
@@ -73,8 +74,9 @@ class Param:
             if isinstance(value, bool) or not isinstance(value, numbers.Real):
                 raise InvalidParameterError(method, self.name, self.allowed(), value)
             value = float(value)
-            if math.isnan(value):
-                raise InvalidParameterError(method, self.name, self.allowed(), value)
+            if not math.isfinite(value):  # nan, inf and -inf, whatever the bounds: a loop could never end
+                raise InvalidParameterError(method, self.name, self.allowed(), value,
+                                            "Non-finite numbers (nan, inf, -inf) are refused")
         elif self.type is str:
             if not isinstance(value, str):
                 raise InvalidParameterError(method, self.name, self.allowed(), value)

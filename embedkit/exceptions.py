@@ -18,6 +18,7 @@ __all__ = [
     "OutputError",
     "DuplicateKeyError",
     "InputMismatchError",
+    "RowOutOfRangeError",
 ]
 
 
@@ -116,3 +117,9 @@ class InputMismatchError(EmbedkitError, ValueError):
             msg += f". {hint}"
         super().__init__(msg)
 
+
+class RowOutOfRangeError(EmbedkitError, IndexError):
+    """A row (a position, not a key) is outside ``[0, n)``; the message gives the valid range."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])

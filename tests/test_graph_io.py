@@ -130,7 +130,7 @@ def test_csr_invariants(tmp_path):
     g = ek.read_graph(_write(tmp_path, "g.txt", "5 1\n3 1\n1 2\n4 5\n2 5\n"))
     assert g.indptr.dtype == np.int64 and g.indices.dtype == np.int32
     for v in range(g.num_nodes):
-        row = g.neighbors(v)
+        row = g.neighbor_rows(v)
         assert np.all(np.diff(row) > 0), "rows must be sorted without duplicates"
 
 

@@ -51,7 +51,7 @@ def _edge_set(g: Graph) -> set:
 
 
 def _weight(g: Graph, v: int, x: int) -> float:
-    row = g.neighbors(v)
+    row = g.neighbor_rows(v)
     pos = np.searchsorted(row, x)
     assert row[pos] == x
     return float(g.weights[g.indptr[v] + pos])
@@ -59,8 +59,8 @@ def _weight(g: Graph, v: int, x: int) -> float:
 
 def node2vec_probs(g: Graph, t: int, v: int, p: float, q: float) -> tuple[np.ndarray, np.ndarray]:
     """Next nodes of ``v`` and their node2vec probabilities, having come from ``t``."""
-    xs = g.neighbors(v).astype(np.int64)
-    t_nbrs = set(g.neighbors(t).tolist())
+    xs = g.neighbor_rows(v).astype(np.int64)
+    t_nbrs = set(g.neighbor_rows(t).tolist())
     un = []
     for x in xs.tolist():
         alpha = 1.0 / p if x == t else (1.0 if x in t_nbrs else 1.0 / q)
@@ -160,7 +160,7 @@ def test_unweighted_first_order_is_uniform_over_neighbours(walker, one_torch_thr
     a, b = walks[:, :-1].ravel(), walks[:, 1:].ravel()
     for v in range(g.num_nodes):
         nxt = b[a == v]
-        nbrs = g.neighbors(v)
+        nbrs = g.neighbor_rows(v)
         counts = np.array([(nxt == x).sum() for x in nbrs])
         assert counts.sum() == len(nxt)
         if len(nbrs) > 1:
@@ -364,3 +364,161 @@ def test_walk_memory_budget_default_is_a_quarter_of_available_memory():
     with open("/proc/meminfo") as fh:
         avail = next(int(ln.split()[1]) * 1024 for ln in fh if ln.startswith("MemAvailable:"))
     assert abs(walk_memory_budget() - avail / 4) < 0.05 * avail  # memory moves a little between reads
+
+
+# ---- every finite p, q > 0 terminates, and extreme ratios keep node2vec's distribution -----
+import faulthandler  # noqa: E402
+import time  # noqa: E402
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from embedkit.engines.walks import MAX_REJECTIONS, biased_alphas  # noqa: E402
+from embedkit.exceptions import InvalidParameterError  # noqa: E402
+
+# K4 (0..3) with a pendant 4 on 3: from (t, v) inside K4 every other neighbour of v is a
+# neighbour of t, so at q = 1e-4 a proposal is accepted with probability ~1e-4 and the
+# step is nearly always drawn by the exact fallback
+K4_PENDANT = ([0, 0, 0, 1, 1, 2, 3], [1, 2, 3, 2, 3, 3, 4])
+EXTREME = [(1e6, 1.0), (1.0, 1e6), (0.5, 1e-4), (1e-3, 1e3), (3.0, 1e-5), (1e6, 1e-6)]
+
+
+def pooled_chisquare(g: Graph, walks: np.ndarray, p: float, q: float) -> tuple[float, int, int]:
+    """:func:`combined_chisquare` for extreme p, q, where some next nodes have probabilities
+    near 1e-6: cells expected below 5 are pooled into one; a pool still expected below 5 is
+    left out of the statistic, but must not hold more than 20 observations (Poisson < 5)."""
+    total_stat, total_df, contexts = 0.0, 0, 0
+    for (t, v), seen in transition_counts(walks).items():
+        xs, probs = node2vec_probs(g, t, v, p, q)
+        assert set(seen) <= set(xs.tolist()), f"step {v}->{set(seen) - set(xs.tolist())} is not an edge"
+        observed = np.array([seen.get(x, 0) for x in xs.tolist()], dtype=float)
+        expected = probs * observed.sum()
+        small = expected < 5
+        if small.any():
+            pooled_o, pooled_e = observed[small].sum(), expected[small].sum()
+            observed, expected = observed[~small], expected[~small]
+            if pooled_e >= 5:
+                observed, expected = np.append(observed, pooled_o), np.append(expected, pooled_e)
+            else:
+                assert pooled_o <= 20, f"({t}, {v}): {pooled_o:.0f} steps where {pooled_e:.2g} were expected"
+                expected = expected * observed.sum() / max(expected.sum(), 1e-300)
+        if len(observed) < 2:
+            continue
+        stat, _ = stats.chisquare(observed, expected)
+        total_stat += stat
+        total_df += len(observed) - 1
+        contexts += 1
+    return float(stats.chi2.sf(total_stat, total_df)), total_df, contexts
+
+
+@pytest.mark.parametrize("walker", ["numba", "torch"])
+@pytest.mark.parametrize("p,q", EXTREME, ids=[f"p{p:g}-q{q:g}" for p, q in EXTREME])
+def test_extreme_ratios_follow_node2vec(walker, p, q, one_torch_thread):
+    g = Graph.from_edges(*K4_PENDANT, [1.0, 2.0, 1.0, 3.0, 1.0, 0.5, 2.0])
+    starts = np.repeat(np.arange(g.num_nodes), 300)
+    walks = _walk(walker, g, walk_length=30, p=p, q=q, seed=4, starts=starts)
+    pval, df, contexts = pooled_chisquare(g, walks, p, q)
+    assert contexts >= 3, f"only {contexts} contexts had enough counts to test"
+    assert pval > 1e-3, f"{walker} walks deviate from node2vec (p={p}, q={q}): chi2 p-value {pval:.2e}, df={df}"
+
+
+@pytest.mark.parametrize("walker", ["numba", "torch"])
+def test_exact_fallback_check_has_power(walker, one_torch_thread):
+    """At p=0.5, q=1e-4 on K4 the steps come from the exact fallback; its counts must fit
+    node2vec and not a wrong model (uniform = first order, or the return bias ignored)."""
+    g = Graph.from_edges(*K4_PENDANT, [1.0, 2.0, 1.0, 3.0, 1.0, 0.5, 2.0])
+    walks = _walk(walker, g, walk_length=30, p=0.5, q=1e-4, seed=8, starts=np.repeat(np.arange(5), 300))
+    assert pooled_chisquare(g, walks, 0.5, 1e-4)[0] > 1e-3
+    assert pooled_chisquare(g, walks, 1.0, 1.0)[0] < 1e-12
+    assert pooled_chisquare(g, walks, 1.0, 1e-4)[0] < 1e-12
+
+
+@pytest.mark.parametrize("walker", ["numba", "torch"])
+def test_tiny_p_returns_nearly_always(walker, one_torch_thread):
+    # p = 1e-6: a return is 1e6 times likelier than any other step (weights within 4x)
+    g = Graph.from_edges(*K4_PENDANT, [1.0, 2.0, 1.0, 3.0, 1.0, 0.5, 2.0])
+    walks = _walk(walker, g, walk_length=30, p=1e-6, q=1.0, seed=4, starts=np.repeat(np.arange(5), 100))
+    back = walks[:, 2:] == walks[:, :-2]
+    assert back.mean() > 0.999
+
+
+def test_biased_alphas_never_overflow():
+    for p, q in [(1e-308, 1.0), (1.0, 1e-308), (1e308, 1e-308), (4.0, 0.25), (1.0, 1.0)]:
+        a = biased_alphas(p, q)
+        assert all(np.isfinite(x) and 0 <= x <= 1 for x in a) and max(a) == 1.0
+        # the ratios are node2vec's 1/p : 1 : 1/q
+        if 1e-300 < p < 1e300 and 1e-300 < q < 1e300:
+            np.testing.assert_allclose(np.array(a) / a[1], [1 / p, 1.0, 1 / q], rtol=1e-12)
+    assert MAX_REJECTIONS >= 1
+
+
+@pytest.mark.parametrize("walker", ["numba", "torch"])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), 0.0, -1.0, "x", None])
+def test_non_finite_or_non_positive_p_q_are_refused(walker, bad):
+    g = _graph(False)
+    for name in ("p", "q"):
+        with pytest.raises(InvalidParameterError, match=f"'{name}' must be a finite number > 0"):
+            _walk(walker, g, walk_length=5, **{name: bad})
+
+
+@st.composite
+def small_graphs(draw):
+    """A random graph of 1..7 nodes, directed or not, weighted or not: isolated nodes,
+    degree-1 nodes, self-loops and (when directed) sinks all occur."""
+    n = draw(st.integers(1, 7))
+    pairs = draw(st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), min_size=1, max_size=14))
+    directed = draw(st.booleans())
+    weights = None
+    if draw(st.booleans()):
+        weights = [10.0 ** draw(st.floats(-3, 3)) for _ in pairs]
+    src, dst = zip(*pairs)
+    return Graph.from_edges(src, dst, weights, num_nodes=n, directed=directed)
+
+
+def _assert_valid_walks(g: Graph, walks: np.ndarray, walk_length: int) -> None:
+    edges = _edge_set(g)
+    deg = g.degree()
+    assert walks.shape[1] == walk_length and walks.dtype == np.int32
+    for row in walks.tolist():
+        n = sum(1 for x in row if x >= 0)
+        assert n >= 1 and all(x >= 0 for x in row[:n]) and all(x == -1 for x in row[n:]), row
+        for a, b in zip(row[:n], row[1:n]):
+            assert (a, b) in edges, f"step {a}->{b} is not an edge: {row}"
+        if n < walk_length:
+            assert deg[row[n - 1]] == 0, f"walk stopped at node {row[n - 1]}, which has out-edges: {row}"
+
+
+@pytest.fixture
+def hang_guard():
+    """A hang kills the test process with every thread's traceback instead of blocking the suite."""
+    faulthandler.dump_traceback_later(120, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(g=small_graphs(), log_p=st.floats(-6, 6), log_q=st.floats(-6, 6),
+       walker=st.sampled_from(["numba", "torch"]), seed=st.integers(0, 2**31))
+def test_walks_terminate_and_follow_edges_for_every_p_q(g, log_p, log_q, walker, seed, hang_guard,
+                                                       one_torch_thread):
+    p, q = 10.0 ** log_p, 10.0 ** log_q
+    walk_length = 15
+    t0 = time.perf_counter()
+    walks = _walk(walker, g, walk_length=walk_length, walks_per_node=4, p=p, q=q, seed=seed)
+    elapsed = time.perf_counter() - t0
+    assert walks.shape[0] == 4 * g.num_nodes
+    _assert_valid_walks(g, walks, walk_length)
+    # a few dozen steps: far below a second even on a busy machine; the rejection sampler
+    # without its bound needed ~1e6 proposals a step at p = 1e6 on a degree-1 node
+    assert elapsed < 5.0, f"{walker} walks took {elapsed:.1f} s at p={p:g}, q={q:g}"
+
+
+def test_degree_one_node_at_p_1e6_is_fast():
+    """The reported case: a path graph (every walk returns through degree-1 ends) at
+    p = 1e6 needed ~1e6 proposals per return; with the bound it is a handful."""
+    g = Graph.from_edges(np.arange(9), np.arange(1, 10))
+    random_walks(g, walk_length=5, walks_per_node=1, p=1e6, q=1.0)  # compiled
+    t0 = time.perf_counter()
+    walks = random_walks(g, walk_length=80, walks_per_node=50, p=1e6, q=1.0, seed=1)
+    elapsed = time.perf_counter() - t0
+    _assert_valid_walks(g, walks, 80)
+    assert elapsed < 2.0, f"{elapsed:.2f} s for 500 walks of 80 steps on a 10-node path"

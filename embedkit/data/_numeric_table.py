@@ -10,12 +10,14 @@ So this path never changes what a file means, only how long it takes (docs/bench
 """
 from __future__ import annotations
 
-import gzip
+import contextlib
 import re
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from ._open import open_binary, read_errors, skip_bom
 
 #: bytes per parsed block (a block ends at a line end)
 BLOCK_BYTES = 32 << 20
@@ -89,8 +91,13 @@ def read_numeric_table(path: Path, id_columns: tuple[int, ...], *, ncols: int | 
     return np.concatenate(rows)
 
 
+@contextlib.contextmanager
 def _open_bytes(path: Path):
-    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
+    """The file's bytes (gunzipped, a byte-order mark skipped) through the shared opener; a
+    read error inside the block (a truncated .gz) is an InputFormatError naming the file."""
+    with open_binary(path) as fh, read_errors(path):
+        skip_bom(fh)
+        yield fh
 
 
 def _parse_block(block: bytes, ncols: int | None, ncols_choices, id_columns):

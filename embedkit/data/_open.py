@@ -23,6 +23,8 @@ __all__ = ["open_binary", "text_lines", "read_errors", "is_gzip", "skip_bom", "B
 #: the UTF-8 byte-order mark, dropped at the start of every text input
 BOM = b"\xef\xbb\xbf"
 _GZIP_MAGIC = b"\x1f\x8b"
+#: bytes of whole lines :func:`text_lines` reads and decodes at once
+_BLOCK_BYTES = 1 << 20
 
 
 def check_readable_file(path: Path) -> None:
@@ -93,8 +95,9 @@ def skip_bom(fh: BinaryIO) -> None:
 def text_lines(path: str | os.PathLike, *, strip_newline: bool = True) -> Iterator[tuple[int, str]]:
     """``(line_number, line)`` for every line of a UTF-8 text file (plain or gzip).
 
-    Line numbers start at 1; a byte-order mark at the start is dropped; ``\\r\\n`` and ``\\n``
-    end lines (the newline is removed unless ``strip_newline=False``). A line that is not
+    Line numbers start at 1; a byte-order mark at the start is dropped; ``\r\n``, ``\n``
+    and a bare ``\r`` end lines, as Python's universal newlines do (the line end is
+    removed unless ``strip_newline=False``, which keeps it as ``\n``). A line that is not
     valid UTF-8, a truncated gzip stream or any read error raises :class:`InputFormatError`
     naming the file and the line.
     """
@@ -102,19 +105,57 @@ def text_lines(path: str | os.PathLike, *, strip_newline: bool = True) -> Iterat
     fh = open_binary(path)
     lineno = 0
     try:
-        with read_errors(path):
-            first = fh.readline()
-        if first.startswith(BOM):
-            first = first[3:]
-        raw = first
-        while raw:
-            lineno += 1
-            with read_errors(path, lineno):
-                line = raw.decode("utf-8")
-            if strip_newline:
-                line = line.rstrip("\r\n")
-            yield lineno, line
-            with read_errors(path, lineno + 1):
-                raw = fh.readline()
+        first = True
+        # blocks of whole lines decoded at once (cheaper than a decode per line); the errors
+        # caught come from reading and decoding only, never from the caller's code at the yield
+        try:
+            while True:
+                block = fh.read(_BLOCK_BYTES)
+                if not block:
+                    break
+                if not block.endswith(b"\n"):
+                    block += fh.readline()  # whole lines: no line (nor UTF-8 character) is cut
+                if first:
+                    first = False
+                    if block.startswith(BOM):
+                        block = block[3:]
+                try:
+                    text = block.decode("utf-8")
+                except UnicodeDecodeError:
+                    _raise_decode_error(path, block.splitlines(keepends=True), lineno)
+                if "\r" in text:
+                    text = text.replace("\r\n", "\n").replace("\r", "\n")
+                lines = text.split("\n")
+                if lines[-1] == "":  # after a final line end; else a last line without one
+                    lines.pop()
+                start = lineno + 1
+                lineno += len(lines)
+                if strip_newline:
+                    yield from zip(range(start, lineno + 1), lines)
+                else:
+                    ends = ["\n"] * len(lines)
+                    if not text.endswith("\n"):
+                        ends[-1] = ""
+                    yield from zip(range(start, lineno + 1), map(str.__add__, lines, ends))
+        except (OSError, EOFError, zlib.error) as exc:
+            raise InputFormatError(_problem(exc), path, lineno + 1) from None
     finally:
         fh.close()
+
+
+def _raise_decode_error(path: Path, chunk: list, lineno: int):
+    """Find the first line of ``chunk`` (raw lines after line ``lineno``) that is not UTF-8 and
+    raise the error naming it (lines counted as :func:`text_lines` counts them)."""
+    for raw in chunk:
+        pieces = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n")
+        if pieces[-1] == b"":
+            pieces.pop()
+        for piece in pieces:
+            lineno += 1
+            try:
+                piece.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise InputFormatError(f"not valid UTF-8 ({exc.reason} at byte {exc.start} of the line: "
+                                       f"{piece[exc.start:exc.start + 4]!r}; the file must be UTF-8)",
+                                       path, lineno) from None
+    raise InputFormatError("not valid UTF-8", path, lineno)  # pragma: no cover - the block did not decode

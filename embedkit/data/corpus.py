@@ -10,11 +10,11 @@ take (flat int32 ids and int64 offsets).
 from __future__ import annotations
 
 import glob
-import gzip
 import logging
 import os
 import re
 import tempfile
+import zlib
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +24,7 @@ import numpy as np
 
 from .._progress import progress
 from ..exceptions import EmptyInputError, InputFormatError
+from ._open import BOM, open_binary, read_errors
 
 logger = logging.getLogger("embedkit")
 
@@ -162,13 +163,17 @@ class Corpus:
         return self.tokenizer(text)
 
     def _file_sequences(self, path: Path, bar) -> Iterator[list]:
-        raw = open(path, "rb")
-        stream = gzip.GzipFile(fileobj=raw, mode="rb") if path.suffix == ".gz" else raw
+        stream = open_binary(path)  # the shared opener: gzip by suffix or magic, a folder refused
+        raw = getattr(stream, "fileobj", None) or stream  # the file on disk, for progress in bytes read
+        drop_bom = self.encoding.replace("_", "-").lower() in ("utf-8", "utf8")
         pending: list = []
         offset = 0  # byte offset of the current line in the (decompressed) stream
         reported = 0
         try:
             for lineno, line_bytes in enumerate(stream, 1):
+                if lineno == 1 and drop_bom and line_bytes.startswith(BOM):
+                    line_bytes = line_bytes[3:]
+                    offset = 3
                 try:
                     text = line_bytes.decode(self.encoding, errors=self.errors)
                 except UnicodeDecodeError as e:
@@ -197,8 +202,9 @@ class Corpus:
                     pending.extend(self._tokenize(text))
             if pending:
                 yield from _cut(pending)
-        except (OSError, EOFError) as e:
-            raise InputFormatError(f"cannot be read: {e}", path) from None
+        except (OSError, EOFError, zlib.error) as e:  # a truncated or corrupt .gz, a read error
+            with read_errors(path):
+                raise e
         finally:
             if bar is not None and not raw.closed:
                 bar.update(raw.tell() - reported)

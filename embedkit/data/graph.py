@@ -2,7 +2,6 @@
 accepted input to it once, at the boundary."""
 from __future__ import annotations
 
-import gzip
 import logging
 import os
 from dataclasses import dataclass, field
@@ -12,9 +11,10 @@ from typing import Any, Hashable, Sequence
 import numpy as np
 
 from .._keys import lookup
-from ..exceptions import EmptyInputError, InputFormatError
+from ..exceptions import EmptyInputError, InputFormatError, KeyNotFoundError, RowOutOfRangeError
 from ._csr import row_pointers, run_starts
 from ._numeric_table import read_numeric_edgelist
+from ._open import check_readable_file, text_lines
 
 logger = logging.getLogger("embedkit")
 
@@ -137,8 +137,31 @@ class Graph:
         """Out-degree of every node, shape ``(V,)``."""
         return np.diff(self.indptr)
 
-    def neighbors(self, i: int) -> np.ndarray:
-        return self.indices[self.indptr[i]:self.indptr[i + 1]]
+    def neighbors(self, node: Hashable) -> list:
+        """The node ids ``node`` has an edge to (out-edges when directed), in row order.
+
+        ``node`` is a node *id*, found as :meth:`index_of` finds it (``42`` and ``"42"``
+        name the same node; an int is never taken as a row). An id that is not in the
+        graph raises :class:`~embedkit.exceptions.KeyNotFoundError`. For rows (CSR
+        positions) use :meth:`neighbor_rows`.
+        """
+        rows = self.neighbor_rows(self.index_of(node))
+        nodes = self.nodes
+        return [nodes[j] for j in rows.tolist()]
+
+    def neighbor_rows(self, row: int) -> np.ndarray:
+        """The rows of ``row``'s neighbours: a view of ``indices``, shape ``(degree,)``, sorted.
+
+        ``row`` is a position in ``nodes`` (``0 <= row < V``); anything else raises
+        :class:`~embedkit.exceptions.RowOutOfRangeError` (no negative indexing).
+        """
+        if isinstance(row, bool) or not isinstance(row, (int, np.integer)):
+            raise RowOutOfRangeError(f"a node row is an integer in [0, {self.num_nodes}); got {row!r} "
+                                     "(for a node id use Graph.neighbors)")
+        if not 0 <= row < self.num_nodes:
+            raise RowOutOfRangeError(f"node row {row} is out of range: the graph has {self.num_nodes} nodes "
+                                     f"(rows 0..{self.num_nodes - 1})")
+        return self.indices[self.indptr[row]:self.indptr[row + 1]]
 
     @property
     def node_index(self) -> dict:
@@ -148,9 +171,11 @@ class Graph:
         return self._node_index
 
     def index_of(self, node: Hashable) -> int:
+        """The row of node id ``node`` (``42`` and ``"42"`` name the same node); an id that is
+        not in the graph raises :class:`~embedkit.exceptions.KeyNotFoundError` (a ``KeyError``)."""
         i = lookup(self.node_index, node)
         if i is None:
-            raise KeyError(f"node {node!r} is not in the graph")
+            raise KeyNotFoundError(f"node {node!r} is not in the graph ({self.num_nodes} nodes)")
         return i
 
     def edge_array(self) -> np.ndarray:
@@ -236,8 +261,7 @@ def read_graph(
         return source
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        if not path.exists():
-            raise InputFormatError("no such file", path)
+        check_readable_file(path)
         if path.suffix.lower() == ".mat":
             return _read_mat(path, directed=directed, weighted=weighted)
         return _read_edgelist(path, directed, weighted, delimiter, comments)
@@ -328,22 +352,19 @@ def _read_mat(path: Path, *, directed: bool, weighted: bool | None) -> Graph:
         raise InputFormatError(f"no 'network' adjacency matrix in the .mat file (it holds: {', '.join(keys)})", path)
     import scipy.sparse as sp
 
-    g = _from_scipy(sp.csr_matrix(mat["network"]), directed, weighted, source=str(path))
+    try:
+        adj = sp.csr_matrix(mat["network"])
+        if adj.ndim != 2 or not np.issubdtype(adj.dtype, np.number):
+            raise ValueError(f"a {adj.dtype} array of shape {adj.shape}")
+    except (ValueError, TypeError) as exc:
+        raise InputFormatError(f"'network' is not a numeric adjacency matrix ({exc})", path) from None
+    g = _from_scipy(adj, directed, weighted, source=str(path))
     g.source = str(path)
     return g
 
 
-def _open_text(path: Path):
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", newline=None)
-    return open(path, "r", encoding="utf-8", newline=None)
-
-
 def _read_edgelist(path: Path, directed: bool, weighted: bool | None, delimiter: str | None, comments: str) -> Graph:
-    try:
-        fast = read_numeric_edgelist(path, weighted, comments, delimiter)
-    except (OSError, EOFError) as exc:
-        raise InputFormatError(f"cannot read ({exc})", path) from None
+    fast = read_numeric_edgelist(path, weighted, comments, delimiter)  # read errors: InputFormatError
     if fast is not None:
         src, dst, w, ids = fast
         g = Graph.from_edges(src, dst, w, nodes=ids.astype(str).tolist(), directed=directed, source=str(path))
@@ -360,60 +381,53 @@ def _read_edgelist_lines(path: Path, directed: bool, weighted: bool | None, deli
     dst: list[int] = []
     wts: list[float] = []
     ncols = None
-    lineno = 0
-    fh = _open_text(path)
-    try:
-        with fh:
-            for lineno, line in enumerate(fh, start=1):
-                s = line.strip()
-                if not s or s[0] in comments:
-                    continue
-                if delimiter is None:
-                    # decided once, on the first edge: comma separated (spaces around
-                    # the commas allowed, as in "1, 2, 0.5") or whitespace separated
-                    delimiter = "," if "," in s else ""
-                if delimiter:
-                    parts = [p.strip() for p in s.split(delimiter)]
-                else:
-                    parts = s.split()
-                if ncols is None:
-                    ncols = len(parts)
-                    if ncols < 2:
-                        raise InputFormatError("expected 'source target [weight]'", path, lineno, s)
-                    if weighted is None:
-                        if ncols > 3:
-                            raise InputFormatError(
-                                f"expected 2 or 3 columns, found {ncols}; pass weighted=False to ignore "
-                                "columns after the second", path, lineno, s)
-                        weighted = ncols == 3
-                    elif weighted and ncols < 3:
-                        raise InputFormatError("weighted=True but the line has no weight column", path, lineno, s)
-                if len(parts) != ncols:
-                    raise InputFormatError(f"expected {ncols} columns like the first edge, found {len(parts)}",
-                                           path, lineno, s)
-                u, v = parts[0], parts[1]
-                if not u or not v:
-                    raise InputFormatError("empty node id", path, lineno, s)
-                iu = index.get(u)
-                if iu is None:
-                    iu = index[u] = len(index)
-                iv = index.get(v)
-                if iv is None:
-                    iv = index[v] = len(index)
-                src.append(iu)
-                dst.append(iv)
-                if weighted:
-                    try:
-                        w = float(parts[2])
-                    except ValueError:
-                        raise InputFormatError("weight is not a number", path, lineno, s) from None
-                    if not (w > 0 and w != float("inf")):
-                        raise InputFormatError("edge weights must be positive finite numbers", path, lineno, s)
-                    wts.append(w)
-    except UnicodeDecodeError as exc:
-        raise InputFormatError(f"bytes that are not UTF-8 ({exc.reason})", path, lineno + 1) from None
-    except (OSError, EOFError) as exc:
-        raise InputFormatError(f"cannot read ({exc})", path) from None
+    # the one opener for every reader: BOM dropped, decode and gzip errors name the line
+    for lineno, line in text_lines(path):
+        s = line.strip()
+        if not s or s[0] in comments:
+            continue
+        if delimiter is None:
+            # decided once, on the first edge: comma separated (spaces around
+            # the commas allowed, as in "1, 2, 0.5") or whitespace separated
+            delimiter = "," if "," in s else ""
+        if delimiter:
+            parts = [p.strip() for p in s.split(delimiter)]
+        else:
+            parts = s.split()
+        if ncols is None:
+            ncols = len(parts)
+            if ncols < 2:
+                raise InputFormatError("expected 'source target [weight]'", path, lineno, s)
+            if weighted is None:
+                if ncols > 3:
+                    raise InputFormatError(
+                        f"expected 2 or 3 columns, found {ncols}; pass weighted=False to ignore "
+                        "columns after the second", path, lineno, s)
+                weighted = ncols == 3
+            elif weighted and ncols < 3:
+                raise InputFormatError("weighted=True but the line has no weight column", path, lineno, s)
+        if len(parts) != ncols:
+            raise InputFormatError(f"expected {ncols} columns like the first edge, found {len(parts)}",
+                                   path, lineno, s)
+        u, v = parts[0], parts[1]
+        if not u or not v:
+            raise InputFormatError("empty node id", path, lineno, s)
+        iu = index.get(u)
+        if iu is None:
+            iu = index[u] = len(index)
+        iv = index.get(v)
+        if iv is None:
+            iv = index[v] = len(index)
+        src.append(iu)
+        dst.append(iv)
+        if weighted:
+            try:
+                w = float(parts[2])
+            except ValueError:
+                raise InputFormatError("weight is not a number", path, lineno, s) from None
+            if not (w > 0 and w != float("inf")):
+                raise InputFormatError("edge weights must be positive finite numbers", path, lineno, s)
+            wts.append(w)
     if not src:
         raise EmptyInputError(f"{path}: no edges found (the file is empty or holds only comments)")
     names = list(index)

@@ -10,7 +10,6 @@ interaction, so the value is how often the user interacted with the item).
 """
 from __future__ import annotations
 
-import gzip
 import logging
 import math
 import os
@@ -26,6 +25,7 @@ from .._keys import lookup
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
 from ._csr import row_pointers, run_starts
 from ._numeric_table import dense_ids, read_numeric_table
+from ._open import check_readable_file, text_lines
 
 logger = logging.getLogger("embedkit")
 
@@ -320,10 +320,9 @@ def read_interactions(
         inter = source
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
-        if not path.exists():
-            raise InputFormatError("no such file", path)
         if path.is_dir():
             raise InputFormatError("is a folder; give the ratings file inside it (e.g. u.data)", path)
+        check_readable_file(path)
         if format == "lists":
             inter = _read_lists(path, delimiter, comments)
         else:
@@ -476,12 +475,6 @@ def _from_sparse(m) -> Interactions:
                         items=list(range(m.shape[1])), explicit=False, source="sparse matrix")
 
 
-def _open_text(path: Path):
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8", errors="strict", newline=None)
-    return open(path, "r", encoding="utf-8", newline=None)
-
-
 def _sniff_delimiter(delimiter: str | None, first: str) -> str:
     """``delimiter``, or the first of ``::``, tab, comma, semicolon in ``first``; "" = blanks."""
     if delimiter is not None:
@@ -513,18 +506,12 @@ def _parse_time(s: str) -> float:
 
 
 def _data_lines(path: Path, comments: str):
-    """(line number, stripped text) of every non-blank, non-comment line."""
-    lineno = 0
-    try:
-        with _open_text(path) as fh:
-            for lineno, line in enumerate(fh, start=1):
-                s = line.strip()
-                if s and s[0] not in comments:
-                    yield lineno, s
-    except UnicodeDecodeError as exc:
-        raise InputFormatError(f"bytes that are not UTF-8 ({exc.reason})", path, lineno + 1) from None
-    except (OSError, EOFError) as exc:
-        raise InputFormatError(f"cannot read ({exc})", path) from None
+    """(line number, stripped text) of every non-blank, non-comment line (through the shared
+    opener: BOM dropped, undecodable bytes and read errors named with the line)."""
+    for lineno, line in text_lines(path):
+        s = line.strip()
+        if s and s[0] not in comments:
+            yield lineno, s
 
 
 def _read_table(path: Path, user_col, item_col, rating_col, timestamp_col, delimiter, header, duplicates,
@@ -637,11 +624,8 @@ def _read_numeric_body(path: Path, ncols, ucol, icol, rcol, tcol, delimiter, ski
                        comments) -> Interactions | None:
     """The table read in vectorised blocks when its body is all numbers with integer ids
     (:mod:`._numeric_table`), else ``None`` (the line reader then reads it, naming any bad line)."""
-    try:
-        values = read_numeric_table(path, (ucol, icol), ncols=ncols, delimiter=delimiter, skip_lines=skip_lines,
-                                    comments=comments)
-    except (OSError, EOFError) as exc:
-        raise InputFormatError(f"cannot read ({exc})", path) from None
+    values = read_numeric_table(path, (ucol, icol), ncols=ncols, delimiter=delimiter, skip_lines=skip_lines,
+                                comments=comments)
     if values is None:
         return None
     ratings = None if rcol is None else values[:, rcol].astype(np.float64)

@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 
 from ..exceptions import EmptyInputError, InputFormatError
+from ._open import check_readable_file, text_lines
 
 
 def read_labels(source: Any, *, nodes: list | None = None, delimiter: str | None = None) -> dict:
@@ -25,40 +27,55 @@ def read_labels(source: Any, *, nodes: list | None = None, delimiter: str | None
     path = Path(source) if isinstance(source, (str, os.PathLike)) else None
     if path is None:
         raise InputFormatError(f"cannot read labels from a {type(source).__name__}")
-    if not path.exists():
-        raise InputFormatError("no such file", path)
+    check_readable_file(path)
     if path.suffix.lower() == ".mat":
-        import scipy.io
-        import scipy.sparse as sp
-
-        mat = scipy.io.loadmat(str(path))
-        if "group" not in mat:
-            raise InputFormatError("no 'group' label matrix in the .mat file", path)
-        grp = sp.csr_matrix(mat["group"])
-        keys = nodes if nodes is not None else list(range(grp.shape[0]))
-        return {keys[i]: grp.indices[grp.indptr[i]:grp.indptr[i + 1]].tolist() for i in range(grp.shape[0])}
+        return _read_mat_labels(path, nodes)
     out: dict = {}
     multi = False
     first = True
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, start=1):
-            s = line.strip()
-            if not s or s[0] in "#%":
-                continue
-            parts = s.split(delimiter) if delimiter else (s.split() if "," not in s else s.split(","))
-            parts = [p.strip() for p in parts]
-            if len(parts) < 2 or not parts[0] or not any(parts[1:]):
-                raise InputFormatError("expected 'node label [label ...]'", path, lineno, s)
-            if first and parts[0].lower() in ("node", "id", "node_id"):
-                first = False
-                continue  # a header (the first line after any comments)
+    for lineno, line in text_lines(path):  # BOM dropped; bad bytes, bad .gz: InputFormatError
+        s = line.strip()
+        if not s or s[0] in "#%":
+            continue
+        parts = s.split(delimiter) if delimiter else (s.split() if "," not in s else s.split(","))
+        parts = [p.strip() for p in parts]
+        if len(parts) < 2 or not parts[0] or not any(parts[1:]):
+            raise InputFormatError("expected 'node label [label ...]'", path, lineno, s)
+        if first and parts[0].lower() in ("node", "id", "node_id"):
             first = False
-            labs = out.setdefault(parts[0], [])
-            # a label given twice for the same node counts once
-            labs.extend(lab for lab in dict.fromkeys(parts[1:]) if lab and lab not in labs)
-            multi = multi or len(labs) > 1
+            continue  # a header (the first line after any comments)
+        first = False
+        labs = out.setdefault(parts[0], [])
+        # a label given twice for the same node counts once
+        labs.extend(lab for lab in dict.fromkeys(parts[1:]) if lab and lab not in labs)
+        multi = multi or len(labs) > 1
     if not out:
         raise EmptyInputError(f"{path}: no labels found")
     if not multi:
         return {k: v[0] for k, v in out.items()}
     return out
+
+
+def _read_mat_labels(path: Path, nodes: list | None) -> dict:
+    """A MATLAB file's ``group`` matrix ``(V, L)``: node ``i`` (or ``nodes[i]``) -> its non-zero columns."""
+    import scipy.io
+    import scipy.sparse as sp
+
+    try:
+        mat = scipy.io.loadmat(str(path))
+    except Exception as exc:  # noqa: BLE001 - scipy raises many types (ValueError, TypeError, ...) for a corrupt file
+        raise InputFormatError(f"not a readable MATLAB file ({type(exc).__name__}: {exc})", path) from None
+    if "group" not in mat:
+        keys = [k for k in mat if not k.startswith("__")]
+        raise InputFormatError(f"no 'group' label matrix in the .mat file (it holds: {', '.join(keys) or 'nothing'})",
+                               path)
+    try:
+        grp = sp.csr_matrix(mat["group"])
+        if grp.ndim != 2 or not np.issubdtype(grp.dtype, np.number):
+            raise ValueError(f"a {grp.dtype} array of shape {grp.shape}")
+    except (ValueError, TypeError) as exc:
+        raise InputFormatError(f"'group' is not a numeric (nodes x labels) matrix ({exc})", path) from None
+    if nodes is not None and len(nodes) < grp.shape[0]:
+        raise InputFormatError(f"'group' has {grp.shape[0]} rows but {len(nodes)} nodes were given", path)
+    keys = nodes if nodes is not None else list(range(grp.shape[0]))
+    return {keys[i]: grp.indices[grp.indptr[i]:grp.indptr[i + 1]].tolist() for i in range(grp.shape[0])}

@@ -18,7 +18,8 @@ from .._keys import lookup, rows_of
 from .._overlap import check_overlap, describe
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
 from .graph import Graph, _to_numpy, read_graph
-from .interactions import _open_text, _split_fn
+from ._open import check_readable_file, text_lines
+from .interactions import _split_fn
 from .labels import read_labels
 
 logger = logging.getLogger("embedkit")
@@ -236,8 +237,7 @@ def _read_features(g: Graph, features: Any, delimiter: str | None) -> tuple[list
     src = str(features) if isinstance(features, (str, os.PathLike)) else "features"
     if isinstance(features, (str, os.PathLike)):
         path = Path(features)
-        if not path.exists():
-            raise InputFormatError("no such file", path)
+        check_readable_file(path)
         if path.suffix.lower() not in (".npy", ".npz"):
             return _read_keyed_features(path, delimiter)
         X = _read_array(path)
@@ -262,15 +262,67 @@ def _dense(a) -> np.ndarray:
     return a.astype(np.float32)
 
 
+#: a sparse feature matrix in a file may declare a dense size up to this many times the file's
+#: bytes (bag-of-words features are ~1% dense: ~30x) before it is refused as corrupt
+MAX_DENSE_PER_FILE_BYTE = 1000
+#: ... or this many bytes, whatever the file's size
+MIN_DENSE_CAP = 256 << 20
+
+
+def check_dense_size(shape, path, *, file_bytes: int | None = None, what: str = "features") -> None:
+    """Refuse a matrix of ``shape`` whose dense float32 copy would be out of proportion to the
+    file that declares it (``file_bytes``, default the size of ``path``): a corrupt or hostile
+    header must fail with a clear error, not allocate terabytes."""
+    rows, cols = (int(x) for x in shape)
+    if rows < 0 or cols < 0:
+        raise InputFormatError(f"{what}: negative shape {tuple(shape)}", path)
+    if file_bytes is None:
+        file_bytes = Path(path).stat().st_size
+    need = rows * cols * 4
+    cap = max(MAX_DENSE_PER_FILE_BYTE * file_bytes, MIN_DENSE_CAP)
+    if need > cap:
+        raise InputFormatError(
+            f"{what} declare a {rows} x {cols} matrix ({need / 2**30:.1f} GiB dense) in a file of "
+            f"{file_bytes} bytes; refusing it as corrupt (at most {MAX_DENSE_PER_FILE_BYTE} dense bytes per "
+            "file byte)", path)
+
+
+def _npy_payload_fits(fh, path: Path, size: int) -> None:
+    """The .npy header at ``fh``'s position must declare no more data than ``size`` bytes hold."""
+    fmt = np.lib.format
+    version = fmt.read_magic(fh)
+    header = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0,
+              (3, 0): fmt.read_array_header_2_0}.get(version)  # 3.0: 2.0's layout, UTF-8 text
+    if header is None:
+        raise InputFormatError(f"not a .npy file numpy can read (format version {version})", path)
+    shape, _, dtype = header(fh)
+    if dtype.hasobject:
+        raise InputFormatError("an object array (a pickle) is not a feature matrix", path)
+    need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+    if need > size:
+        raise InputFormatError(f"the header declares shape {shape} ({need} bytes of {dtype}) but the file "
+                               f"holds {size} bytes: truncated or corrupt", path)
+
+
 def _read_array(path: Path) -> np.ndarray:
+    import zipfile
+
     try:
         if path.suffix.lower() == ".npy":
+            with open(path, "rb") as fh:
+                _npy_payload_fits(fh, path, path.stat().st_size)
             return _dense(np.load(path, allow_pickle=False))
+        with zipfile.ZipFile(path) as zf:
+            for info in zf.infolist():
+                if info.filename.endswith(".npy"):
+                    with zf.open(info) as fh:
+                        _npy_payload_fits(fh, path, info.file_size)
         with np.load(path, allow_pickle=False) as z:
             keys = list(z.keys())
             if {"indptr", "indices", "data", "shape"} <= set(keys):
                 import scipy.sparse as sp
 
+                check_dense_size(z["shape"], path)
                 return _dense(sp.load_npz(path))
             for k in ("features", "x", "X"):
                 if k in keys:
@@ -278,10 +330,10 @@ def _read_array(path: Path) -> np.ndarray:
             if len(keys) == 1:
                 return _dense(z[keys[0]])
             raise InputFormatError(f"which array holds the features? keys {keys}; name it 'features'", path)
-    except (ValueError, OSError) as e:
-        if isinstance(e, InputFormatError):
-            raise
-        raise InputFormatError(f"not a readable numpy file ({e})", path) from None
+    except InputFormatError:
+        raise
+    except (ValueError, OSError, EOFError, TypeError, KeyError, zipfile.BadZipFile) as e:
+        raise InputFormatError(f"not a readable numpy file ({type(e).__name__}: {e})", path) from None
 
 
 def _read_keyed_features(path: Path, delimiter: str | None) -> tuple[list[str], np.ndarray]:
@@ -290,36 +342,39 @@ def _read_keyed_features(path: Path, delimiter: str | None) -> tuple[list[str], 
     rows: list[list[float]] = []
     seen: dict[str, int] = {}
     split = None
-    with _open_text(path) as fh:
-        for lineno, line in enumerate(fh, start=1):
-            s = line.strip()
-            if not s or s[0] == "#":
-                continue
-            first = split is None
+    for lineno, line in text_lines(path):  # BOM dropped; bad bytes, bad .gz: InputFormatError
+        s = line.strip()
+        if not s or s[0] == "#":
+            continue
+        first = split is None
+        if first:
+            split = _split_fn(delimiter, s)
+        parts = split(s)
+        try:
+            vals = [float(v) for v in parts[1:]]
+        except ValueError:
             if first:
-                split = _split_fn(delimiter, s)
-            parts = split(s)
-            try:
-                vals = [float(v) for v in parts[1:]]
-            except ValueError:
-                if first:
-                    continue  # a header
-                raise InputFormatError("expected 'node,value,value,...' with numbers", path, lineno, s) from None
-            if not vals:
-                raise InputFormatError("expected 'node,value,value,...' with at least one value", path, lineno, s)
-            if rows and len(vals) != len(rows[0]):
-                raise InputFormatError(f"{len(vals)} values where earlier rows have {len(rows[0])}", path, lineno, s)
-            if parts[0] in seen:
-                raise InputFormatError(f"node {parts[0]!r} already has a feature row (line {seen[parts[0]]})",
-                                       path, lineno, s)
-            seen[parts[0]] = lineno
-            keys.append(parts[0])
-            rows.append(vals)
+                continue  # a header
+            raise InputFormatError("expected 'node,value,value,...' with numbers", path, lineno, s) from None
+        if not vals:
+            raise InputFormatError("expected 'node,value,value,...' with at least one value", path, lineno, s)
+        if rows and len(vals) != len(rows[0]):
+            raise InputFormatError(f"{len(vals)} values where earlier rows have {len(rows[0])}", path, lineno, s)
+        if parts[0] in seen:
+            raise InputFormatError(f"node {parts[0]!r} already has a feature row (line {seen[parts[0]]})",
+                                   path, lineno, s)
+        seen[parts[0]] = lineno
+        keys.append(parts[0])
+        rows.append(vals)
     if not rows:
         raise EmptyInputError(f"{path}: no feature rows found")
-    X = np.asarray(rows, dtype=np.float32)
-    if not np.all(np.isfinite(X)):
-        raise InputFormatError("features hold NaN or infinite values", path)
+    with np.errstate(over="ignore"):  # a value past float32 becomes inf: refused below with its line
+        X = np.asarray(rows, dtype=np.float32)
+    bad = np.flatnonzero(~np.isfinite(X).all(axis=1))
+    if bad.size:
+        key = keys[int(bad[0])]
+        raise InputFormatError(f"node {key!r}: features hold NaN or infinite values (or numbers past float32)",
+                               path, seen[key])
     return keys, X
 
 

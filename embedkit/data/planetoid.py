@@ -15,7 +15,8 @@ import numpy as np
 
 from ..exceptions import InputFormatError
 from .graph import Graph
-from .nodes import NodeData, _dense
+from ._open import check_readable_file, open_binary, text_lines
+from .nodes import NodeData, _dense, check_dense_size
 
 logger = logging.getLogger("embedkit")
 
@@ -53,11 +54,24 @@ def _load(path: Path):
     if not path.exists():
         raise InputFormatError("no such file (a Planetoid dataset needs ind.<name>.{x,tx,allx,y,ty,ally,graph,"
                                "test.index})", path)
+    check_readable_file(path)
     try:
-        with open(path, "rb") as fh:
-            return _SafeUnpickler(fh, encoding="latin1").load()
+        with open_binary(path) as fh:
+            obj = _SafeUnpickler(fh, encoding="latin1").load()
     except Exception as e:  # noqa: BLE001 - any unpickling failure is a bad file
         raise InputFormatError(f"not a Planetoid pickle ({type(e).__name__}: {e})", path) from None
+    if hasattr(obj, "toarray"):  # a sparse matrix: its shape is declared, not held; it is made dense later
+        if len(obj.shape) != 2:
+            raise InputFormatError(f"expected a 2-D matrix; got shape {obj.shape}", path)
+        check_dense_size(obj.shape, path, what="the features")
+    return obj
+
+
+def _rows(a, name: str, path) -> int:
+    shape = getattr(a, "shape", None)
+    if shape is None or len(shape) != 2:
+        raise InputFormatError(f"ind.*.{name} must be a 2-D matrix; got {type(a).__name__} of shape {shape}", path)
+    return int(shape[0])
 
 
 def read_planetoid(folder, name: str) -> NodeData:
@@ -88,10 +102,30 @@ def read_planetoid(folder, name: str) -> NodeData:
     idx_path = Path(f"{base}.test.index")
     if not idx_path.exists():
         raise InputFormatError("no such file", idx_path)
-    try:
-        test_index = np.loadtxt(idx_path, dtype=np.int64, ndmin=1)
-    except ValueError as e:
-        raise InputFormatError(f"expected one integer per line ({e})", idx_path) from None
+    test_index = _read_test_index(idx_path)
+    # declared sizes must agree before anything of their size is allocated: feature rows
+    # with label rows (labels are dense, so the files hold their rows), the same number of
+    # feature columns everywhere, and test ids with the test rows
+    for feats, labs in (("x", "y"), ("tx", "ty"), ("allx", "ally")):
+        if parts[feats] is None:
+            continue
+        a, b = _rows(parts[feats], feats, f"{base}.{feats}"), _rows(np.asarray(parts[labs]), labs, f"{base}.{labs}")
+        if a != b:
+            raise InputFormatError(f"{a} feature rows in ind.{name}.{feats} but {b} label rows in ind.{name}.{labs}",
+                                   f"{base}.{feats}")
+    widths = {k: parts[k].shape[1] for k in ("x", "tx", "allx") if parts[k] is not None}
+    if len(set(widths.values())) > 1:
+        raise InputFormatError(f"the feature files disagree on the number of features: {widths}", f"{base}.tx")
+    if len(test_index) != _rows(parts["tx"], "tx", f"{base}.tx"):
+        raise InputFormatError(f"{len(test_index)} test ids for {parts['tx'].shape[0]} rows in ind.{name}.tx",
+                               idx_path)
+    n_all = np.asarray(parts["ally"]).shape[0]
+    span = int(test_index.max()) - int(test_index.min()) + 1 if len(test_index) else 0
+    if int(test_index.min(initial=n_all)) < n_all or span > 2 * len(test_index) + 1000:
+        raise InputFormatError(f"test ids {int(test_index.min())}..{int(test_index.max())} for "
+                               f"{len(test_index)} test rows: expected ids from {n_all} with few gaps", idx_path)
+    check_dense_size((n_all + max(span, len(test_index)), next(iter(widths.values()))), f"{base}.tx",
+                     file_bytes=sum(Path(f"{base}.{k}").stat().st_size for k in widths), what="the features")
     x, tx, allx = (None if parts[k] is None else _dense(parts[k]) for k in ("x", "tx", "allx"))
     y, ty, ally = (np.asarray(parts[k]) for k in ("y", "ty", "ally"))
     n_all = ally.shape[0]
@@ -128,6 +162,21 @@ def read_planetoid(folder, name: str) -> NodeData:
     test[test_index] = True
     classes = [str(c) for c in range(ally.shape[1])]
     return NodeData(g, X, labels, classes, train, val, test, has_features=None if has.all() else has, name=name)
+
+
+def _read_test_index(path: Path) -> np.ndarray:
+    """One non-negative integer a line (the test node ids)."""
+    out = []
+    for lineno, line in text_lines(path):
+        s = line.strip()
+        if not s:
+            continue
+        if not s.isdigit() or len(s) > 12:
+            raise InputFormatError("expected one node id (a non-negative integer) a line", path, lineno, s)
+        out.append(int(s))
+    if not out:
+        raise InputFormatError("no test ids", path)
+    return np.asarray(out, dtype=np.int64)
 
 
 def _argmax_or_none(onehot: np.ndarray) -> np.ndarray:

@@ -10,7 +10,13 @@
 No per-edge alias tables: second-order steps use rejection sampling (as in
 KnightKing, Yang et al., SOSP 2019) against the first-order distribution with
 envelope ``max(1, 1/q)``, the return edge handled as an outlier when ``1/p``
-exceeds the envelope. Memory is O(V + E): the CSR arrays and a per-row prefix
+exceeds the envelope. A step tries at most :data:`MAX_REJECTIONS` + degree proposals,
+then draws from the biased distribution exactly by a scan of the row (no dearer than
+the proposals already made), so a step ends for
+every finite ``p, q > 0`` (a degree-1 node at ``p = 1e6`` would otherwise need a
+million proposals on average) and the distribution stays exactly node2vec's. The
+factors are scaled by ``min(1, p, q)`` (:func:`biased_alphas`) so none overflows.
+Memory is O(V + E): the CSR arrays and a per-row prefix
 sum of the weights. A neighbour test is a binary search in ``t``'s sorted row.
 
 CPU: a numba kernel, parallel over walks; each walk has its own random stream
@@ -77,12 +83,57 @@ def _find(indices, s, e, x):
     return -1
 
 
+#: proposals a second-order step tries (plus one per neighbour, numba walker; rounds, torch
+#: walker) before it samples the biased distribution exactly by a scan of the row
+MAX_REJECTIONS = 16
+
+
+def biased_alphas(p: float, q: float) -> tuple[float, float, float]:
+    """node2vec's ``(1/p, 1, 1/q)`` (return, stay near, move away) scaled by ``min(1, p, q)``, so the
+    largest is 1 and none overflows for any finite ``p, q > 0`` (only the ratios matter)."""
+    m = min(1.0, p, q)
+    return m / p, m, m / q
+
+
+@njit(cache=True, inline="always")
+def _alpha(indptr, indices, prev, x, a_ret, a_in, a_out):
+    if x == prev:
+        return a_ret
+    if _find(indices, indptr[prev], indptr[prev + 1], x) >= 0:
+        return a_in
+    return a_out
+
+
+@njit(cache=True)
+def _exact_step(indptr, indices, weights, cum, weighted, cur, prev, a_ret, a_in, a_out, state):
+    """One draw from ``w(cur, x) * alpha(prev, x)`` by a scan of ``cur``'s row: O(deg log deg)."""
+    s = indptr[cur]
+    e = indptr[cur + 1]
+    total = 0.0
+    for k in range(s, e):
+        w = weights[k] if weighted else 1.0
+        total += w * _alpha(indptr, indices, prev, indices[k], a_ret, a_in, a_out)
+    if not total > 0.0:  # every weight underflowed (p, q hundreds of orders apart): first order
+        return _sample_neighbor(indptr, indices, cum, weighted, cur, state)
+    state, u = next_float(state)
+    target = u * total
+    acc = 0.0
+    for k in range(s, e):
+        w = weights[k] if weighted else 1.0
+        acc += w * _alpha(indptr, indices, prev, indices[k], a_ret, a_in, a_out)
+        if acc > target:
+            return state, indices[k]
+    return state, indices[e - 1]
+
+
 @njit(cache=True, parallel=True)
 def _walk_kernel(indptr, indices, weights, cum, weighted, starts, walk_length, p, q, seed, first_index, out):
     n_walks = starts.shape[0]
-    inv_p = 1.0 / p
-    inv_q = 1.0 / q
-    envelope = max(1.0, inv_q)
+    m = min(1.0, p, q)  # biased_alphas, inlined
+    a_ret = m / p
+    a_in = m
+    a_out = m / q
+    envelope = max(a_in, a_out)
     first_order = p == 1.0 and q == 1.0
     for i in prange(n_walks):
         state = seed_state(seed, first_index + i)
@@ -101,27 +152,32 @@ def _walk_kernel(indptr, indices, weights, cum, weighted, starts, walk_length, p
             else:
                 total = cum[e - 1] if weighted else float(e - s)
                 extra = 0.0
-                if inv_p > envelope:
+                if a_ret > envelope:
                     pos = _find(indices, s, e, prev)
                     if pos >= 0:
                         w_ret = weights[pos] if weighted else 1.0
-                        extra = w_ret * (inv_p - envelope)
-                while True:
+                        extra = w_ret * (a_ret - envelope)
+                nxt = -1
+                # rejection sampling against the first-order distribution, at most
+                # MAX_REJECTIONS + degree proposals (then the exact scan, O(degree), costs
+                # no more than the proposals did): the acceptance can be as small as
+                # min(alpha) / envelope (1e-6 at p = 1e6 on a degree-1 node). Either way
+                # the draw follows node2vec's distribution exactly (an accepted proposal
+                # does, whatever was rejected before).
+                for _ in range(MAX_REJECTIONS + (e - s)):
                     state, u = next_float(state)
                     if u * (total * envelope + extra) < extra:
                         nxt = prev
                         break
                     state, x = _sample_neighbor(indptr, indices, cum, weighted, cur, state)
-                    if x == prev:
-                        a = min(inv_p, envelope)
-                    elif _find(indices, indptr[prev], indptr[prev + 1], x) >= 0:
-                        a = 1.0
-                    else:
-                        a = inv_q
+                    a = _alpha(indptr, indices, prev, x, min(a_ret, envelope), a_in, a_out)
                     state, u2 = next_float(state)
                     if u2 * envelope < a:
                         nxt = x
                         break
+                if nxt < 0:
+                    state, nxt = _exact_step(indptr, indices, weights, cum, weighted, cur, prev,
+                                             a_ret, a_in, a_out, state)
             out[i, step] = nxt
             prev = cur
             cur = nxt
@@ -142,9 +198,21 @@ def walk_starts(num_nodes: int, walks_per_node: int, seed: int) -> np.ndarray:
     return np.concatenate([rng.permutation(num_nodes) for _ in range(walks_per_node)]).astype(np.int64)
 
 
-def _checked_starts(graph, starts, walk_length, walks_per_node, seed, caller) -> np.ndarray:
+def _check_pq(p, q, caller) -> None:
+    """``p`` and ``q`` must be finite numbers > 0 (nan, inf, 0 or negative have no node2vec meaning)."""
+    for name, value in (("p", p), ("q", q)):
+        try:
+            ok = float(value) > 0 and np.isfinite(float(value))
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise InvalidParameterError(caller, name, "a finite number > 0", value)
+
+
+def _checked_starts(graph, starts, walk_length, walks_per_node, seed, caller, p=1.0, q=1.0) -> np.ndarray:
     # the numba kernel does no bounds checks: a bad start or length would read or
     # write outside the arrays instead of failing
+    _check_pq(p, q, caller)
     if int(walk_length) < 1:
         raise InvalidParameterError(caller, "walk_length", "an integer >= 1", walk_length)
     if starts is None:
@@ -166,7 +234,7 @@ def random_walks(graph, *, walk_length: int = 80, walks_per_node: int = 10, p: f
     """
     import numba
 
-    starts = _checked_starts(graph, starts, walk_length, walks_per_node, seed, "random_walks")
+    starts = _checked_starts(graph, starts, walk_length, walks_per_node, seed, "random_walks", p, q)
     out = np.empty((len(starts), walk_length), dtype=np.int32)
     cum = row_prefix_sums(graph.indptr, graph.weights) if graph.weighted else np.zeros(1)
     prev_threads = numba.get_num_threads()
@@ -197,7 +265,7 @@ def random_walks_torch(graph, *, walk_length: int = 80, walks_per_node: int = 10
     Returns int32 ``(num_walks, walk_length)`` on the host, ``-1`` padded; computed
     ``max_walkers`` walks at a time (:func:`iter_walks_torch`).
     """
-    starts = _checked_starts(graph, starts, walk_length, walks_per_node, seed, "random_walks_torch")
+    starts = _checked_starts(graph, starts, walk_length, walks_per_node, seed, "random_walks_torch", p, q)
     result = np.empty((len(starts), walk_length), dtype=np.int32)
     lo = 0
     for block in iter_walks_torch(graph, walk_length=walk_length, p=p, q=q, seed=seed, device=device,
@@ -213,6 +281,7 @@ def iter_walks_torch(graph, *, walk_length: int, starts: np.ndarray, p: float = 
     host arrays, the walks from ``starts`` in order, from one random stream seeded with ``seed``."""
     import torch
 
+    _check_pq(p, q, "iter_walks_torch")
     dev = torch.device(device)
     gen = torch.Generator(device=dev)
     gen.manual_seed(int(seed))
@@ -246,9 +315,33 @@ def iter_walks_torch(graph, *, walk_length: int, starts: np.ndarray, p: float = 
         pos = torch.searchsorted(keys, k).clamp(max=keys.shape[0] - 1)
         return pos, keys[pos] == k
 
-    inv_p, inv_q = 1.0 / p, 1.0 / q
-    envelope = max(1.0, inv_q)
+    a_ret, a_in, a_out = biased_alphas(float(p), float(q))
+    envelope = max(a_in, a_out)
     first_order = p == 1.0 and q == 1.0
+
+    def exact(cc, pp):
+        """One exact draw from ``w(c, x) * alpha(p, x)`` per walker: all their rows at once."""
+        d = deg[cc]
+        seg_end = torch.cumsum(d, 0)
+        seg_start = seg_end - d
+        owner = torch.repeat_interleave(torch.arange(cc.shape[0], device=dev), d)
+        epos = indptr[cc][owner] + (torch.arange(owner.shape[0], device=dev) - seg_start[owner])
+        x = indices[epos]
+        po = pp[owner]
+        _, adj = lookup(po, x)
+        a = torch.where(x == po, torch.full(x.shape, a_ret, dtype=torch.float64, device=dev),
+                        torch.where(adj, torch.full(x.shape, a_in, dtype=torch.float64, device=dev),
+                                    torch.full(x.shape, a_out, dtype=torch.float64, device=dev)))
+        bw = a * w[epos] if weighted else a
+        csum = torch.cumsum(bw, 0)
+        base = torch.cat([torch.zeros(1, dtype=torch.float64, device=dev), csum])[seg_start]
+        tot = csum[seg_end - 1] - base
+        u = torch.rand(cc.shape[0], generator=gen, device=dev, dtype=torch.float64)
+        pos = torch.searchsorted(csum, base + u * tot, right=True)
+        pos = torch.minimum(torch.maximum(pos, seg_start), seg_end - 1)
+        # every factor underflowed (p, q hundreds of orders apart): a first-order step
+        return torch.where(tot > 0, x[pos], sample(cc))
+
     for lo in range(0, len(starts), max_walkers):
         # a copy: ``cur`` is advanced in place and must not write into the caller's ``starts``
         cur = torch.tensor(np.asarray(starts[lo:lo + max_walkers]), device=dev, dtype=torch.long)
@@ -272,23 +365,28 @@ def iter_walks_torch(graph, *, walk_length: int, starts: np.ndarray, p: float = 
                 else:
                     total = deg[c].double()
                 extra = torch.zeros(c.shape[0], dtype=torch.float64, device=dev)
-                if inv_p > envelope:
+                if a_ret > envelope:
                     pos, found = lookup(c, pv)
                     wret = (w[pos] if weighted else torch.ones_like(extra)) * found
-                    extra = wret * (inv_p - envelope)
-                while pending.numel():
+                    extra = wret * (a_ret - envelope)
+                # at most MAX_REJECTIONS rounds (see the numba kernel), then exact draws
+                for _ in range(MAX_REJECTIONS):
+                    if not pending.numel():
+                        break
                     cc, pp = c[pending], pv[pending]
                     u = torch.rand(pending.shape[0], generator=gen, device=dev, dtype=torch.float64)
                     ret = u * (total[pending] * envelope + extra[pending]) < extra[pending]
                     x = sample(cc)
                     _, adj = lookup(pp, x)
-                    a = torch.where(x == pp, torch.full_like(u, min(inv_p, envelope)),
-                                    torch.where(adj, torch.ones_like(u), torch.full_like(u, inv_q)))
+                    a = torch.where(x == pp, torch.full_like(u, min(a_ret, envelope)),
+                                    torch.where(adj, torch.full_like(u, a_in), torch.full_like(u, a_out)))
                     u2 = torch.rand(pending.shape[0], generator=gen, device=dev, dtype=torch.float64)
                     acc = (u2 * envelope < a) | ret
                     x = torch.where(ret, pp, x)
                     nxt[pending[acc]] = x[acc]
                     pending = pending[~acc]
+                if pending.numel():
+                    nxt[pending] = exact(c[pending], pv[pending])
             walks[idx, step] = nxt
             prev[idx] = c
             cur[idx] = nxt
@@ -346,7 +444,7 @@ def walk_corpus(graph, *, walk_length: int = 80, walks_per_node: int = 10, p: fl
     """
     from ..data.corpus import _IntSpool
 
-    starts = _checked_starts(graph, starts, walk_length, walks_per_node, seed, "walk_corpus")
+    starts = _checked_starts(graph, starts, walk_length, walks_per_node, seed, "walk_corpus", p, q)
     walk_length = int(walk_length)
     n_walks = len(starts)
     upper = n_walks * walk_length

@@ -32,7 +32,8 @@ from typing import Any
 
 import numpy as np
 
-from ..data.interactions import _as_id_array, _open_text, _ordered_ids, _split_fn, _to_numpy
+from ..data._open import text_lines
+from ..data.interactions import _as_id_array, _ordered_ids, _split_fn, _to_numpy
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
 
 KINDS = ("auto", "triplets", "labels", "pairs")
@@ -304,23 +305,19 @@ def _read_rows(path: Path, delimiter: str | None) -> tuple[list[list[str]], list
     rows: list[list[str]] = []
     lines: list[tuple[int, str]] = []
     split = None
-    try:
-        with _open_text(path) as fh:
-            for lineno, line in enumerate(fh, start=1):
-                s = line.strip()
-                if not s or s[0] == "#":
-                    continue
-                if split is None:
-                    split = _split_fn(delimiter, s)
-                    fields = split(s)
-                    if all(f.strip().lower() in _HEADER_WORDS for f in fields):
-                        continue
-                else:
-                    fields = split(s)
-                rows.append(fields)
-                lines.append((lineno, s))
-    except UnicodeDecodeError as exc:
-        raise InputFormatError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", path) from None
+    for lineno, line in text_lines(path):  # BOM dropped; bad bytes, bad .gz: InputFormatError with the line
+        s = line.strip()
+        if not s or s[0] == "#":
+            continue
+        if split is None:
+            split = _split_fn(delimiter, s)
+            fields = split(s)
+            if all(f.strip().lower() in _HEADER_WORDS for f in fields):
+                continue
+        else:
+            fields = split(s)
+        rows.append(fields)
+        lines.append((lineno, s))
     return rows, lines
 
 

@@ -36,19 +36,20 @@ ri + s   -> ▁sou ris
 """
 from __future__ import annotations
 
-import gzip
 import io
 import logging
 import os
 import re
 import struct
 import time
+import zlib
 from pathlib import Path
 from typing import Iterator, NamedTuple, Sequence
 
 from .._atomic import atomic_path
 from .._validation import VERBOSE, Param, seed_param, workers_param
 from ..api import Method, register
+from ..data._open import BOM, is_gzip, open_binary, read_errors, skip_bom
 from ..data.corpus import Corpus, _resolve_paths
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
 
@@ -508,22 +509,26 @@ _TOO_LOW = re.compile(r"Vocabulary size is smaller than required_chars\. (\d+) v
 
 def _has_text(path: Path) -> bool:
     """Whether a (possibly gzipped) file holds anything but whitespace; stops at the first text."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    try:
-        with opener(path, "rb") as fh:
-            while True:
-                chunk = fh.read(1 << 16)
-                if not chunk:
-                    return False
-                if chunk.strip():
-                    return True
-    except (OSError, EOFError) as exc:
-        raise InputFormatError(f"cannot be read: {exc}", path) from None
+    with open_binary(path) as fh, read_errors(path):
+        skip_bom(fh)
+        while True:
+            chunk = fh.read(1 << 16)
+            if not chunk:
+                return False
+            if chunk.strip():
+                return True
+
+
+def _starts_with_bom(path: Path) -> bool:
+    with open_binary(path) as fh, read_errors(path):
+        return fh.read(3) == BOM
 
 
 def _open_lines(path: Path):
-    raw = open(path, "rb")
-    return raw, (gzip.GzipFile(fileobj=raw, mode="rb") if path.suffix == ".gz" else raw)
+    """(the file on disk, for progress by bytes read; the stream of its lines, gunzipped) from the
+    shared opener (gzip by suffix or magic; errors as InputFormatError)."""
+    stream = open_binary(path)
+    return getattr(stream, "fileobj", None) or stream, stream
 
 
 def _count_lines(paths: list[Path]) -> int:
@@ -532,9 +537,9 @@ def _count_lines(paths: list[Path]) -> int:
     for path in paths:
         raw, stream = _open_lines(path)
         try:
-            n += sum(1 for line in stream if line.strip())
-        except (OSError, EOFError) as e:
-            raise InputFormatError(f"cannot be read: {e}", path) from None
+            with read_errors(path):
+                skip_bom(stream)
+                n += sum(1 for line in stream if line.strip())
         finally:
             stream.close()
             raw.close()
@@ -564,7 +569,9 @@ def _file_lines(paths: list[Path], verbose: bool | None, sample: int = 0, seed: 
         for path in paths:
             raw, stream = _open_lines(path)
             reported = 0
+            lineno = 0
             try:
+                skip_bom(stream)
                 for lineno, line in enumerate(stream, 1):
                     if lineno % 4096 == 0:
                         pos = raw.tell()
@@ -581,8 +588,9 @@ def _file_lines(paths: list[Path], verbose: bool | None, sample: int = 0, seed: 
                         raise InputFormatError(f"bytes that are not UTF-8 at byte {e.start} of the line "
                                                f"({line[e.start:e.start + 4]!r})", path, lineno) from None
                 bar.update(raw.tell() - reported)
-            except (OSError, EOFError) as e:
-                raise InputFormatError(f"cannot be read: {e}", path) from None
+            except (OSError, EOFError, zlib.error) as e:
+                with read_errors(path, lineno + 1):
+                    raise e
             finally:
                 stream.close()
                 raw.close()
@@ -693,8 +701,10 @@ class BPE(Method):
         name = str(paths[0]) if len(paths) == 1 else f"{paths[0]} (+{len(paths) - 1} files)"
         if not any(_has_text(p) for p in paths):
             raise EmptyInputError(f"{name}: no text (empty corpus)")
-        if all(p.suffix != ".gz" for p in paths) and not any("," in str(p) for p in paths) and \
-                not params["max_sentences"]:
+        # plain files go to sentencepiece as they are, unless one starts with a byte-order mark
+        # (sentencepiece would keep it as a character of the first line)
+        if all(p.suffix != ".gz" and not is_gzip(p) and not _starts_with_bom(p) for p in paths) and \
+                not any("," in str(p) for p in paths) and not params["max_sentences"]:
             return paths[0], name, {"input": [str(p) for p in paths]}
         lines = _file_lines(paths, params["verbose"], params["max_sentences"], params["seed"])
         return paths[0], name, {"sentence_iterator": lines}
