@@ -15,6 +15,7 @@ __all__ = [
     "UnknownMethodError",
     "KeyNotFoundError",
     "MissingDependencyError",
+    "DatabaseError",
 ]
 
 
@@ -83,3 +84,17 @@ class MissingDependencyError(EmbedkitError, ImportError):
         self.package, self.extra = package, extra
         super().__init__(f"{needed_for} needs {package}, which is not installed: "
                          f"pip install 'embedkit[{extra}]'")
+
+
+class DatabaseError(EmbedkitError, RuntimeError):
+    """A database target (PostgreSQL, LanceDB) refused or failed an export or a load.
+
+    The message names the target with any password masked, the table, and the
+    database's own first line of explanation. Nothing was changed: an export that
+    fails leaves the table as it was.
+    """
+
+    def __init__(self, target: str, table: str | None, problem: str):
+        self.target, self.table, self.problem = target, table, problem
+        where = target + (f", table {table!r}" if table else "")
+        super().__init__(f"{where}: {problem}")

@@ -1,14 +1,17 @@
 """Reading and writing vectors: one :func:`load` and one :func:`export`,
 chosen by file extension (or ``format=``). Each format is a writer in
-:data:`WRITERS` and a reader in :data:`READERS`, one module per format."""
+:data:`WRITERS` and a reader in :data:`READERS`, one module per format.
+Databases are named by URL (``postgresql://...``, ``lancedb://DIR``): their
+scheme picks a module in :data:`~embedkit.io.targets.URL_TARGETS`."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..exceptions import InputFormatError, InvalidParameterError
-from . import arrays, gensim_kv, jsonl, native, parquet, projector, word2vec
+from . import arrays, gensim_kv, jsonl, native, parquet, projector, search_bulk, word2vec
+from .targets import URL_TARGETS, is_url, mask_url, target_for
 
-__all__ = ["load", "export", "format_for", "WRITERS", "READERS"]
+__all__ = ["load", "export", "format_for", "WRITERS", "READERS", "URL_TARGETS"]
 
 #: format name -> writer(emb, path, **kwargs)
 WRITERS = {
@@ -23,6 +26,8 @@ WRITERS = {
     "projector": projector.write_projector,
     "faiss": lambda emb, path, **kw: _write_index(emb, path, "faiss", **kw),
     "hnswlib": lambda emb, path, **kw: _write_index(emb, path, "hnswlib", **kw),
+    "elasticsearch": lambda emb, path, **kw: search_bulk.write_bulk(emb, path, "elasticsearch", **kw),
+    "opensearch": lambda emb, path, **kw: search_bulk.write_bulk(emb, path, "opensearch", **kw),
 }
 
 
@@ -69,6 +74,8 @@ READERS = {
     "gensim": lambda path, *, limit=None, mmap=False: _cut(gensim_kv.read_gensim(path, mmap=mmap), limit),
     "faiss": _read_index,
     "hnswlib": _read_index,
+    "elasticsearch": lambda path, *, limit=None, mmap=False: search_bulk.read_bulk(path, limit=limit),
+    "opensearch": lambda path, *, limit=None, mmap=False: search_bulk.read_bulk(path, limit=limit),
 }
 
 _BY_EXTENSION = {
@@ -89,12 +96,22 @@ def _format_from_path(path: Path) -> str | None:
 
 
 def format_for(path, format: str | None = None) -> str | None:
-    """The format :func:`export` writes to ``path``: ``format``, else the extension's (None if unknown)."""
+    """The format :func:`export` writes to ``path``: ``format``, else the extension's (None if unknown);
+    for a database URL its scheme (``"postgresql"``, ``"lancedb"``)."""
+    if format is None and is_url(path):
+        return str(path).split("://", 1)[0].lower()
     return format or _format_from_path(Path(path))
 
 
 def export(emb, path, format: str | None = None, **kwargs) -> None:
-    """Write ``emb`` to ``path`` in ``format`` (default: from the extension)."""
+    """Write ``emb`` to ``path`` in ``format`` (default: from the extension), or into the
+    database a URL names (``postgresql://...``, ``lancedb://DIR``; ``table=`` and the
+    target's options, see :mod:`embedkit.io.targets`)."""
+    if is_url(path):
+        if format is not None:
+            raise InvalidParameterError("export", "format", "None for a database URL (its scheme says where)", format)
+        target_for(path).write(emb, path, **kwargs)
+        return
     path = Path(path)
     fmt = format or _format_from_path(path)
     if fmt is None:
@@ -127,8 +144,10 @@ def _sniff(path: Path) -> str:
     """The format of a file whose extension does not say it, from its first bytes."""
     if native.is_native(path):
         return "ekv"
+    if search_bulk.is_bulk_dir(path):
+        return "elasticsearch"
     if path.is_dir():
-        raise InputFormatError("a folder, but not an unpacked .ekv (no meta.json)", path)
+        raise InputFormatError("a folder, but not an unpacked .ekv (no meta.json) nor _bulk files", path)
     if gensim_kv.looks_like_pickle(path):
         raise gensim_kv.refuse_pickle(path)
     with open(path, "rb") as fh:
@@ -157,7 +176,7 @@ def _load_model_file(path: Path, limit):
             raise not_spm from None
 
 
-def load(path, format: str | None = None, *, limit: int | None = None, mmap: bool = False):
+def load(path, format: str | None = None, *, limit: int | None = None, mmap: bool = False, **options):
     """Load :class:`~embedkit.Embeddings` from ``path``.
 
     Reads every format :func:`export` writes: embedkit ``.ekv`` (zip or folder),
@@ -177,7 +196,16 @@ def load(path, format: str | None = None, *, limit: int | None = None, mmap: boo
     instead of reading it (``.ekv``, ``.npy``; gensim's side-car arrays); other formats
     ignore it. Text formats stream into one preallocated matrix, so memory is about the
     float32 matrix plus the keys.
+
+    A database URL reads a table back (``ek.load("postgresql://...", table="items")``,
+    ``ek.load("lancedb://DIR", table="items")``; ``options`` go to the target's reader).
+    A folder of ``_bulk`` files (``format="elasticsearch"`` or ``"opensearch"``) reads too.
     """
+    if is_url(path):
+        return target_for(path, "load").read(path, limit=limit, **options)
+    if options:
+        raise InvalidParameterError("load", next(iter(options)), "an option of a database URL only "
+                                    "(postgresql://, lancedb://)", options[next(iter(options))])
     path = Path(path)
     if not path.exists():
         raise InputFormatError("no such file or folder", path)
