@@ -11,7 +11,7 @@ from ..exceptions import InputFormatError, InvalidParameterError
 from . import arrays, gensim_kv, jsonl, native, parquet, projector, search_bulk, word2vec
 from .targets import URL_TARGETS, is_url, mask_url, target_for
 
-__all__ = ["load", "export", "format_for", "WRITERS", "READERS", "URL_TARGETS"]
+__all__ = ["load", "export", "format_for", "WRITERS", "READERS", "URL_TARGETS", "TARGET_PARAMS", "mask_url"]
 
 #: format name -> writer(emb, path, **kwargs)
 WRITERS = {
@@ -77,6 +77,10 @@ READERS = {
     "elasticsearch": lambda path, *, limit=None, mmap=False: search_bulk.read_bulk(path, limit=limit),
     "opensearch": lambda path, *, limit=None, mmap=False: search_bulk.read_bulk(path, limit=limit),
 }
+
+#: format or URL scheme -> the options its writer takes (declared once; the CLI builds its flags from them)
+TARGET_PARAMS = {**{scheme: module.PARAMS for scheme, module in URL_TARGETS.items()},
+                 "elasticsearch": search_bulk.PARAMS, "opensearch": search_bulk.PARAMS}
 
 _BY_EXTENSION = {
     ".txt": "word2vec", ".vec": "word2vec", ".w2v": "word2vec",

@@ -67,6 +67,12 @@ def folder_of(url: str) -> str:
     return folder
 
 
+def _index_config(index_type: str):
+    from lancedb.index import HnswSq, IvfFlat, IvfPq
+
+    return {"IVF_FLAT": IvfFlat, "IVF_HNSW_SQ": HnswSq, "IVF_PQ": IvfPq}[index_type]
+
+
 def default_partitions(n: int) -> int:
     return max(2, int(round(math.sqrt(n) / 4)))
 
@@ -97,8 +103,9 @@ def write(emb, url: str, *, metadata=None, **params) -> None:
         built = p["index_type"] != "none" and len(emb) >= MIN_INDEX_ROWS
         if built:
             parts = p["num_partitions"] or default_partitions(len(emb))
-            tbl.create_index(metric=DISTANCES[p["metric"]], vector_column_name="vector",
-                             index_type=p["index_type"], num_partitions=min(parts, len(emb)), replace=True)
+            config = _index_config(p["index_type"])(distance_type=DISTANCES[p["metric"]],
+                                                    num_partitions=min(parts, len(emb)))
+            tbl.create_index("vector", config=config, replace=True)
     except (OSError, ValueError, RuntimeError) as exc:
         raise DatabaseError(f"lancedb://{folder}", p["table"], str(exc).strip().splitlines()[0]) from None
     logger.info("lancedb://%s: table %s holds %d x %d vectors (%s) in %.1fs", folder, p["table"], len(emb), emb.dim,

@@ -96,6 +96,8 @@ def write_bulk(emb, path, flavour: str, *, metadata=None, **params) -> None:
     meta = metadata_rows(emb, metadata)
     index = json.dumps(p["table"])
     row_format = "[" + ",".join(["%.9g"] * emb.dim) + "]"
+    # %.9g writes -0.0 as "-0", which JSON reads as the integer 0: those rows spell it "-0.0"
+    negative_zero = set(np.flatnonzero(((x == 0) & np.signbit(x)).any(axis=1)).tolist())
     path = Path(path)
     files = 0
     with atomic_path(path, is_dir=True) as tmp:
@@ -107,7 +109,8 @@ def write_bulk(emb, path, flavour: str, *, metadata=None, **params) -> None:
         try:
             for i, key in enumerate(emb.keys):
                 k = key if isinstance(key, str) else int(key)
-                doc = f'{{"key":{json.dumps(k, ensure_ascii=False)},"vector":{row_format % tuple(x[i].tolist())}'
+                vec = row_format % tuple(x[i].tolist()) if i not in negative_zero else _row_text(x[i])
+                doc = f'{{"key":{json.dumps(k, ensure_ascii=False)},"vector":{vec}'
                 if meta is not None and meta[i] is not None:
                     doc += f',"metadata":{meta[i]}'
                 pair = (f'{{"index":{{"_index":{index},"_id":{json.dumps(str(k), ensure_ascii=False)}}}}}\n'
@@ -126,6 +129,10 @@ def write_bulk(emb, path, flavour: str, *, metadata=None, **params) -> None:
             if out is not None:
                 out.close()
     logger.info("%s: %d documents in %d _bulk files + %s", path, len(emb), files, MAPPING)
+
+
+def _row_text(row: np.ndarray) -> str:
+    return "[" + ",".join("-0.0" if v == 0 and np.signbit(v) else "%.9g" % v for v in row.tolist()) + "]"
 
 
 def is_bulk_dir(path: Path) -> bool:

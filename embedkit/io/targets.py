@@ -14,7 +14,7 @@ error message: :func:`mask_url` replaces them first.
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from . import lancedb_target, postgres
 
@@ -57,15 +57,13 @@ def target_for(url: str, where: str = "export"):
 def mask_url(url: str) -> str:
     """``url`` with its password replaced by ``***`` (also a ``password=`` query parameter),
     safe to print or log."""
+    url = str(url)
     try:
-        parts = urlsplit(url)
+        netloc = urlsplit(url).netloc
     except ValueError:
-        return re.sub(r"//([^/@:]*):[^/@]*@", r"//\1:***@", str(url))
-    netloc = parts.netloc
+        netloc = ""
     if "@" in netloc:
         userinfo, _, host = netloc.rpartition("@")
         if ":" in userinfo:
-            userinfo = userinfo.split(":", 1)[0] + ":***"
-        netloc = f"{userinfo}@{host}"
-    query = re.sub(r"(?i)(^|&)(password=)[^&]*", r"\1\2***", parts.query)
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+            url = url.replace(netloc, userinfo.split(":", 1)[0] + ":***@" + host, 1)
+    return re.sub(r"(?i)([?&]password=)[^&#]*", r"\1***", url)
