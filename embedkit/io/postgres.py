@@ -263,7 +263,7 @@ def read(url: str, *, table: str = "embeddings", limit: int | None = None, key_c
                 for key, vec in copy.rows():
                     if vec is None:
                         raise DatabaseError(target, table, f"key {key!r} has no vector (NULL)")
-                    row = vec.to_numpy()
+                    row = vec.to_numpy() if hasattr(vec, "to_numpy") else np.asarray(vec, dtype=np.float32)
                     if vectors is None:
                         vectors = np.empty((n, row.shape[0]), dtype=np.float32)
                     elif row.shape[0] != vectors.shape[1]:
