@@ -35,6 +35,21 @@ def _rate(n, seconds):
     return n / seconds if seconds > 0 else float("inf")
 
 
+_LATENT = {}
+
+
+def _data(rng, n: int, dim: int, kind: str, seed_of_structure=None) -> np.ndarray:
+    """``n`` rows of ``kind`` (queries reuse the same clusters and projection as the data)."""
+    if kind == "gaussian":
+        return rng.standard_normal((n, dim)).astype(np.float32)
+    if "proj" not in _LATENT:
+        structure = np.random.default_rng(1)
+        _LATENT["centres"] = 3 * structure.standard_normal((1000, 32))
+        _LATENT["proj"] = structure.standard_normal((32, dim)) / np.sqrt(32)
+    z = _LATENT["centres"][rng.integers(0, 1000, n)] + rng.standard_normal((n, 32))
+    return (z @ _LATENT["proj"] + 0.1 * rng.standard_normal((n, dim))).astype(np.float32)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows", type=int, default=200_000)
@@ -42,6 +57,11 @@ def main() -> None:
     ap.add_argument("--sample", type=int, default=20_000, help="rows loaded by executemany")
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--ef-search", default="40,100,200", help="hnsw.ef_search values to measure")
+    ap.add_argument("--data", choices=("gaussian", "latent"), default="gaussian",
+                    help="gaussian: i.i.d. N(0,1) rows (no structure: the worst case for any ANN index); latent: "
+                         "a mixture of 1,000 Gaussian clusters in a 32-d subspace projected to --dim, plus noise "
+                         "(low intrinsic dimension, like learned embeddings)")
+    ap.add_argument("--load-only", action="store_true", help="measure the loaders only (no index, no recall)")
     args = ap.parse_args()
 
     import pgserver
@@ -51,8 +71,9 @@ def main() -> None:
     import embedkit as ek
 
     print("uptime:", subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    print(f"data: {args.rows} x {args.dim} {args.data}")
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((args.rows, args.dim)).astype(np.float32)
+    x = _data(rng, args.rows, args.dim, args.data)
     keys = [f"k{i}" for i in range(args.rows)]
     emb = ek.Embeddings(keys, x)
     folder = tempfile.mkdtemp(prefix="embedkit-pgbench-")
@@ -96,13 +117,15 @@ def main() -> None:
         print(f"ratios: embedkit / text COPY = {_rate(args.rows, ours) / _rate(args.rows, text):.2f}, "
               f"embedkit / executemany = {_rate(args.rows, ours) / _rate(m, many):.1f}")
 
+        if args.load_only:
+            return
         t = time.perf_counter()
         emb.export(url, table="bench_hnsw", index="hnsw", metric="cosine", maintenance_work_mem="1GB")
         full = time.perf_counter() - t
         print(f"embedkit export with the HNSW index (m 16, ef_construction 64, maintenance_work_mem 1GB): "
               f"{full:.1f}s = {_rate(args.rows, full):,.0f} rows/s")
 
-        q = rng.standard_normal((args.queries, args.dim)).astype(np.float32)
+        q = _data(rng, args.queries, args.dim, args.data, seed_of_structure=x)
         xu = x / np.linalg.norm(x, axis=1, keepdims=True)
         qu = q / np.linalg.norm(q, axis=1, keepdims=True)
         truth = np.argsort(-(qu @ xu.T), axis=1)[:, :10]
