@@ -586,27 +586,77 @@ def _index_options(f):
     return f
 
 
+def _target_options(f):
+    """--table, --index, --lists, --max-bytes ...: the database and _bulk targets' options (from
+    their tables in embedkit.io.TARGET_PARAMS, declared once), and --metadata / --which."""
+    from embedkit.index import KINDS
+    from embedkit.io import TARGET_PARAMS
+
+    taken = {"metric", "kind"} | {p.name for table in KINDS.values() for cls in table.values() for p in cls.params}
+    seen, users = {}, {}
+    for target, table in TARGET_PARAMS.items():
+        for p in table:
+            if p.name not in taken:
+                seen.setdefault(p.name, p)
+                users.setdefault(p.name, []).append("postgresql" if target == "postgres" else target)
+    for p in reversed(list(seen.values())):
+        where = "/".join(dict.fromkeys(users[p.name]))
+        f = click.option(*click_option(p).opts, p.name, default=None, type=click_option(p).type,
+                         help=f"{where}: {p.help}")(f)
+    f = click.option("--metadata", default=None, type=click.Path(),
+                     help="database/_bulk: a JSON lines file of objects with a \"key\"; the other fields are stored "
+                          "with that key's row")(f)
+    f = click.option("--which", type=click.Choice(["items", "users"]), default=None,
+                     help="a recommender model: export its items (default) or its users")(f)
+    return f
+
+
 @cli.command("export")
 @click.argument("vectors", type=click.Path())
-@click.option("-o", "--output", required=True, help="output path")
+@click.option("-o", "--output", required=True,
+              help="output path, or a database: postgresql://USER@HOST/DB, lancedb://FOLDER")
 @click.option("--format", "fmt", default=None,
-              help="word2vec, word2vec-binary, glove, npy, npz, ekv, parquet, jsonl, projector, faiss, hnswlib "
-                   "[default: from the extension]")
+              help="word2vec, word2vec-binary, glove, npy, npz, ekv, parquet, jsonl, projector, faiss, hnswlib, "
+                   "elasticsearch, opensearch [default: from the extension or the URL]")
 @click.option("--labels", default=None, type=click.Path(), help="projector: a label file for a label column")
 @_index_options
-def export_cmd(vectors, output, fmt, labels, **index_opts):
-    """Convert VECTORS to another format, or build a search index (--format faiss|hnswlib)."""
-    kwargs = {k: v for k, v in index_opts.items() if v is not None}
-    is_index = check_output(output, fmt, inputs=[vectors, labels]) in ("faiss", "hnswlib")
-    if kwargs and not is_index:
-        raise click.UsageError(f"{', '.join('--' + k.replace('_', '-') for k in kwargs)}: for --format faiss or "
-                               "hnswlib only")
+@_target_options
+def export_cmd(vectors, output, fmt, labels, metadata, which, **opts):
+    """Convert VECTORS to another format, build a search index (--format faiss|hnswlib), load them into
+    a database (-o postgresql://... or lancedb://FOLDER, --table NAME) or write Elasticsearch/OpenSearch
+    _bulk files (--format elasticsearch|opensearch -o FOLDER)."""
+    from embedkit.index import KINDS
+    from embedkit.io import TARGET_PARAMS, mask_url
+    from embedkit.io._rows import read_metadata_file
+
+    kwargs = {k: v for k, v in opts.items() if v is not None}
+    target = check_output(output, fmt, inputs=[vectors, labels, metadata])
+    if target in ("faiss", "hnswlib"):
+        allowed = {"kind", "metric"} | {p.name for t in KINDS.values() for cls in t.values() for p in cls.params}
+    else:
+        allowed = {p.name for p in TARGET_PARAMS.get(target, ())}
+    wrong = [k for k in kwargs if k not in allowed]
+    if wrong:
+        raise click.UsageError(f"{', '.join('--' + k.replace('_', '-') for k in wrong)}: not an option of "
+                               f"{target or 'this format'}")
     if labels is not None:
         kwargs["labels"] = labels
+    if metadata is not None:
+        if target not in TARGET_PARAMS:
+            raise click.UsageError("--metadata: for a database or --format elasticsearch|opensearch only")
+        kwargs["metadata"] = read_metadata_file(metadata)
     emb = ek.load(vectors)
-    emb.export(output, format=fmt, **kwargs)
-    what = "indexed" if is_index else "wrote"
-    console.print(f"{what} {len(emb)} x {emb.dim} vectors to {output}", soft_wrap=True, highlight=False)
+    if isinstance(emb, ek.FactorModel):
+        emb.export(output, format=fmt, which=which or "items", **kwargs)
+        emb = getattr(emb, which or "items")
+    elif which is not None:
+        raise click.UsageError("--which: for a recommender model only")
+    else:
+        emb.export(output, format=fmt, **kwargs)
+    where = mask_url(output) if target in TARGET_PARAMS and "://" in str(output) else output
+    table = f", table {kwargs.get('table', 'embeddings')}" if target in TARGET_PARAMS else ""
+    what = "indexed" if target in ("faiss", "hnswlib") else "wrote"
+    console.print(f"{what} {len(emb)} x {emb.dim} vectors to {where}{table}", soft_wrap=True, highlight=False)
 
 
 @cli.command()

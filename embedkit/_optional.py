@@ -13,6 +13,9 @@ EXTRAS = {
     "pyarrow": ("pyarrow", "parquet"),
     "pyarrow.parquet": ("pyarrow", "parquet"),
     "matplotlib": ("matplotlib", "plot"),
+    "psycopg": ("psycopg[binary]", "postgres"),
+    "pgvector.psycopg": ("pgvector", "postgres"),
+    "lancedb": ("lancedb", "lancedb"),
 }
 
 

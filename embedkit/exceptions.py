@@ -19,6 +19,7 @@ __all__ = [
     "DuplicateKeyError",
     "InputMismatchError",
     "RowOutOfRangeError",
+    "DatabaseError",
 ]
 
 
@@ -123,3 +124,17 @@ class RowOutOfRangeError(EmbedkitError, IndexError):
 
     def __str__(self) -> str:
         return str(self.args[0])
+
+
+class DatabaseError(EmbedkitError, RuntimeError):
+    """A database target (PostgreSQL, LanceDB) refused or failed an export or a load.
+
+    The message names the target with any password masked, the table, and the
+    database's own first line of explanation. Nothing was changed: an export that
+    fails leaves the table as it was.
+    """
+
+    def __init__(self, target: str, table: str | None, problem: str):
+        self.target, self.table, self.problem = target, table, problem
+        where = target + (f", table {table!r}" if table else "")
+        super().__init__(f"{where}: {problem}")

@@ -1,18 +1,21 @@
 """Reading and writing vectors: one :func:`load` and one :func:`export`,
 chosen by file extension (or ``format=``). Each format is a writer in
-:data:`WRITERS` and a reader in :data:`READERS`, one module per format."""
+:data:`WRITERS` and a reader in :data:`READERS`, one module per format.
+Databases are named by URL (``postgresql://...``, ``lancedb://DIR``): their
+scheme picks a module in :data:`~embedkit.io.targets.URL_TARGETS`."""
 from __future__ import annotations
 
 from pathlib import Path
 
 from ..data._open import read_errors
 from ..exceptions import DuplicateKeyError, InputFormatError, InvalidParameterError
-from . import arrays, gensim_kv, jsonl, native, parquet, projector, word2vec
+from . import arrays, gensim_kv, jsonl, native, parquet, projector, search_bulk, word2vec
 from ._checks import check_embeddings
 from ._text import open_input
+from .targets import URL_TARGETS, is_url, mask_url, target_for
 
-__all__ = ["load", "export", "format_for", "resolve_format", "check_output", "check_path", "URL_TARGETS", "WRITERS",
-           "READERS"]
+__all__ = ["load", "export", "format_for", "resolve_format", "check_output", "check_path", "URL_TARGETS",
+           "TARGET_PARAMS", "mask_url", "WRITERS", "READERS"]
 
 #: format name -> writer(emb, path, **kwargs)
 WRITERS = {
@@ -27,6 +30,8 @@ WRITERS = {
     "projector": projector.write_projector,
     "faiss": lambda emb, path, **kw: _write_index(emb, path, "faiss", **kw),
     "hnswlib": lambda emb, path, **kw: _write_index(emb, path, "hnswlib", **kw),
+    "elasticsearch": lambda emb, path, **kw: search_bulk.write_bulk(emb, path, "elasticsearch", **kw),
+    "opensearch": lambda emb, path, **kw: search_bulk.write_bulk(emb, path, "opensearch", **kw),
 }
 
 
@@ -87,7 +92,15 @@ READERS = {
     "gensim": _gensim,
     "faiss": _read_index,
     "hnswlib": _read_index,
+    "elasticsearch": lambda path, *, limit=None, mmap=False, allow_nonfinite=False: search_bulk.read_bulk(
+        path, limit=limit, allow_nonfinite=allow_nonfinite),
+    "opensearch": lambda path, *, limit=None, mmap=False, allow_nonfinite=False: search_bulk.read_bulk(
+        path, limit=limit, allow_nonfinite=allow_nonfinite),
 }
+
+#: format or URL scheme -> the options its writer takes (declared once; the CLI builds its flags from them)
+TARGET_PARAMS = {**{scheme: module.PARAMS for scheme, module in URL_TARGETS.items()},
+                 "elasticsearch": search_bulk.PARAMS, "opensearch": search_bulk.PARAMS}
 
 _BY_EXTENSION = {
     ".txt": "word2vec", ".vec": "word2vec", ".w2v": "word2vec",
@@ -107,7 +120,10 @@ def _format_from_path(path: Path) -> str | None:
 
 
 def format_for(path, format: str | None = None) -> str | None:
-    """The format :func:`export` writes to ``path``: ``format``, else the extension's (None if unknown)."""
+    """The format :func:`export` writes to ``path``: ``format``, else the extension's (None if unknown);
+    for a database URL its scheme (``"postgresql"``, ``"lancedb"``)."""
+    if format is None and is_url(path):
+        return str(path).split("://", 1)[0].lower()
     return format or _format_from_path(Path(path))
 
 
@@ -133,7 +149,15 @@ def resolve_format(path, format: str | None = None) -> str:
 
 
 def export(emb, path, format: str | None = None, **kwargs) -> None:
-    """Write ``emb`` to ``path`` in ``format`` (default: from the extension)."""
+    """Write ``emb`` to ``path`` in ``format`` (default: from the extension), or into the
+    database a URL names (``postgresql://...``, ``lancedb://DIR``; ``table=`` and the
+    target's options, see :mod:`embedkit.io.targets`). Two vectors under one key are refused."""
+    if is_url(path):
+        if format is not None:
+            raise InvalidParameterError("export", "format", "None for a database URL (its scheme says where)", format)
+        _check_unique_keys(emb)
+        target_for(path).write(emb, path, **kwargs)
+        return
     path = Path(path)
     fmt = resolve_format(path, format)
     _check_unique_keys(emb)
@@ -169,8 +193,10 @@ def _sniff(path: Path) -> str:
     """The format of a file whose extension does not say it, from its first bytes."""
     if native.is_native(path):
         return "ekv"
+    if search_bulk.is_bulk_dir(path):
+        return "elasticsearch"
     if path.is_dir():
-        raise InputFormatError("a folder, but not an unpacked .ekv (no meta.json)", path)
+        raise InputFormatError("a folder, but not an unpacked .ekv (no meta.json) nor _bulk files", path)
     if gensim_kv.looks_like_pickle(path):
         raise gensim_kv.refuse_pickle(path)
     with open_input(path) as fh, read_errors(path):
@@ -200,7 +226,7 @@ def _load_model_file(path: Path, limit, allow_nonfinite: bool = False):
 
 
 def load(path, format: str | None = None, *, limit: int | None = None, mmap: bool = False,
-         allow_nonfinite: bool = False):
+         allow_nonfinite: bool = False, **options):
     """Load :class:`~embedkit.Embeddings` from ``path``.
 
     Reads every format :func:`export` writes: embedkit ``.ekv`` (zip or folder),
@@ -227,7 +253,16 @@ def load(path, format: str | None = None, *, limit: int | None = None, mmap: boo
     the data (checked against the file's size before anything is allocated), and malformed
     content. Zip artifacts (``.ekv``, ``.npz``) are read with size and compression-ratio limits;
     see ``docs/formats.md``.
+
+    A database URL reads a table back (``ek.load("postgresql://...", table="items")``,
+    ``ek.load("lancedb://DIR", table="items")``; ``options`` go to the target's reader).
+    A folder of ``_bulk`` files (``format="elasticsearch"`` or ``"opensearch"``) reads too.
     """
+    if is_url(path):
+        return target_for(path, "load").read(path, limit=limit, **options)
+    if options:
+        raise InvalidParameterError("load", next(iter(options)), "an option of a database URL only "
+                                    "(postgresql://, lancedb://)", options[next(iter(options))])
     path = Path(path)
     if not path.exists():
         raise InputFormatError("no such file or folder", path)
@@ -245,4 +280,4 @@ def load(path, format: str | None = None, *, limit: int | None = None, mmap: boo
     return READERS[fmt](path, limit=limit, mmap=mmap, allow_nonfinite=allow_nonfinite)
 
 
-from .output import URL_TARGETS, check_output, check_path  # noqa: E402  (the writer-side checks)
+from .output import check_output, check_path  # noqa: E402  (the writer-side checks)

@@ -24,10 +24,12 @@ from typing import Callable, Iterable
 
 from ..exceptions import InvalidParameterError, OutputError
 
-#: URL scheme -> checker(url, format) -> the format name written there. Database targets
-#: (``postgresql://``, ``lancedb://``, ...) register their checker here; a URL whose scheme is
-#: not registered is refused by :func:`check_output`.
-URL_TARGETS: dict[str, Callable[[str, str | None], str]] = {}
+#: formats written as a folder of files (``-o FOLDER``): the folder may exist only empty or as an
+#: earlier output of the same format (a writer replaces it whole), so no other folder is ever replaced
+FOLDER_FORMATS: dict[str, Callable[[Path], bool]] = {
+    "elasticsearch": lambda p: _is_bulk_dir(p),
+    "opensearch": lambda p: _is_bulk_dir(p),
+}
 
 #: format -> the side files written beside ``path`` (besides ``path`` itself)
 SIDE_FILES: dict[str, Callable[[Path], list[Path]]] = {
@@ -36,6 +38,29 @@ SIDE_FILES: dict[str, Callable[[Path], list[Path]]] = {
     "hnswlib": lambda p: [p.with_name(p.name + ".keys.json")],
     "projector": lambda p: [_projector_metadata(p)],
 }
+
+
+def _is_bulk_dir(path: Path) -> bool:
+    from .search_bulk import is_bulk_dir
+
+    return is_bulk_dir(path)
+
+
+def check_folder_output(path, fmt: str, *, inputs: Iterable = ()) -> Path:
+    """Check a folder output of ``fmt`` (see :data:`FOLDER_FORMATS`): its parent can take it, and an
+    existing folder there is empty or an earlier output of ``fmt`` (never any other folder)."""
+    path = Path(path)
+    if path.exists():
+        if not path.is_dir():
+            raise OutputError(f"is a file; {fmt} output is a folder of files", path)
+        if any(path.iterdir()) and not FOLDER_FORMATS[fmt](path):
+            raise OutputError(f"is a folder that holds other files; {fmt} output replaces its folder whole, so give "
+                              "a new or empty folder (or an earlier output of this format)", path)
+        for given in _expand(inputs):
+            if Path(given).resolve().is_relative_to(path.resolve()):
+                raise OutputError(f"holds the input {given}; the output would replace it", path)
+        return path
+    return check_path(path, inputs=inputs)
 
 
 def _projector_metadata(path: Path) -> Path:
@@ -62,16 +87,22 @@ def check_output(path, format: str | None = None, *, inputs: Iterable = ()) -> s
     written, both before anything is read or written.
     """
     from . import _BY_EXTENSION, WRITERS, format_for, resolve_format
+    from .targets import URL_TARGETS, mask_url
 
     scheme = url_scheme(path)
     if scheme is not None:
-        checker = URL_TARGETS.get(scheme)
-        if checker is None:
-            known = ", ".join(f"{s}://" for s in sorted(URL_TARGETS)) or "none registered"
+        if scheme not in URL_TARGETS:
+            known = ", ".join(f"{s}://" for s in sorted(URL_TARGETS))
             raise InvalidParameterError("export", "output", f"a file path or a URL of a known scheme ({known})",
-                                        str(path))
-        return checker(str(path), format)
+                                        mask_url(str(path)))
+        if format is not None:
+            raise InvalidParameterError("export", "format", "none for a database URL (its scheme says where)",
+                                        format)
+        return scheme
     path = Path(path)
+    if format in FOLDER_FORMATS:
+        check_folder_output(path, format, inputs=inputs)
+        return format
     if path.is_dir():
         raise OutputError("is a folder; give a file name", path)
     if format is None and format_for(path) is None:
