@@ -135,7 +135,8 @@ def main() -> None:
     ap.add_argument("--max-mb", type=float, default=30)
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--runs", default="sg,ft,bpe,char", help="comma-separated: sg, ft, bpe, bpe-pieces, char")
+    ap.add_argument("--runs", default="sg,ft,bpe,char", help="comma-separated: sg, ft, bpe, bpe-pieces, char; a unit kind may carry "
+                    "subword parameters: char@shared_negatives=false@alpha=0.05")
     ap.add_argument("--vocab-size", type=int, default=8000, help="BPE pieces (units=bpe*)")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="extra subword parameter (e.g. alpha=0.05)")
@@ -197,14 +198,19 @@ def main() -> None:
             row.update(score(run, vectors_for, needed, covered_words, frequent, typo_sets))
             del model
         else:
-            params = dict(common, units=run, **extra)
+            run, *opts = run.split("@")
+            run_extra = dict(extra)
+            for kv in opts:
+                k, v = kv.split("=", 1)
+                run_extra[k] = json.loads(v) if v[:1].isdigit() or v in ("true", "false") else v
+            params = dict(common, units=run, **run_extra)
             if run != "char":
                 params["vocab_size"] = a.vocab_size
             sub = ek.train("subword", corpus, **params)
             train_s = sub.meta["train_time_s"]
             row = {"model": f"embedkit subword, units={run}" + (f" ({a.vocab_size} pieces)" if run != "char" else
                                                                  " (3-6-grams, 2M buckets)")
-                   + "".join(f", {k}={v}" for k, v in extra.items()),
+                   + "".join(f", {k}={v}" for k, v in run_extra.items()),
                    "train_s": train_s, "prep_s": time.perf_counter() - t0 - train_s,
                    "rows_per_word": sub.meta["rows_per_word"]}
             row.update(score(run, sub.vectors_for, needed, covered_words, frequent, typo_sets))

@@ -218,14 +218,15 @@ def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, s
     return state
 
 @njit(cache=True, inline="always", fastmath=True)
-def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, unit_ptr, unit_idx, h, neu1e):
+def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, unit_ptr, unit_idx, h, neu1e,
+                   shared):
     """fastText's skip-gram (Bojanowski et al. 2017) for one center ``buf[i]``: the center's input
     vector ``h`` is the mean of its rows ``syn0[unit_idx[unit_ptr[w]:unit_ptr[w + 1]]]`` (its own
     word row and its subword units), composed once; it predicts every context word ``buf[lo:hi]``
-    (output rows updated pair by pair) and is scored against ``negative`` noise words drawn once for
-    the window (pWord2Vec's sharing, Ji et al. 2016), each weighted by the number of context words,
-    as many as word2vec's per-pair draws. ``h``'s gradient is added to every one of its rows, as
-    fastText does."""
+    (output rows updated pair by pair) against ``negative`` noise words: drawn for each pair, as
+    fastText does, or with ``shared`` drawn once for the window (pWord2Vec's sharing, Ji et al.
+    2016) and each weighted by the number of context words, as many as word2vec's per-pair draws.
+    ``h``'s gradient is added to every one of its rows, as fastText does."""
     dim = syn0.shape[1]
     center = buf[i]
     r0 = unit_ptr[center]
@@ -256,7 +257,29 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
         for k in range(dim):
             neu1e[k] += g * out[k]
             out[k] += g * h[k]
-    if n_ctx == 0:
+        if not shared:
+            ctx = buf[j]
+            for d in range(negative):
+                state, r = next_u64(state)
+                t = table[_bounded(r, table.shape[0])]
+                if t == ctx:
+                    continue
+                out = syn1[t]
+                f = np.float32(0.0)
+                for k in range(dim):
+                    f += h[k] * out[k]
+                if f >= MAX_EXP or f <= -MAX_EXP:
+                    continue
+                g = -sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))] * alpha
+                for k in range(dim):
+                    neu1e[k] += g * out[k]
+                    out[k] += g * h[k]
+    if n_ctx == 0 or not shared:
+        if n_ctx > 0:
+            for p in range(r0, r1):
+                row = syn0[unit_idx[p]]
+                for k in range(dim):
+                    row[k] += neu1e[k]
         return state
     n_table = table.shape[0]
     weight = alpha * np.float32(n_ctx)
@@ -330,7 +353,7 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                 center = buf[i]
                 if units:
                     state = _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
-                                           unit_ptr, unit_idx, neu1, neu1e)
+                                           unit_ptr, unit_idx, neu1, neu1e, window_negatives)
                 elif sg and window_negatives:
                     state = _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
                                             targets, labels, grad_out, neu1e, defer_output)

@@ -59,7 +59,7 @@ UNIT_VECTORS_FILE = "unit_vectors.npy"
 SUBWORD_FORMAT_VERSION = 2
 
 _ENGINE = tuple(p for p in WORD2VEC_PARAMS if p.name not in ("min_count", "max_vocab", "unit", "lowercase",
-                                                                 "verbose", "backend", "shared_negatives"))
+                                                                 "verbose", "backend"))
 SUBWORD_PARAMS: tuple[Param, ...] = (
     *_ENGINE,
     Param("backend", str, "auto", "engine: numba (auto); the units' composition is a numba kernel",
@@ -368,7 +368,6 @@ class Subword(Method):
         t2 = time.perf_counter()
         logger.info("subword: %d words, %d %s units (%.1f rows a word) in %.2fs", len(words), unit_keys.size, kind,
                     idx.size / max(len(words), 1), t2 - t1)
-        params = dict(params, shared_negatives=True)
         cfg = SGNSConfig.from_params(params, sg=True, workers=workers)
         table = train_sgns(enc.tokens, enc.offsets, enc.counts, cfg, backend=params["backend"], device=dev,
                            verbose=params["verbose"], units=(ptr, idx, n_rows))
