@@ -23,7 +23,7 @@ def emma():
 
 @pytest.fixture(scope="module")
 def sub(emma) -> SubwordEmbeddings:
-    return ek.train("subword", emma, **SETTINGS)
+    return ek.train("subword", emma, units="bpe", **SETTINGS)
 
 
 @pytest.fixture(scope="module")
@@ -217,7 +217,8 @@ def test_evaluators_score_every_pair(sub, tmp_path):
 def test_a_given_tokenizer_is_used(emma, tmp_path):
     tok = ek.train("bpe", emma, vocab_size=600, lowercase=True, workers=1, verbose=False)
     a = ek.train("subword", emma, tokenizer=tok, dim=8, epochs=1, workers=1, verbose=False)
-    assert a.tokenizer.vocab == tok.vocab and a.unit_keys.max() < 600
+    assert a.units == "bpe" and a.tokenizer.vocab == tok.vocab and a.unit_keys.max() < 600
+    assert ek.train("subword", emma, dim=8, epochs=1, workers=1, verbose=False).units == "char"  # the default
     tok.save(tmp_path / "t.model")
     b = ek.train("subword", emma, tokenizer=str(tmp_path / "t.model"), dim=8, epochs=1, workers=1, verbose=False)
     np.testing.assert_array_equal(a.vectors, b.vectors)
