@@ -15,6 +15,10 @@ Backends (``backend=``):
   skip-gram, ``window_negatives=True`` (default) draws the noise words once per
   center window and applies the output-row updates once per window (pWord2Vec,
   Ji et al. 2016): about 2.5x faster than per-pair draws on the CPU.
+* ``units=`` (numba, skip-gram): fastText's model (Bojanowski et al. 2017) for the
+  ``subword`` method: a center word's input vector is the mean of its own row and its
+  subword units' rows, composed once per window; it predicts each context word and its
+  gradient goes to every row.
 * ``"torch"`` — batched on any torch device (the GPU engine), skip-gram and
   CBOW (cbow_mean=1). A minibatch is a run of consecutive subsampled centers
   with their dynamic windows; each center's window is a strided view of the
