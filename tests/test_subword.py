@@ -248,11 +248,12 @@ def test_cli_train_subword_and_neighbors(tmp_path):
 @pytest.mark.data
 def test_rare_word_similarity_has_full_coverage(shared_data):
     """Stanford Rare Words (Luong, Socher & Manning 2013), 2034 pairs: every word gets a vector.
-    Trained on 20 Gutenberg books (1.02M tokens)."""
+    Trained on 20 Gutenberg books (1.02M tokens), character n-grams: Spearman 0.186 over all 2034
+    pairs (measured, seed 0)."""
     books = sorted((shared_data / "gutenberg-top100-authors" / "books").glob("*.txt.gz"))[:20]
     corpus = ek.read_text(books, unit="paragraph")
     sub = ek.train("subword", corpus, vocab_size=8000, dim=100, epochs=3, workers=1, seed=0, verbose=False)
     rw = ek.evaluate.similarity(sub, shared_data / "word-similarity" / "EN-RW-STANFORD.txt")
     print(f"RW: spearman {rw['spearman']:.3f} over {rw['pairs']} pairs")
     assert rw["coverage"] == 1.0 and rw["pairs"] == 2034 and rw["oov_pairs"] == 0
-    assert rw["spearman"] > 0.1
+    assert rw["spearman"] > 0.15
