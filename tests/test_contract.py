@@ -67,8 +67,6 @@ def _tables(name, result, karate):
         assert result.meta["method"] == name
         return [(result.users, RATINGS.users), (result.items, RATINGS.items)]
     assert isinstance(result, ek.Embeddings)
-    if isinstance(result, ek.SubwordEmbeddings):  # its rows are its tokenizer's pieces
-        return [(result, result.tokenizer.vocab)]
     return [(result, _keys_for(name, karate))]
 
 

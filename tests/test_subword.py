@@ -1,11 +1,16 @@
-"""Subword embeddings: vectors for any string, misspellings near their word, the piece stream."""
+"""Subword embeddings (fastText's model): word meaning from context, misspellings near their word,
+vectors for any string, the units, save/load."""
 from __future__ import annotations
+
+import zipfile
 
 import numpy as np
 import pytest
 
 import embedkit as ek
-from embedkit.text.subword import SubwordEmbeddings, piece_stream, segmentations
+from embedkit.engines.skipgram import SGNSConfig, train_sgns
+from embedkit.text._units import char_ngram_units, piece_trees
+from embedkit.text.subword import SubwordEmbeddings, unit_table
 
 #: small enough for a test, big enough to learn: Emma (161k tokens), 2000 pieces, dim 50
 SETTINGS = dict(vocab_size=2000, dim=50, epochs=5, workers=1, seed=0, verbose=False)
@@ -18,7 +23,12 @@ def emma():
 
 @pytest.fixture(scope="module")
 def sub(emma) -> SubwordEmbeddings:
-    return ek.train("subword", emma, **SETTINGS)
+    return ek.train("subword", emma, units="bpe", **SETTINGS)
+
+
+@pytest.fixture(scope="module")
+def sub_char(emma) -> SubwordEmbeddings:
+    return ek.train("subword", emma, units="char", **SETTINGS)
 
 
 def _unit(x):
@@ -55,151 +65,167 @@ def _typos(sub, emma, n=300, seed=0):
     return pairs, frequent, rng
 
 
-def test_misspellings_land_near_their_word(sub, emma):
-    """300 typos: the misspelling is closer to its word than to a random frequent word in 96.5% of
-    3000 comparisons (measured, seed 0), and closer than all 10 random words for 81.7% of the typos.
-    A word-level model has no vector for any of them."""
+def _planted(seed=0, n=3000):
+    """Sentences about two topics. Within a topic, two invented words of unrelated spelling
+    (``zorbel``/``quaffin`` and ``mintrax``/``plodwick``) appear in the same contexts."""
+    rng = np.random.default_rng(seed)
+    topics = {0: (["zorbel", "quaffin"], [f"river{i}" for i in range(12)]),
+              1: (["mintrax", "plodwick"], [f"stone{i}" for i in range(12)])}
+    out = []
+    for _ in range(n):
+        words, ctx = topics[int(rng.integers(2))]
+        sent = list(rng.choice(ctx, 6))
+        sent.insert(3, words[int(rng.integers(2))])
+        out.append(sent)
+    return out
+
+
+@pytest.mark.parametrize("units", ["bpe", "char"])
+def test_words_that_share_contexts_get_close_vectors(units):
+    """The word-level context prediction survives the subword units: two words spelled nothing
+    alike but used in the same contexts are nearer each other than either is to the other
+    topic's words (measured, seed 0: within a topic cosine 0.999 for both unit kinds, across
+    topics at most 0.28 with BPE units and 0.17 with character n-grams)."""
+    data = _planted()
+    emb = ek.train("subword", data, units=units, vocab_size=300, dim=16, epochs=5, min_count=1, workers=1,
+                   seed=0, verbose=False)
+    same = min(emb.similarity("zorbel", "quaffin"), emb.similarity("mintrax", "plodwick"))
+    across = max(emb.similarity(a, b) for a in ("zorbel", "quaffin") for b in ("mintrax", "plodwick"))
+    assert same > 0.8 and same > across + 0.3, (same, across)
+    assert emb.most_similar("zorbel", k=1)[0][0] == "quaffin"
+
+
+@pytest.mark.parametrize("fixture", ["sub", "sub_char"])
+def test_misspellings_land_near_their_word(fixture, request, emma):
+    """300 unseen one-edit typos of Emma's frequent words: the typo is nearer its word than a random
+    frequent word in most comparisons (measured, seed 0: 0.954 with BPE units, 0.934 with char
+    n-grams) and nearer its word than all 10 random words for most typos (0.837 and 0.793). A
+    word-level model has no vector for any of them."""
+    sub = request.getfixturevalue(fixture)
     pairs, frequent, rng = _typos(sub, emma)
     typos = _unit(sub.vectors_for([t for _, t in pairs]))
     right = _unit(sub.vectors_for([w for w, _ in pairs]))
     others = _unit(sub.vectors_for(frequent))[rng.integers(0, len(frequent), (300, 10))]
-    good = np.einsum("nd,nd->n", typos, right)
-    wins = good[:, None] > np.einsum("nd,nkd->nk", typos, others)
-    assert wins.mean() > 0.92  # measured 0.965
-    assert wins.all(axis=1).mean() > 0.7  # measured 0.817
-
+    wins = np.einsum("nd,nd->n", typos, right)[:, None] > np.einsum("nd,nkd->nk", typos, others)
+    assert wins.mean() > 0.9
+    assert wins.all(axis=1).mean() > 0.7
     words = ek.train("skipgram", emma, dim=10, epochs=1, workers=1, verbose=False)
     assert not any(t in words for _, t in pairs)
-    with pytest.raises(ek.KeyNotFoundError):
-        words[pairs[0][1]]
     assert sub[pairs[0][1]].shape == (50,)
 
 
-def test_nearest_words_of_misspellings_and_the_spelling_weight(sub, emma):
-    """Searching all 2378 listed words for each of the 300 typos: the right word is among the 10
-    nearest for 56% of them with the default spelling_weight=1 and 94% with 3 (measured); a larger
-    weight trades meaning for spelling (docs/subwords.md)."""
-    pairs, _, _ = _typos(sub, emma)
-
-    def top10_rate(weight):
-        sub.spelling_weight = weight
-        hits = [w in [x for x, _ in sub.most_similar(t, k=10)] for w, t in pairs]
-        return float(np.mean(hits))
-
-    try:
-        default, spelling = top10_rate(1.0), top10_rate(3.0)
-    finally:
-        sub.spelling_weight = 1.0
-    assert default > 0.45 and spelling > 0.85  # measured 0.56 and 0.94
-    with pytest.raises(ek.InvalidParameterError, match="spelling_weight"):
-        sub.spelling_weight = -1
-    # meaning: Mrs Weston's neighbours are the other families of Highbury
-    assert "elton" in [w for w, _ in sub.most_similar("weston", k=5)]
-    assert "weston" not in [w for w, _ in sub.most_similar("weston")]  # the query is left out
-
-
 def test_a_vector_for_any_string(sub):
-    assert sub.keys == sub.tokenizer.vocab and sub.vectors.shape == (2000, 50)
-    for text in ("emma", "Emma", "zxqvbn", "naïveté", "two words", "\u2603"):
+    assert sub.keys == sub.words and sub.vectors.shape == (len(sub.words), 50)
+    assert set(sub.words[:3]) == {"the", "to", "and"}  # Emma's words, most frequent first
+    for text in ("emma", "zxqvbn", "naïveté", "\u2603"):
         assert text in sub
         v = sub[text]
         assert v.dtype == np.float32 and v.shape == (50,) and np.isfinite(v).all() and np.linalg.norm(v) > 0
-    np.testing.assert_array_equal(sub["Emma"], sub["emma"])  # the tokenizer folds case like the corpus
-    assert "" not in sub and "   " not in sub
-    with pytest.raises(ek.KeyNotFoundError, match="no pieces"):
+    assert "" not in sub
+    with pytest.raises(ek.KeyNotFoundError, match="no subword unit"):
         sub[""]
     assert sub.get("", "none") == "none"
     assert sub.similarity("woodhouse", "woodhose") > sub.similarity("woodhouse", "tuesday")
     assert np.array_equal(sub.vectors_for(["", "emma"])[0], np.zeros(50, np.float32))
+    assert "weston" not in [w for w, _ in sub.most_similar("weston")]  # the query is left out
 
 
-def test_composition_is_pieces_plus_merge_tree(sub):
-    """vector(w) = u(mean of w's pieces) + 1 * u(mean of every symbol of w's merge tree), computed here the
-    slow way from explain() and compared with the vectorised tables."""
-    tok = sub.tokenizer
-    rows = {p: sub.vectors[i] for i, p in enumerate(sub.keys)}
-    for word in ("woodhouse", "handsome", "unpersuadable", "misspeled", "a"):
-        pieces = tok.encode(word)
-        steps = tok.explain(word)
-        chars, _ = tok._symbols(tok.processor.normalize(word))
-        tree = chars + [s.left + s.right for s in steps]
-        expect = _unit(np.mean([rows[p] for p in pieces], axis=0)) + _unit(np.mean([rows[p] for p in tree], axis=0))
-        np.testing.assert_allclose(sub[word], expect, rtol=1e-4, atol=1e-5)
-    assert sub.meta["spelling_weight"] == 1.0
+@pytest.mark.parametrize("fixture", ["sub", "sub_char"])
+def test_unknown_strings_get_the_mean_of_their_units(fixture, request):
+    """An unknown string's vector is the mean of its trained units' vectors, recomputed here from
+    the units (BPE: its pieces and their merge trees; char: fastText's n-gram hashes)."""
+    sub = request.getfixturevalue(fixture)
+    for text in ("woodhose", "unpersuadable", "misspeled"):
+        assert text not in sub.words
+        if sub.units == "char":
+            _, keys = char_ngram_units([text], 3, 6, sub.buckets)
+        else:
+            tptr, tids = piece_trees(sub.tokenizer)
+            keys = np.concatenate([tids[tptr[p]:tptr[p + 1]] for p in sub.tokenizer.encode_ids(text)])
+        rows = [int(np.searchsorted(sub.unit_keys, k)) for k in keys]
+        rows = [r for r, k in zip(rows, keys) if r < sub.unit_keys.size and sub.unit_keys[r] == k]
+        assert rows
+        np.testing.assert_allclose(sub[text], sub.unit_vectors[rows].mean(axis=0), rtol=1e-5, atol=1e-6)
+    # a listed word's vector is its own row and its units' averaged, so it differs from its units' mean
+    assert not np.allclose(sub["woodhouse"], sub._compose(["woodhouse"])[0][0])
 
 
-def test_pieces_never_seen_are_zero_and_seen_ones_centred(sub):
-    seen = np.abs(sub.vectors).sum(axis=1) > 0
-    assert sub.meta["pieces_seen"] == int(seen.sum()) > 1500
-    np.testing.assert_allclose(sub.vectors[seen].mean(axis=0), 0.0, atol=1e-5)
-    assert not seen[sub.tokenizer.piece_to_id("<s>")]
+def test_char_ngrams_hash_as_fasttext_and_gensim():
+    from gensim.models.fasttext_inner import compute_ngrams_bytes, ft_hash_bytes
+
+    words = ["house", "naïve", "a", "étude"]
+    ptr, keys = char_ngram_units(words, 3, 6, 2_000_000)
+    for i, w in enumerate(words):
+        expect = sorted(ft_hash_bytes(b) % 2_000_000 for b in compute_ngrams_bytes(w, 3, 6))
+        assert sorted(keys[ptr[i]:ptr[i + 1]].tolist()) == expect
 
 
-def test_save_load_keeps_the_tokenizer(sub, tmp_path):
-    path = tmp_path / "sub.ekv"
-    sub.save(path)
-    back = ek.load(path)
-    assert isinstance(back, SubwordEmbeddings) and back.words == sub.words
-    assert back.tokenizer.vocab == sub.tokenizer.vocab
-    np.testing.assert_array_equal(back["woodhose"], sub["woodhose"])
-    assert back.most_similar("harriett", 3) == sub.most_similar("harriett", 3)
-    import zipfile
+def test_unit_table_and_the_engine_update_every_row():
+    """The engine's input for word w is the mean of its rows (own + units); training moves the
+    shared unit rows, and a unit no word uses is never touched."""
+    word_ptr = np.array([0, 2, 3, 5])
+    word_keys = np.array([7, 9, 9, 7, 4])
+    ptr, idx, n_rows, keys = unit_table(word_ptr, word_keys, 3)
+    assert keys.tolist() == [4, 7, 9] and n_rows == 6
+    assert [idx[ptr[w]:ptr[w + 1]].tolist() for w in range(3)] == [[0, 4, 5], [1, 5], [2, 4, 3]]
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 3, 2000).astype(np.int32)
+    offsets = np.array([0, 1000, 2000], dtype=np.int64)
+    cfg = SGNSConfig(dim=8, window=2, negative=2, sample=0, epochs=1, workers=1, seed=0)
+    table = train_sgns(tokens, offsets, np.bincount(tokens, minlength=3), cfg, units=(ptr, idx, n_rows + 1))
+    from embedkit.engines.skipgram import _init_vectors
 
-    with zipfile.ZipFile(path) as zf:  # the common .ekv layout plus the sentencepiece model
-        assert sorted(zf.namelist()) == ["keys.json", "meta.json", "tokenizer.model", "vectors.npy", "words.json"]
+    init = _init_vectors(n_rows + 1, 8, 0)
+    moved = np.abs(table - init).sum(axis=1) > 1e-4
+    assert moved[:6].all() and not moved[6]
+    with pytest.raises(ek.InvalidParameterError, match="'numba'"):
+        train_sgns(tokens, offsets, np.ones(3), cfg, backend="torch", units=(ptr, idx, n_rows))
+
+
+def test_save_load_keeps_the_tokenizer_and_the_units(sub, sub_char, tmp_path):
+    for emb, members in ((sub, {"tokenizer.model"}), (sub_char, set())):
+        path = tmp_path / f"{emb.units}.ekv"
+        emb.save(path)
+        back = ek.load(path)
+        assert isinstance(back, SubwordEmbeddings) and back.words == emb.words and back.units == emb.units
+        np.testing.assert_array_equal(back["woodhose"], emb["woodhose"])
+        assert back.most_similar("harriett", 3) == emb.most_similar("harriett", 3)
+        with zipfile.ZipFile(path) as zf:  # the common .ekv layout plus the units (and sentencepiece model)
+            assert set(zf.namelist()) == {"keys.json", "meta.json", "vectors.npy", "unit_keys.npy",
+                                          "unit_vectors.npy"} | members
+    assert back.tokenizer is None and ek.load(tmp_path / "bpe.ekv").tokenizer.vocab == sub.tokenizer.vocab
     vec = tmp_path / "words.vec"
-    sub.word_embeddings().export(vec)  # plain word vectors for other tools
+    sub.export(vec)  # plain word vectors for other tools
     words = ek.load(vec)
     assert words.keys == sub.words and words.dim == 50
 
 
-def test_evaluators_use_words_not_pieces(sub, tmp_path):
+def test_evaluators_score_every_pair(sub, tmp_path):
     pairs = tmp_path / "pairs.txt"
     pairs.write_text("woodhouse woodhose 9\nwoodhouse tuesday 1\nharriet harriett 9\nharriet clever 2\n"
                      "emma emmma 9\nemma parsley 1\n")
     metrics = ek.evaluate.similarity(sub, str(pairs))
     assert metrics["coverage"] == 1.0 and metrics["oov_pairs"] == 0 and metrics["pairs"] == 6
-    assert metrics["spearman"] > 0.5  # measured 0.74: each typo pair above its word's unrelated pair
     for word, typo, other in [("woodhouse", "woodhose", "tuesday"), ("harriet", "harriett", "clever"),
                               ("emma", "emmma", "parsley")]:
         assert sub.similarity(word, typo) > sub.similarity(word, other)
     analogies = tmp_path / "analogies.txt"
     analogies.write_text(": family\nmr mrs he she\n")
-    assert ek.evaluate.analogy(sub, str(analogies))["total"] == 1  # over words, not pieces
+    assert ek.evaluate.analogy(sub, str(analogies))["total"] == 1
 
 
 def test_a_given_tokenizer_is_used(emma, tmp_path):
     tok = ek.train("bpe", emma, vocab_size=600, lowercase=True, workers=1, verbose=False)
     a = ek.train("subword", emma, tokenizer=tok, dim=8, epochs=1, workers=1, verbose=False)
-    assert a.keys == tok.vocab
+    assert a.units == "bpe" and a.tokenizer.vocab == tok.vocab and a.unit_keys.max() < 600
+    assert ek.train("subword", emma, dim=8, epochs=1, workers=1, verbose=False).units == "char"  # the default
     tok.save(tmp_path / "t.model")
     b = ek.train("subword", emma, tokenizer=str(tmp_path / "t.model"), dim=8, epochs=1, workers=1, verbose=False)
     np.testing.assert_array_equal(a.vectors, b.vectors)
     with pytest.raises(ek.InvalidParameterError, match="'tokenizer' must be a Tokenizer"):
         ek.train("subword", emma, tokenizer=5)
-
-
-def test_piece_stream_replaces_each_token_by_one_of_its_segmentations(sub):
-    words = ["emma", "woodhouse", "handsome", "clever"]
-    ptr, flat, k = segmentations(sub.tokenizer, words, dropout=0.5, samples=3, seed=1)
-    assert k == 4 and ptr.shape == (k * len(words) + 1,)
-    segs = [[tuple(flat[ptr[v * 4 + w]:ptr[v * 4 + w + 1]]) for v in range(k)] for w in range(4)]
-    assert all(s[0] == tuple(sub.tokenizer.encode_ids(words[w])) for w, s in enumerate(segs))
-    assert len({s for ss in segs for s in ss}) > 4  # dropout samples differ from the deterministic ones
-    rng = np.random.default_rng(0)
-    tokens = rng.integers(0, 4, 200).astype(np.int32)
-    offsets = np.array([0, 50, 120, 200], dtype=np.int64)
-    pieces, piece_offsets, counts = piece_stream(tokens, offsets, ptr, flat, k, 4, len(sub), seed=0, chunk=37)
-    assert counts.sum() == pieces.size == piece_offsets[-1] and np.array_equal(counts, np.bincount(pieces, minlength=len(sub)))
-    at = 0  # walk the stream: every token's pieces are one of its word's segmentations
-    for t in tokens:
-        match = [s for s in segs[t] if tuple(pieces[at:at + len(s)]) == s]
-        assert match
-        at += len(match[0])
-    assert at == pieces.size
-    again = piece_stream(tokens, offsets, ptr, flat, k, 4, len(sub), seed=0, chunk=1000)
-    np.testing.assert_array_equal(again[0], pieces)  # chunking does not change the draw per token
-    np.testing.assert_array_equal(again[1], piece_offsets)
+    with pytest.raises(ek.InvalidParameterError, match="max_n"):
+        ek.train("subword", emma, units="char", min_n=4, max_n=3)
 
 
 def test_cli_train_subword_and_neighbors(tmp_path):
@@ -222,13 +248,12 @@ def test_cli_train_subword_and_neighbors(tmp_path):
 @pytest.mark.data
 def test_rare_word_similarity_has_full_coverage(shared_data):
     """Stanford Rare Words (Luong, Socher & Manning 2013), 2034 pairs: every word gets a vector.
-    Trained on 20 Gutenberg books (1.02M tokens): Spearman 0.176 over all 2034 pairs (measured, seed 0;
-    0.130 with spelling_weight=0). A word-level skip-gram on the same text covers 8% of the pairs
-    (Spearman 0.276 on those)."""
+    Trained on 20 Gutenberg books (1.02M tokens), character n-grams: Spearman 0.186 over all 2034
+    pairs (measured, seed 0)."""
     books = sorted((shared_data / "gutenberg-top100-authors" / "books").glob("*.txt.gz"))[:20]
     corpus = ek.read_text(books, unit="paragraph")
     sub = ek.train("subword", corpus, vocab_size=8000, dim=100, epochs=3, workers=1, seed=0, verbose=False)
     rw = ek.evaluate.similarity(sub, shared_data / "word-similarity" / "EN-RW-STANFORD.txt")
     print(f"RW: spearman {rw['spearman']:.3f} over {rw['pairs']} pairs")
     assert rw["coverage"] == 1.0 and rw["pairs"] == 2034 and rw["oov_pairs"] == 0
-    assert rw["spearman"] > 0.13
+    assert rw["spearman"] > 0.15

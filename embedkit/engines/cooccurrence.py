@@ -8,6 +8,8 @@ With ``dynamic=True`` a pair at distance ``d`` counts ``(window - d + 1) /
 window``: the expected weight of word2vec's dynamic window, whose size is drawn
 uniformly from ``1..window`` (Levy, Goldberg & Dagan, "Improving Distributional
 Similarity with Lessons Learned from Word Embeddings", TACL 2015, sec. 3.2).
+With ``weighting="harmonic"`` it counts ``1 / d``, as GloVe's ``cooccur`` does
+(Pennington, Socher & Manning, EMNLP 2014).
 
 Streaming: tokens are read ``chunk_tokens`` at a time (they may be an
 ``np.memmap``), so memory is bounded by the number of distinct pairs (the running
@@ -40,7 +42,7 @@ logger = logging.getLogger("embedkit")
 
 
 @njit(cache=True)
-def _count_pass(tok, a, b, offs, window, dynamic, dense, k_dense, row_counts):
+def _count_pass(tok, a, b, offs, window, wtab, dense, k_dense, row_counts):
     """Add dense-block pairs to ``dense``; count the other pairs per row (row = smaller id)."""
     n_sparse = 0
     for s in range(offs.shape[0] - 1):
@@ -55,7 +57,7 @@ def _count_pass(tok, a, b, offs, window, dynamic, dense, k_dense, row_counts):
                 r = min(x, y)
                 c = max(x, y)
                 if c < k_dense:
-                    dense[r, c] += (window - (j - i) + 1) if dynamic else 1
+                    dense[r, c] += wtab[j - i]
                 else:
                     row_counts[r] += 1
                     n_sparse += 1
@@ -63,7 +65,7 @@ def _count_pass(tok, a, b, offs, window, dynamic, dense, k_dense, row_counts):
 
 
 @njit(cache=True)
-def _scatter_pass(tok, a, b, offs, window, dynamic, k_dense, pos, cols, wts):
+def _scatter_pass(tok, a, b, offs, window, wtab, k_dense, pos, cols, wts):
     """Bucket the sparse pairs by row: ``cols``/``wts`` in row order (``pos``: next slot per row)."""
     for s in range(offs.shape[0] - 1):
         lo = max(offs[s], a)
@@ -79,7 +81,7 @@ def _scatter_pass(tok, a, b, offs, window, dynamic, k_dense, pos, cols, wts):
                 if c >= k_dense:
                     p = pos[r]
                     cols[p] = c
-                    wts[p] = (window - (j - i) + 1) if dynamic else 1
+                    wts[p] = wtab[j - i]
                     pos[r] = p + 1
 
 
@@ -195,7 +197,7 @@ def _merge(a: tuple, b: tuple, bufs: _Buffers, slot: str) -> tuple:
 
 def cooccurrence(tokens, offsets, vocab_size: int, window: int, dynamic: bool = True,
                  verbose: bool | None = None, *, chunk_tokens: int = 2_000_000, dense_words: int = 2048,
-                 dtype=np.float64) -> sp.csr_matrix:
+                 dtype=np.float64, weighting: str | None = None) -> sp.csr_matrix:
     """Symmetric co-occurrence counts of ids within ``window`` positions, per sequence.
 
     Parameters
@@ -206,6 +208,10 @@ def cooccurrence(tokens, offsets, vocab_size: int, window: int, dynamic: bool = 
     window : maximum distance of a pair (>= 1).
     dynamic : weight a pair at distance ``d`` by ``(window - d + 1) / window``
         (word2vec's dynamic window in expectation); ``False`` counts every pair 1.
+    weighting : overrides ``dynamic`` when given: ``"dynamic"``, ``"uniform"`` or ``"harmonic"``
+        (``1 / d``, GloVe's ``cooccur``: Pennington, Socher & Manning, EMNLP 2014). Harmonic
+        weights are summed as integers ``S / d`` (``S`` = lcm(1..window), exact, for windows up
+        to 16; ``2**22`` rounded beyond) and divided by ``S`` at the end.
     chunk_tokens : tokens counted at a time (bounds the per-chunk buffers, at most
         ``20 * window * chunk_tokens`` bytes).
     dense_words : pairs of two of the ``dense_words`` most frequent ids go to a
@@ -231,19 +237,22 @@ def cooccurrence(tokens, offsets, vocab_size: int, window: int, dynamic: bool = 
     if n_tok > len(tokens):
         raise InvalidParameterError("cooccurrence", "offsets", f"boundaries within the {len(tokens)} tokens",
                                     f"a last offset of {n_tok}")
+    if weighting is None:
+        weighting = "dynamic" if dynamic else "uniform"
+    wtab, scale = weight_table(weighting, window)
     chunk = max(1, int(chunk_tokens))
     k_dense = max(0, min(int(dense_words), vocab_size))
     new_id, order = _frequency_ranks(_id_counts(tokens, n_tok, vocab_size, chunk), k_dense)
-    # a chunk adds at most chunk * window * window to one entry: int32 when that fits
+    # a chunk adds at most chunk * 2 * sum(weights) to one entry: int32 when that fits
     dense = np.zeros((k_dense, k_dense), dtype=np.int64)
-    dense_chunk = np.zeros((k_dense, k_dense), dtype=np.int32 if chunk * window * window < 2**31 else np.int64)
+    dense_chunk = np.zeros((k_dense, k_dense), dtype=np.int32 if chunk * 2 * int(wtab.sum()) < 2**31 else np.int64)
     total = (np.zeros(vocab_size + 1, np.int64), np.empty(0, np.int32), np.empty(0, np.int64))
     bufs = _Buffers(vocab_size)
     slot = "a"
     with progress(total=n_tok, desc="co-occurrences", verbose=verbose, unit="tok") as bar:
         for a in range(0, n_tok, chunk):
             b = min(n_tok, a + chunk)
-            part = _count_chunk(tokens, offsets, a, b, window, bool(dynamic), dense_chunk, bufs, new_id)
+            part = _count_chunk(tokens, offsets, a, b, window, wtab, dense_chunk, bufs, new_id)
             if k_dense:
                 dense += dense_chunk
                 dense_chunk[:] = 0
@@ -265,11 +274,32 @@ def cooccurrence(tokens, offsets, vocab_size: int, window: int, dynamic: bool = 
         out.indices = order[out.indices].astype(out.indices.dtype)
         out.has_sorted_indices = False
         out.sort_indices()
-    if dynamic:
-        out.data /= window
-    logger.info("co-occurrence: %d tokens, window %d (%s), %d nonzero pairs", n_tok, window,
-                "dynamic" if dynamic else "uniform", out.nnz)
+    if scale != 1:
+        out.data /= scale
+    logger.info("co-occurrence: %d tokens, window %d (%s), %d nonzero pairs", n_tok, window, weighting, out.nnz)
     return out
+
+
+WEIGHTINGS = ("dynamic", "uniform", "harmonic")
+
+
+def weight_table(weighting: str, window: int) -> tuple[np.ndarray, int]:
+    """Integer weights by distance ``wtab[d]`` (int32 ``(window + 1,)``) and the divisor ``S``:
+    a pair at distance ``d`` counts ``wtab[d] / S``."""
+    d = np.arange(window + 1, dtype=np.int64)
+    if weighting == "dynamic":
+        w, scale = window - d + 1, window
+    elif weighting == "uniform":
+        w, scale = np.ones_like(d), 1
+    elif weighting == "harmonic":
+        scale = int(np.lcm.reduce(np.arange(1, window + 1, dtype=np.int64)))
+        if scale > 2**22:
+            scale = 2**22
+        w = np.rint(scale / np.maximum(d, 1)).astype(np.int64)
+    else:
+        raise InvalidParameterError("cooccurrence", "weighting", "one of " + ", ".join(WEIGHTINGS), weighting)
+    w[0] = 0
+    return np.ascontiguousarray(w, dtype=np.int32), int(scale)
 
 
 def _symmetrize(upper: tuple, n: int, dtype) -> sp.csr_matrix:
@@ -312,7 +342,7 @@ def _frequency_ranks(freq: np.ndarray, k_dense: int):
     return new_id, order
 
 
-def _count_chunk(tokens, offsets, a, b, window, dynamic, dense, bufs, new_id) -> tuple:
+def _count_chunk(tokens, offsets, a, b, window, wtab, dense, bufs, new_id) -> tuple:
     """Pairs whose first position lies in ``[a, b)``: dense-block pairs added to ``dense``,
     the others returned as a CSR triple (indptr, indices, data) of the upper triangle."""
     n_tok = int(offsets[-1])
@@ -326,14 +356,14 @@ def _count_chunk(tokens, offsets, a, b, window, dynamic, dense, bufs, new_id) ->
     s1 = int(np.searchsorted(offsets, b, side="left"))
     offs = offsets[s0:s1 + 1]
     row_counts = np.zeros(vocab_size, dtype=np.int64)
-    n_sparse = _count_pass(tok, a, b, offs, window, dynamic, dense, dense.shape[0], row_counts)
+    n_sparse = _count_pass(tok, a, b, offs, window, wtab, dense, dense.shape[0], row_counts)
     indptr = np.zeros(vocab_size + 1, dtype=np.int64)
     np.cumsum(row_counts, out=indptr[1:])
     if not n_sparse:
         return indptr, np.empty(0, np.int32), np.empty(0, np.int64)
     cols = bufs.get("pair_col", n_sparse, np.int32)
     wts = bufs.get("pair_wt", n_sparse, np.int32)
-    _scatter_pass(tok, a, b, offs, window, dynamic, dense.shape[0], indptr[:-1].copy(), cols, wts)
+    _scatter_pass(tok, a, b, offs, window, wtab, dense.shape[0], indptr[:-1].copy(), cols, wts)
     out_ptr = np.zeros(vocab_size + 1, dtype=np.int64)
     out_col = bufs.get("part_col", n_sparse, np.int32)
     out_val = bufs.get("part_val", n_sparse, np.int64)
@@ -343,4 +373,4 @@ def _count_chunk(tokens, offsets, a, b, window, dynamic, dense, bufs, new_id) ->
     return out_ptr, out_col[:nnz], out_val[:nnz]
 
 
-__all__ = ["cooccurrence"]
+__all__ = ["cooccurrence", "weight_table", "WEIGHTINGS"]
