@@ -28,6 +28,7 @@ from . import metric  # noqa: F401  (registers triplet)
 from . import gnn  # noqa: F401  (registers gcn, gat)
 from .data.nodes import NodeData, read_node_data
 from .index import VectorIndex, load_index
+from .explorer import explore  # also registers emb.explore
 
 logging.getLogger("embedkit").addHandler(logging.NullHandler())
 
@@ -48,5 +49,5 @@ __all__ = [
     "UnknownMethodError", "KeyNotFoundError",
     "Interactions", "read_interactions", "split_interactions", "FactorModel", "recsys", "Tokenizer",
     "SubwordEmbeddings", "NodeData", "read_node_data", "metric", "MissingDependencyError",
-    "VectorIndex", "load_index", "EmbeddingTransformer",
+    "VectorIndex", "load_index", "EmbeddingTransformer", "explore",
 ]

@@ -13,6 +13,7 @@ EXTRAS = {
     "pyarrow": ("pyarrow", "parquet"),
     "pyarrow.parquet": ("pyarrow", "parquet"),
     "matplotlib": ("matplotlib", "plot"),
+    "umap": ("umap-learn", "explore"),
 }
 
 
