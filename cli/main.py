@@ -23,6 +23,7 @@ from embedkit.exceptions import EmbedkitError
 
 from ._options import click_option, parse_extra
 from ._report import echo_rows
+from .explore import explore
 from .tokenize import report_tokenizer, tokenize
 
 console = Console()
@@ -247,6 +248,7 @@ def train() -> None:
 
 
 cli.add_command(tokenize)
+cli.add_command(explore)  # embedkit explore: cli/explore.py
 tokenize.add_command(_train_command(ek.get_method("bpe")), "train")  # = embedkit train bpe
 
 

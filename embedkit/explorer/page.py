@@ -48,22 +48,23 @@ def nearest_neighbours(unit: np.ndarray, rows: np.ndarray, k: int, *, verbose: b
                        block: int = 1024) -> tuple[np.ndarray, np.ndarray]:
     """``(index, cosine)``: the ``k`` rows of ``unit`` (``(n, dim)``, unit rows) most similar to each
     row in ``rows`` (itself excluded), best first, as int64 and float32 arrays ``(len(rows), k)``.
-    Exact, in blocks of ``block`` query rows (each ``block x n`` scores)."""
+    Exact, in blocks of ``block`` query rows (each ``block x n`` scores, with torch)."""
+    import torch  # topk is ~25x faster than numpy's argpartition over a block of 1024 x 100,000 scores
+
     n = len(unit)
     k = min(k, n - 1)
     index = np.empty((len(rows), k), dtype=np.int64)
     cosine = np.empty((len(rows), k), dtype=np.float32)
     start = time.perf_counter()
-    with progress(total=len(rows), desc="neighbours", verbose=verbose, unit="key") as bar:
+    every = torch.from_numpy(np.ascontiguousarray(unit, dtype=np.float32))
+    with progress(total=len(rows), desc="neighbours", verbose=verbose, unit="key") as bar, torch.no_grad():
         for lo in range(0, len(rows), block):
-            q = rows[lo:lo + block]
-            scores = unit[q] @ unit.T
-            scores[np.arange(len(q)), q] = -np.inf
-            top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-            top_scores = np.take_along_axis(scores, top, axis=1)
-            order = np.argsort(-top_scores, axis=1, kind="stable")
-            index[lo:lo + len(q)] = np.take_along_axis(top, order, axis=1)
-            cosine[lo:lo + len(q)] = np.take_along_axis(top_scores, order, axis=1)
+            q = torch.from_numpy(np.ascontiguousarray(rows[lo:lo + block], dtype=np.int64))
+            scores = every[q] @ every.T
+            scores[torch.arange(len(q)), q] = -float("inf")
+            top_scores, top = torch.topk(scores, k, dim=1, largest=True, sorted=True)
+            index[lo:lo + len(q)] = top.numpy()
+            cosine[lo:lo + len(q)] = top_scores.numpy()
             bar.update(len(q))
     logger.info("explore: %d nearest neighbours of %d keys among %d in %.1f s", k, len(rows), n,
                 time.perf_counter() - start)
