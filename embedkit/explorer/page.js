@@ -238,7 +238,7 @@
   }
   let centreNext = true;
   function fromHash() {
-    const h = location.hash.replace(/^#/, "");
+    const h = location.hash.replace(/^#/, "").replace(/&bench=\d+$/, "");
     if (!h.startsWith("q=")) return;
     let key;
     try { key = decodeURIComponent(h.slice(2)); } catch (err) { key = h.slice(2); }
@@ -343,4 +343,11 @@
   new ResizeObserver(resize).observe(box);
   resize();
   fromHash();
+  // #bench=N (benchmarks/explore_page.py): draw N frames of a pan and record the mean cost per frame
+  const bench = /(?:^#|&)bench=(\d+)/.exec(location.hash);
+  if (bench) {
+    const frames = +bench[1], t0 = performance.now();
+    for (let f = 0; f < frames; f++) { view.x += 3; view.s *= 1.01; draw(); }
+    document.body.dataset.frameMs = ((performance.now() - t0) / frames).toFixed(2);
+  }
 })();
