@@ -151,7 +151,7 @@ def _train_command(cls) -> click.Command:
         read_kw = {k: given.pop(k) for k in list(given) if k in _READ_KEYS and k not in declared}
         params = {k: v for k, v in given.items() if v is not None}
         if "verbose" in {p.name for p in cls.params}:
-            params.setdefault("verbose", not quiet)
+            params.setdefault("verbose", False if quiet else None)  # None: bars only on a terminal
         ext = ".model" if cls.returns == "tokenizer" else ".ekv"
         out = Path(output) if output else Path(Path(data).name.split(".")[0] + f".{cls.name}{ext}")
         start = time.perf_counter()
