@@ -32,3 +32,28 @@ def progress(total: int | None = None, desc: str = "", verbose: bool | None = No
 
     return tqdm(total=total, desc=desc, disable=not show_progress(verbose), unit=unit, leave=False,
                 dynamic_ncols=True)
+
+
+def track(iterable, total: int | None = None, desc: str = "", verbose: bool | None = None, unit: str = "it",
+          log_every: float = 10.0):
+    """Iterate ``iterable`` with a :func:`progress` bar (rate and time left, on a terminal), an INFO
+    log line every ``log_every`` seconds while it runs (for logs that are files) and one when it ends:
+    ``"<desc>: <n> <unit> in <t> s"``. ``total`` defaults to ``len(iterable)``."""
+    import time
+
+    if total is None and hasattr(iterable, "__len__"):
+        total = len(iterable)
+    start = last = time.perf_counter()
+    done = 0
+    with progress(total=total, desc=desc, verbose=verbose, unit=unit) as bar:
+        for item in iterable:
+            yield item
+            done += 1
+            bar.update(1)
+            now = time.perf_counter()
+            if now - last >= log_every:
+                last = now
+                rate = done / (now - start)
+                left = f", about {(total - done) / rate:.0f} s left" if total else ""
+                logger.info("%s: %d/%s %s (%.2f %s/s%s)", desc, done, total if total else "?", unit, rate, unit, left)
+    logger.info("%s: %d %s in %.1f s", desc, done, unit, time.perf_counter() - start)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.labels import read_labels
+from .._progress import track
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ._metrics import Metrics
 
@@ -55,7 +56,7 @@ def node_classification(emb, labels, train_fraction: float = 0.5, seed: int = 0,
         fixed = (np.flatnonzero(in_train), np.flatnonzero(in_test))
         repeats = 1
     results: dict[str, list[float]] = {}
-    for r in range(repeats):
+    for r in track(range(repeats), desc=f"node classification ({len(items)} labelled nodes)", unit="split"):
         rs = seed + r
         if multi:
             mlb = MultiLabelBinarizer()
