@@ -62,7 +62,7 @@
     seed = (seed * 1103515245 + 12345) >>> 0;
     const j = seed % (i + 1), t = order[i]; order[i] = order[j]; order[j] = t;
   }
-  const side0 = Math.max(2, Math.min(8, 120 / Math.sqrt(m)));   // point size in CSS px at the start
+  const side0 = Math.max(2, Math.min(8, 160 / Math.sqrt(m)));   // point size in CSS px at the start
 
   function fit() { s0 = 0.9 * Math.min(W, H); view.s = s0; view.x = W / 2; view.y = H / 2; }
   function resize() {
@@ -281,8 +281,10 @@
         x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
         if (sx(n) < 30 || sy(n) < 30 || sx(n) > W - 90 || sy(n) > H - 30) inside = false;
       }
-      if (!inside) {
-        const s = Math.min(s0 * 20000, 0.8 * Math.min(W / Math.max(x1 - x0, 1e-9), H / Math.max(y1 - y0, 1e-9)));
+      // the scale at which the group fills 60% of the view, at most 8x the whole map's
+      const fitted = Math.min(s0 * 8, 0.6 * Math.min(W / Math.max(x1 - x0, 1e-9), H / Math.max(y1 - y0, 1e-9)));
+      if (!inside || view.s < fitted / 3) {
+        const s = inside ? Math.max(view.s, fitted) : fitted;
         view.s = s; view.x = W / 2 - (x0 + x1) / 2 * s; view.y = H / 2 + (y0 + y1) / 2 * s;
       }
     }
