@@ -78,6 +78,7 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=128)
     ap.add_argument("--screenshot", type=Path, default=ROOT / "docs" / "explore.png")
     ap.add_argument("--skip-cora", action="store_true")
+    ap.add_argument("--skip-large", action="store_true")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     chromium = find_chromium()
@@ -88,6 +89,8 @@ def main() -> None:
         c = cora_screenshot(args.cora, chromium, args.screenshot)
         print(f"Cora: {c['nodes']} nodes, node2vec {c['train_s']:.1f} s, screenshot of #q={c['key']} -> "
               f"{args.screenshot}")
+    if args.skip_large:
+        return
     r = large_page(chromium, args.points, args.dim)
     print("| points | dim | write page (s) | page size (MB) | Chromium opens it (s) | frame of a pan (ms) "
           "| neighbours listed |")

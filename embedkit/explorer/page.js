@@ -281,8 +281,8 @@
         x0 = Math.min(x0, x); x1 = Math.max(x1, x); y0 = Math.min(y0, y); y1 = Math.max(y1, y);
         if (sx(n) < 30 || sy(n) < 30 || sx(n) > W - 90 || sy(n) > H - 30) inside = false;
       }
-      // the scale at which the group fills 60% of the view, at most 8x the whole map's
-      const fitted = Math.min(s0 * 8, 0.6 * Math.min(W / Math.max(x1 - x0, 1e-9), H / Math.max(y1 - y0, 1e-9)));
+      // the scale at which the group fills 60% of the view, at most 3x the whole map's (context stays)
+      const fitted = Math.min(s0 * 3, 0.6 * Math.min(W / Math.max(x1 - x0, 1e-9), H / Math.max(y1 - y0, 1e-9)));
       if (!inside || view.s < fitted / 3) {
         const s = inside ? Math.max(view.s, fitted) : fitted;
         view.s = s; view.x = W / 2 - (x0 + x1) / 2 * s; view.y = H / 2 + (y0 + y1) / 2 * s;
