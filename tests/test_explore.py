@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def clusters():
-    """Three clusters of 60 keys in 16 dimensions; keys with spaces, accents, markup and URL-ish text."""
+    """Three clusters of 60 keys in 16 dimensions; keys with spaces, accents, markup (``</script>``)
+    and URL-ish text."""
     rng = np.random.default_rng(1)
     centres = rng.standard_normal((3, 16)) * 2.5
     names = ["alpha", "béta", "<gamma>"]
@@ -39,6 +40,7 @@ def clusters():
     for c, name in enumerate(names):
         for i in range(60):
             key = f"{name} {i}" if i % 7 else f"{name}/{i}?x=1&y#z"
+            key = f"{name}</script><b>{i}" if i == 3 else key
             keys.append(key)
             vectors.append(centres[c] + rng.standard_normal(16))
             labels[key] = name
@@ -133,10 +135,15 @@ def test_cli_explore(clusters, tmp_path):
     vec, lab = tmp_path / "v.ekv", tmp_path / "labels.tsv"
     emb.save(vec)
     lab.write_text("".join(f"{k}\t{v}\n" for k, v in labels.items() if " " not in k and "\t" not in k))
-    res = CliRunner().invoke(cli, ["explore", str(vec), "-o", str(tmp_path / "m.html"), "-k", "4", "--quiet"])
+    res = CliRunner().invoke(cli, ["explore", str(vec), "-o", str(tmp_path / "m.html"), "-k", "4", "--quiet",
+                                   "--labels", str(lab)])
     assert res.exit_code == 0, res.output
     assert "180 of 180 keys" in res.output and "#q=KEY" in res.output
-    assert _page_data(tmp_path / "m.html")["k"] == 4
+    data = _page_data(tmp_path / "m.html")
+    assert data["k"] == 4 and data["labels"] == ["<gamma>", "alpha", "béta"]
+    labelled = [k for k in emb.keys if " " not in k]
+    assert all(data["labels"][data["label"][emb.keys.index(k)]] == labels[k] for k in labelled)
+    assert all(data["label"][i] == 0xFFFF for i, k in enumerate(emb.keys) if " " in k)
     res = CliRunner().invoke(cli, ["explore", str(vec), "-o", str(tmp_path / "m.html"), "--method", "mds"])
     assert res.exit_code != 0 and "mds" in res.output
 
@@ -183,7 +190,7 @@ def listed_neighbours(dom: str) -> list[tuple[str, float]]:
 def test_page_lists_the_neighbours_of_q(chromium, clusters, tmp_path):
     emb, labels = clusters
     page = ek.explore(emb, tmp_path / "map.html", labels=labels, k=7)
-    for key in ["alpha 1", "béta/14?x=1&y#z", "<gamma> 59"]:
+    for key in ["alpha 1", "béta/14?x=1&y#z", "<gamma> 59", "alpha</script><b>3"]:
         url = page.resolve().as_uri() + "#q=" + quote(key, safe="")
         res = run_chromium(chromium, url, "--dump-dom")
         assert res.returncode == 0, res.stderr[-500:]
