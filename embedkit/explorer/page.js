@@ -128,18 +128,24 @@
         if (n < m) { ctx.moveTo(sx(selected), sy(selected)); ctx.lineTo(sx(n), sy(n)); }
       }
       ctx.stroke();
-      ctx.font = "12px system-ui, sans-serif"; ctx.textBaseline = "middle";
+      ctx.textBaseline = "middle";
       for (let j = K - 1; j >= 0; j--) {
         const n = nbr[selected * K + j];
         if (n >= m) continue;
         ctx.beginPath(); ctx.arc(sx(n), sy(n), ring, 0, 2 * Math.PI);
         ctx.lineWidth = 1.5; ctx.strokeStyle = "#333"; ctx.stroke();
-        label(keys[n], sx(n) + ring + 2, sy(n), "#333");
       }
       ctx.beginPath(); ctx.arc(sx(selected), sy(selected), ring + 3, 0, 2 * Math.PI);
       ctx.lineWidth = 3; ctx.strokeStyle = "#e0115f"; ctx.stroke();
+      // names: the selected key first, then the neighbours, most similar first, skipping any that would overlap
+      const placed = [];
       ctx.font = "bold 13px system-ui, sans-serif";
-      label(keys[selected], sx(selected) + ring + 5, sy(selected), "#e0115f");
+      label(keys[selected], sx(selected) + ring + 5, sy(selected), "#e0115f", placed);
+      ctx.font = "12px system-ui, sans-serif";
+      for (let j = 0; j < K; j++) {
+        const n = nbr[selected * K + j];
+        if (n < m) label(keys[n], sx(n) + ring + 2, sy(n), "#333", placed);
+      }
     }
     if (hover >= 0) {
       ctx.beginPath(); ctx.arc(sx(hover), sy(hover), ring, 0, 2 * Math.PI);
@@ -147,7 +153,10 @@
     }
     document.body.dataset.drawMs = (performance.now() - started).toFixed(1);   // the last frame's cost
   }
-  function label(text, x, y, colour) {
+  function label(text, x, y, colour, placed) {
+    const w = ctx.measureText(text).width, box = [x - 1, y - 8, x + w + 1, y + 8];
+    if (placed.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) return;
+    placed.push(box);
     ctx.lineWidth = 3; ctx.strokeStyle = "rgba(255,255,255,.85)"; ctx.strokeText(text, x, y);
     ctx.fillStyle = colour; ctx.fillText(text, x, y);
   }
@@ -283,7 +292,7 @@
       }
       // the scale at which the group fills 60% of the view, at most 3x the whole map's (context stays)
       const fitted = Math.min(s0 * 3, 0.6 * Math.min(W / Math.max(x1 - x0, 1e-9), H / Math.max(y1 - y0, 1e-9)));
-      if (!inside || view.s < fitted / 3) {
+      if (!inside || view.s * 1.5 < fitted) {
         const s = inside ? Math.max(view.s, fitted) : fitted;
         view.s = s; view.x = W / 2 - (x0 + x1) / 2 * s; view.y = H / 2 + (y0 + y1) / 2 * s;
       }
