@@ -3,8 +3,9 @@
 * ``pca``: the two directions of largest variance (scikit-learn ``PCA``; randomized SVD
   above 10,000 rows). Seconds at 100,000 points.
 * ``tsne``: t-SNE (van der Maaten & Hinton 2008, "Visualizing Data using t-SNE", JMLR 9),
-  scikit-learn's Barnes-Hut ``TSNE`` with PCA initialisation. Slow: about a minute for
-  10,000 points on two cores, so it is fitted on a random sample of ``fit_points`` rows
+  scikit-learn's Barnes-Hut ``TSNE`` with PCA initialisation. Slow (2,708 x 64 Cora vectors took
+  385 s on a shared 2-core machine at load 17; docs/explore.md), so it is fitted on a random sample
+  of ``fit_points`` rows
   (10,000 by default) and every other point is placed at the similarity-weighted mean of its
   ``5`` nearest fitted points (cosine).
 * ``umap``: UMAP (McInnes, Healy & Melville 2018, arXiv:1802.03426), from the optional
@@ -67,8 +68,8 @@ def _tsne(x: np.ndarray, seed: int, perplexity: float = 30.0, **_) -> np.ndarray
     from sklearn.manifold import TSNE
 
     perp = min(float(perplexity), (len(x) - 1) / 3.0)
-    logger.info("explore: t-SNE of %d points (perplexity %.3g) is slow: about a minute per 10,000 points "
-                "on two cores", len(x), perp)
+    logger.info("explore: t-SNE of %d points (perplexity %.3g) is slow: minutes for a few thousand points "
+                "on two cores; method='pca' takes seconds", len(x), perp)
     with contextlib.redirect_stdout(_LogLines("t-SNE")):
         return TSNE(n_components=2, perplexity=perp, init="pca", random_state=seed,
                     verbose=1 if logger.isEnabledFor(logging.INFO) else 0).fit_transform(x)
