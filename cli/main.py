@@ -24,6 +24,7 @@ from embedkit.io import check_output, check_path
 
 from ._options import COUNT, FRACTION, click_option, parse_extra
 from ._report import echo_rows
+from .explore import explore
 from .tokenize import report_tokenizer, tokenize
 
 console = Console()
@@ -191,7 +192,7 @@ def _train_command(cls) -> click.Command:
         read_kw = {k: given.pop(k) for k in list(given) if k in _READ_KEYS and k not in declared}
         params = {k: v for k, v in given.items() if v is not None}
         if "verbose" in {p.name for p in cls.params}:
-            params.setdefault("verbose", not quiet)
+            params.setdefault("verbose", False if quiet else None)  # None: bars only on a terminal
         ext = ".model" if cls.returns == "tokenizer" else ".ekv"
         out = Path(output) if output else Path(Path(data).name.split(".")[0] + f".{cls.name}{ext}")
         inputs = [data, *(read_kw.get(k) for k in ("features", "labels"))]
@@ -293,6 +294,7 @@ def train() -> None:
 
 
 cli.add_command(tokenize)
+cli.add_command(explore)  # embedkit explore: cli/explore.py
 tokenize.add_command(_train_command(ek.get_method("bpe")), "train")  # = embedkit train bpe
 
 

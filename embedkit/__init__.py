@@ -30,6 +30,7 @@ from . import gnn  # noqa: F401  (registers gcn, gat)
 from .data.nodes import NodeData, read_node_data
 from .index import VectorIndex, load_index
 from .alignment import align
+from .explorer import explore  # also registers emb.explore
 
 logging.getLogger("embedkit").addHandler(logging.NullHandler())
 
@@ -50,5 +51,5 @@ __all__ = [
     "UnknownMethodError", "KeyNotFoundError", "DuplicateKeyError", "OutputError", "InputMismatchError",
     "Interactions", "read_interactions", "split_interactions", "FactorModel", "recsys", "Tokenizer",
     "SubwordEmbeddings", "NodeData", "read_node_data", "metric", "MissingDependencyError",
-    "VectorIndex", "load_index", "EmbeddingTransformer", "align",
+    "VectorIndex", "load_index", "EmbeddingTransformer", "align", "explore",
 ]

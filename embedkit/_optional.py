@@ -16,6 +16,7 @@ EXTRAS = {
     "psycopg": ("psycopg[binary]", "postgres"),
     "pgvector.psycopg": ("pgvector", "postgres"),
     "lancedb": ("lancedb", "lancedb"),
+    "umap": ("umap-learn", "explore"),
 }
 
 

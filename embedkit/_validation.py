@@ -114,7 +114,8 @@ def validate(method: str, table: tuple[Param, ...], given: dict[str, Any]) -> di
 
 # ---- rows most methods share (one declaration each; the help may say more) -----------------
 #: progress bars; a Python-only switch (the CLI has --quiet)
-VERBOSE = Param("verbose", bool, True, "show progress bars (only on a terminal)", cli=False)
+VERBOSE = Param("verbose", bool, None, "progress bars: None (default) shows them when stderr is a terminal, "
+                "True always, False never", nullable=True, cli=False)
 
 
 def seed_param(help: str = "random seed (repeatable on the CPU)") -> Param:

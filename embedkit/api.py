@@ -55,6 +55,8 @@ class Method:
 
     def fit(self, data: Any):
         params = self.get_params()
+        given = ", ".join(f"{k}={v!r}" for k, v in params.items() if k in self._given and k != "verbose")
+        logger.info("%s: fitting %s%s", self.name, _describe(data), f" with {given}" if given else " with the defaults")
         start = time.perf_counter()
         result = self._fit(data, **params)
         elapsed = time.perf_counter() - start
@@ -66,7 +68,8 @@ class Method:
             meta.setdefault("params", {k: v for k, v in params.items() if _jsonable(v)})
             meta.setdefault("seed", params.get("seed"))
             meta["training_time_s"] = round(elapsed, 4)
-        logger.info("%s: fitted in %.2fs", self.name, elapsed)
+        size = f" -> {len(result)} x {result.dim}" if hasattr(result, "dim") and hasattr(result, "__len__") else ""
+        logger.info("%s: fitted in %.2fs%s", self.name, elapsed, size)
         return result
 
     def _fit(self, data: Any, **params: Any):  # pragma: no cover - abstract
@@ -129,3 +132,10 @@ def load(path, **kwargs):
     from .io import load as _load
 
     return _load(path, **kwargs)
+
+
+def _describe(data: Any) -> str:
+    """A short description of a method's input for the log: its repr when short (Graph, Corpus,
+    Interactions say their sizes), else its type."""
+    text = repr(data) if not isinstance(data, (list, tuple)) else f"a {type(data).__name__} of {len(data)}"
+    return text if len(text) <= 160 else type(data).__name__

@@ -19,6 +19,16 @@ def check_k(query: str, k) -> None:
         raise InvalidParameterError(query, "k", "an integer >= 1", k)
 
 
+#: views of an embedding space that live in higher layers (``explore``: :mod:`embedkit.explorer`),
+#: registered by the module that defines them so that this module imports none of them
+_VIEWS: dict[str, Any] = {}
+
+
+def register_view(name: str, fn) -> None:
+    """Make ``fn(emb, *args, **kwargs)`` available as ``emb.<name>(...)`` through :meth:`Embeddings._view`."""
+    _VIEWS[name] = fn
+
+
 def top_k(scores: np.ndarray, keys: Sequence, k: int, excluded: Iterable[int] = ()) -> list[tuple[Any, float]]:
     """The ``k`` best ``(key, score)`` of ``scores`` (one per row of ``keys``), best first (ties in row
     order); rows in ``excluded`` never answer. ``scores`` is changed in place."""
@@ -273,6 +283,16 @@ class Embeddings:
         from .plot import plot
 
         return plot(self, path, **kwargs)
+
+    def explore(self, path, **kwargs):
+        """Write an interactive HTML map (zoom, pan, labels, search, nearest neighbours; one file that
+        works offline) to ``path`` and return the path. See :func:`embedkit.explore`."""
+        return self._view("explore")(self, path, **kwargs)
+
+    def _view(self, name: str):
+        if name not in _VIEWS:
+            raise RuntimeError(f"emb.{name} is registered by 'import embedkit'; import embedkit first")
+        return _VIEWS[name]
 
     # ---- PyTorch ---------------------------------------------------------------
     def to_torch(self, *, freeze: bool = True, oov_row: bool = False, device=None):

@@ -32,8 +32,11 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import scipy.sparse as sp
-from numba import njit
+
+from .._jit import njit
+from .._lazy import lazy_module
+
+sp = lazy_module("scipy.sparse")  # imported on first use: import embedkit stays fast
 
 from .._progress import progress
 from ..exceptions import InvalidParameterError

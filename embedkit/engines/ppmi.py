@@ -11,7 +11,10 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-import scipy.sparse as sp
+
+from .._lazy import lazy_module
+
+sp = lazy_module("scipy.sparse")  # imported on first use: import embedkit stays fast
 
 logger = logging.getLogger("embedkit")
 

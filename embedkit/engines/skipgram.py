@@ -43,7 +43,7 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit, prange
+from .._jit import njit, prange
 
 from .._progress import progress
 from ._rng import next_float, next_u64, seed_state

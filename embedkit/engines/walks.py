@@ -37,7 +37,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
-from numba import njit, prange
+from .._jit import njit, prange
 
 from ..exceptions import InvalidParameterError
 from .._progress import progress

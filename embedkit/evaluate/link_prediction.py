@@ -1,6 +1,9 @@
 """Link prediction on held-out edges (the protocol of the node2vec paper)."""
 from __future__ import annotations
 
+import logging
+import time
+
 import numpy as np
 
 from .._keys import rows_of
@@ -9,6 +12,8 @@ from ..data.split import EdgeSplit, sample_non_edges
 from ..exceptions import EmptyInputError
 from ._checks import finite_rows
 from ._metrics import Metrics
+
+logger = logging.getLogger("embedkit")
 
 
 def link_prediction(emb, split: EdgeSplit, *, seed: int = 0, max_train_pairs: int = 200_000) -> Metrics:
@@ -32,6 +37,7 @@ def link_prediction(emb, split: EdgeSplit, *, seed: int = 0, max_train_pairs: in
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import average_precision_score, roc_auc_score
 
+    start = time.perf_counter()
     rows = rows_of(emb.key_to_index, split.nodes)
     have = rows >= 0
     coverage = check_overlap("link_prediction", int(have.sum()), len(rows), items="nodes",
@@ -71,4 +77,7 @@ def link_prediction(emb, split: EdgeSplit, *, seed: int = 0, max_train_pairs: in
     out["ap"] = out["ap_hadamard"]
     out["num_test_edges"] = int(labels.sum())
     out["node_coverage"] = float(coverage)
+    logger.info("link prediction: %d test pairs (%d edges), classifier on %d train pairs (dim %d) in %.1f s: "
+                "auc %.4f (dot %.4f)", len(labels), int(labels.sum()), len(tr_pairs), X.shape[1],
+                time.perf_counter() - start, out["auc"], out["auc_dot"])
     return Metrics(out, primary="auc")

@@ -5,6 +5,7 @@ import numpy as np
 
 from .._overlap import MIN_OVERLAP, check_overlap, describe
 from ..data.labels import read_labels
+from .._progress import track
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ._checks import finite_rows
 from ._metrics import Metrics
@@ -62,7 +63,7 @@ def node_classification(emb, labels, train_fraction: float = 0.5, seed: int = 0,
         fixed = (np.flatnonzero(in_train), np.flatnonzero(in_test))
         repeats = 1
     results: dict[str, list[float]] = {}
-    for r in range(repeats):
+    for r in track(range(repeats), desc=f"node classification ({len(items)} labelled nodes)", unit="split"):
         rs = seed + r
         if multi:
             mlb = MultiLabelBinarizer()

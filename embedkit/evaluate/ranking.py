@@ -40,6 +40,7 @@ import numpy as np
 from .._keys import rows_of
 from .._overlap import MIN_OVERLAP, check_overlap, describe
 from ..exceptions import EmbedkitError, InputMismatchError, InvalidParameterError
+from .._progress import track
 from ._metrics import Metrics
 
 logger = logging.getLogger("embedkit")
@@ -170,7 +171,7 @@ def ranking(model, train, test, k: int | Iterable[int] = (10, 20), *, filter_see
     sums = {f"{name}@{x}": 0.0 for x in ks for name in ("recall", "precision", "ndcg", "map", "hit_rate")}
     covered = {x: np.zeros(n_items, dtype=bool) for x in ks}
     batch_size = users_per_block(n_items, batch_size)
-    for start in range(0, users.shape[0], batch_size):
+    for start in track(range(0, users.shape[0], batch_size), desc=f"ranking {users.shape[0]} users", unit="block"):
         rows = users[start:start + batch_size]
         scores = model.score_rows(rows)
         if filter_seen:

@@ -28,6 +28,7 @@ import numpy as np
 
 from .._keys import rows_of
 from .._overlap import check_overlap, describe
+from .._progress import track
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ._metrics import Metrics
 from .ranking import _ks, topk_sums
@@ -133,7 +134,7 @@ def retrieval(emb, labels, k: int | Iterable[int] = (1, 5, 10), distance: str = 
     sums.update({"map": 0.0, "map@r": 0.0})
     n_queries = 0
     bs = batch_size or max(1, (1 << 22) // n)
-    for s in range(0, n, bs):
+    for s in track(range(0, n, bs), desc=f"retrieval {n} queries", unit="block"):
         qi = np.arange(s, min(s + bs, n))
         same = same_label(qi)
         same[np.arange(qi.shape[0]), qi] = False  # the query is not its own answer

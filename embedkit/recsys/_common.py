@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 
 import numpy as np
 
@@ -79,8 +78,11 @@ def pick_backend(name: str, backend: str, device: str, *, distributes: bool = Fa
     return backend
 
 
-def show_progress(verbose: bool) -> bool:
-    return bool(verbose) and sys.stderr.isatty()
+def show_progress(verbose: bool | None) -> bool:
+    """implicit's ``show_progress``: as every bar in embedkit (:func:`embedkit._progress.show_progress`)."""
+    from .._progress import show_progress as _show
+
+    return _show(verbose)
 
 
 @contextlib.contextmanager

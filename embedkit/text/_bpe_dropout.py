@@ -12,7 +12,7 @@ normalizer, and ``dropout=0`` gives exactly sentencepiece's segmentation (tested
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from .._jit import njit, prange
 
 from ..engines._rng import next_float, seed_state
 

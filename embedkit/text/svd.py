@@ -19,9 +19,9 @@ import logging
 import time
 
 import numpy as np
-import scipy.sparse as sp
 
 from .._device import resolve_device
+from .._lazy import lazy_module
 from .._validation import VERBOSE, Param, device_param, seed_param
 from ..api import Method, register
 from ..embeddings import Embeddings
@@ -30,6 +30,8 @@ from ..engines.lowrank import SOLVERS, truncated_svd
 from ..engines.ppmi import ppmi
 from ..exceptions import InvalidParameterError
 from ._reading import READ_PARAMS, corpus_from
+
+sp = lazy_module("scipy.sparse")  # imported on first use: import embedkit stays fast
 
 logger = logging.getLogger("embedkit")
 

@@ -1,0 +1,90 @@
+"""numba, imported when a kernel first runs rather than at ``import embedkit`` (importing numba
+takes about a second and a half; most sessions that import embedkit never run a kernel).
+
+Kernel modules write ``from .._jit import njit, prange`` and decorate as with numba
+(``@njit(cache=True, parallel=True)``, ``for i in prange(n)``). Until the first call of any kernel,
+a kernel is a :class:`LazyKernel`. The first call imports numba, turns every lazy kernel into a
+numba dispatcher (compiled on its own first call, as numba does) and rebinds the globals of the
+modules that define kernels (kernels and ``prange``) to numba's objects, so that kernels calling
+kernels — inlined or not — see what numba expects. Kernels defined after that are numba's directly.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+from typing import Any, Callable
+
+_LOCK = threading.RLock()
+_PENDING: list["LazyKernel"] = []
+_numba: Any = None
+
+
+def prange(*args):
+    """``range`` in plain Python; numba's ``prange`` inside a kernel (rebound when numba loads)."""
+    return range(*args)
+
+
+class LazyKernel:
+    """A function to compile with ``numba.njit(**options)`` once numba is imported."""
+
+    def __init__(self, fn: Callable, options: dict):
+        functools.update_wrapper(self, fn)
+        self.py_func, self.options, self._dispatcher = fn, options, None
+
+    @property
+    def dispatcher(self):
+        if self._dispatcher is None:
+            load_numba()
+        return self._dispatcher
+
+    def __call__(self, *args, **kwargs):
+        return self.dispatcher(*args, **kwargs)
+
+    def __getattr__(self, name: str):  # numba's dispatcher attributes (signatures, inspect_types, ...)
+        if name.startswith("__") or name in ("py_func", "options", "_dispatcher"):
+            raise AttributeError(name)
+        return getattr(self.dispatcher, name)
+
+    def __repr__(self) -> str:
+        return f"<kernel {self.py_func.__module__}.{self.py_func.__qualname__} (numba not imported yet)>"
+
+
+def njit(*args, **options):
+    """``numba.njit``, deferred: ``@njit`` or ``@njit(**options)``."""
+    if len(args) == 1 and callable(args[0]) and not options:
+        return _wrap(args[0], {})
+    if args:
+        raise TypeError("njit takes the function or keyword options only")
+    return lambda fn: _wrap(fn, options)
+
+
+def _wrap(fn: Callable, options: dict):
+    with _LOCK:
+        if _numba is not None:
+            if fn.__globals__.get("prange") is prange:
+                fn.__globals__["prange"] = _numba.prange
+            return _numba.njit(**options)(fn)
+        kernel = LazyKernel(fn, options)
+        _PENDING.append(kernel)
+        return kernel
+
+
+def load_numba():
+    """Import numba and make every lazy kernel a numba dispatcher (see the module docstring)."""
+    global _numba
+    with _LOCK:
+        if _numba is None:
+            import numba
+
+            _numba = numba
+        pending, _PENDING[:] = list(_PENDING), []
+        for kernel in pending:
+            kernel._dispatcher = _numba.njit(**kernel.options)(kernel.py_func)
+        modules = {id(k.py_func.__globals__): k.py_func.__globals__ for k in pending}
+        for namespace in modules.values():
+            for name, value in list(namespace.items()):
+                if isinstance(value, LazyKernel) and value._dispatcher is not None:
+                    namespace[name] = value._dispatcher
+                elif value is prange:
+                    namespace[name] = _numba.prange
+    return _numba
