@@ -130,17 +130,17 @@ def test_export_unknown_url_scheme(runner, vectors):
 
 
 def test_url_targets_registry_plugs_in(monkeypatch, tmp_path):
+    import types
+
     seen = []
-
-    def checker(url, fmt):
-        seen.append((url, fmt))
-        return fmt or "exampledb"
-
-    monkeypatch.setitem(URL_TARGETS, "exampledb", checker)
+    target = types.SimpleNamespace(PARAMS=(), write=None, read=None, check=seen.append)
+    monkeypatch.setitem(URL_TARGETS, "exampledb", target)
     assert check_output("exampledb://host/db?table=t", inputs=[tmp_path / "v.txt"]) == "exampledb"
-    assert seen == [("exampledb://host/db?table=t", None)]
+    assert seen == ["exampledb://host/db?table=t"]  # the target's own check ran before any work
     with pytest.raises(InvalidParameterError, match="exampledb://"):
         check_output("otherdb://x")
+    with pytest.raises(InvalidParameterError, match="format"):
+        check_output("exampledb://host/db", "npy")
 
 
 def test_check_output_names_every_file_of_the_format(tmp_path, vectors):

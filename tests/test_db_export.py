@@ -121,10 +121,15 @@ def test_pg_replacement_is_one_transaction(pg_url):
     old.export(pg_url, table="swap")
     before = _indexdefs(pg_url, "swap")
 
-    # a duplicate key: 1 and "1" are the same text; the primary key fails after the COPY
+    # a duplicate key: 1 and "1" are the same text. export refuses it before touching the database...
     dup = ek.Embeddings([1, "1", 2], np.ones((3, 6), dtype=np.float32))
-    with pytest.raises(DatabaseError, match="duplicate|unique"):
+    with pytest.raises(ek.DuplicateKeyError):
         dup.export(pg_url, table="swap")
+    # ...and the target's own writer, given it anyway, fails on the primary key after the COPY
+    from embedkit.io import postgres
+
+    with pytest.raises(DatabaseError, match="duplicate|unique"):
+        postgres.write(dup, pg_url, table="swap")
     # a failure after the load and the key, while setting up the index build
     other = ek.Embeddings(["x", "y"], np.ones((2, 6), dtype=np.float32))
     with pytest.raises(DatabaseError, match="maintenance_work_mem"):

@@ -98,6 +98,9 @@ def check_output(path, format: str | None = None, *, inputs: Iterable = ()) -> s
         if format is not None:
             raise InvalidParameterError("export", "format", "none for a database URL (its scheme says where)",
                                         format)
+        check = getattr(URL_TARGETS[scheme], "check", None)  # a target may check more before any work
+        if check is not None:
+            check(str(path))
         return scheme
     path = Path(path)
     if format in FOLDER_FORMATS:
