@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from numba import njit
+from .._jit import njit
 
 #: the unit kinds of the ``subword`` method
 UNIT_KINDS = ("bpe", "bpe-pieces", "char")

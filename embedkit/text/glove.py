@@ -22,7 +22,7 @@ import os
 import time
 
 import numpy as np
-from numba import njit, prange
+from .._jit import njit, prange
 
 from .._device import resolve_device
 from .._progress import progress
