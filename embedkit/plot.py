@@ -17,6 +17,7 @@ import numpy as np
 
 from ._atomic import atomic_path
 from ._optional import require
+from ._overlap import check_overlap, describe
 from .exceptions import InvalidParameterError, KeyNotFoundError
 
 logger = logging.getLogger("embedkit")
@@ -93,10 +94,16 @@ def plot(emb, path=None, *, labels: Any = None, method: str = "pca", highlight: 
     for k in highlight:
         if k not in emb:
             raise KeyNotFoundError(f"highlight: key {k!r} is not in these embeddings ({len(emb)} keys)")
-    if labels is not None and not isinstance(labels, dict):
-        from .data import read_labels
+    if labels is not None:
+        source = describe(labels, "the labels")
+        if not isinstance(labels, dict):
+            from .data import read_labels
 
-        labels = read_labels(labels)
+            labels = read_labels(labels)
+        labelled = sum(_label_of(labels, k) is not None for k in emb.keys)
+        # labels of other keys would colour nothing: refused when fewer than half the labels find a vector
+        check_overlap("plot", min(labelled, len(labels)), len(labels), items="labelled keys", of=source,
+                      found_in=describe(emb, "the embeddings"), rest="are not drawn")
     keys, xy = project(emb, method, max_points=max_points, keep=highlight, normalize=normalize, seed=seed,
                        perplexity=perplexity)
     fig = Figure(figsize=(width / dpi, height / dpi), dpi=dpi)

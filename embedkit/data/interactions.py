@@ -514,6 +514,11 @@ def _data_lines(path: Path, comments: str):
             yield lineno, s
 
 
+#: column names that mark a lone first line as a header (compared in lower case)
+COLUMN_NAMES = frozenset({"user", "item", "rating", "timestamp", "userid", "itemid", "movieid", "user_id",
+                          "item_id", "movie_id", "score", "count", "time", "weight"})
+
+
 def _read_table(path: Path, user_col, item_col, rating_col, timestamp_col, delimiter, header, duplicates,
                 comments) -> Interactions:
     lines = _data_lines(path, comments)
@@ -538,8 +543,10 @@ def _read_table(path: Path, user_col, item_col, rating_col, timestamp_col, delim
             # expected (numeric ids, or the rating / timestamp column)
             numeric_cols = [c for c in (user_col, item_col, rating_col, timestamp_col)
                             if isinstance(c, int) and c < len(nxt)]
+            # (a lone line of column names is a header too: a file with no interactions)
             header = (not any(_is_number(f) for f in head_fields)
-                      and any(_is_number(nxt[c]) for c in numeric_cols))
+                      and (any(_is_number(nxt[c]) for c in numeric_cols)
+                           or (second is None and any(f.lower() in COLUMN_NAMES for f in head_fields))))
     ncols = len(head_fields)
     if header:
         pending.pop(0)

@@ -59,8 +59,11 @@ class NodeData:
             if self.features.ndim != 2 or self.features.shape[0] != n:
                 raise InputFormatError(f"features must have shape ({n}, F), one row per node; "
                                        f"got {self.features.shape}")
-            if not np.all(np.isfinite(self.features)):
-                raise InputFormatError("features hold NaN or infinite values")
+            bad = np.argwhere(~np.isfinite(self.features))
+            if bad.size:
+                r, c = (int(v) for v in bad[0])
+                raise InputFormatError(f"features of node {self.graph.nodes[r]!r} (row {r}, column {c}) hold "
+                                       f"{self.features[r, c]!r}; features must be finite numbers")
         if self.labels is not None:
             lab = np.asarray(self.labels)
             if lab.shape[0] != n or lab.ndim not in (1, 2):
@@ -305,6 +308,18 @@ def _npy_payload_fits(fh, path: Path, size: int) -> None:
 
 
 def _read_array(path: Path) -> np.ndarray:
+    """The feature matrix of a ``.npy``/``.npz`` file; NaN or infinity refused naming the row."""
+    X = _read_array_unchecked(path)
+    if np.issubdtype(X.dtype, np.floating):
+        bad = np.argwhere(~np.isfinite(X))
+        if bad.size:
+            r, c = (int(v) for v in bad[0])
+            raise InputFormatError(f"row {r}, column {c} holds {X[r, c]!r}: features must be finite numbers "
+                                   f"({len(np.unique(bad[:, 0]))} rows hold NaN or infinity)", path)
+    return X
+
+
+def _read_array_unchecked(path: Path) -> np.ndarray:
     import zipfile
 
     try:

@@ -10,6 +10,7 @@ import numpy as np
 
 from .._validation import Param
 from .._overlap import describe, warn_low_coverage
+from ..data._open import text_lines
 from ..exceptions import EmptyInputError, InputFormatError
 from ._metrics import Metrics
 
@@ -70,19 +71,19 @@ def read_analogies(path) -> dict[str, list[tuple[str, str, str, str]]]:
         raise InputFormatError("no such file (built-in analogy sets: 'google')", path)
     sections: dict[str, list] = {}
     name = path.stem
-    with open(path, encoding="utf8") as f:
-        for line_no, line in enumerate(f, 1):
-            text = line.strip()
-            if not text or text.startswith("#"):
-                continue
-            if text.startswith(":"):
-                name = text[1:].strip()
-                continue
-            words = text.split()
-            if len(words) != 4:
-                raise InputFormatError(f"expected 4 words 'a b c d' (a:b :: c:d) or a ': section' header, "
-                                       f"found {len(words)}", path, line_no, text)
-            sections.setdefault(name, []).append(tuple(words))
+    # the one opener of every text input: gzip, a byte-order mark dropped, bad bytes named by line
+    for line_no, line in text_lines(path):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        if text.startswith(":"):
+            name = text[1:].strip()
+            continue
+        words = text.split()
+        if len(words) != 4:
+            raise InputFormatError(f"expected 4 words 'a b c d' (a:b :: c:d) or a ': section' header, "
+                                   f"found {len(words)}", path, line_no, text)
+        sections.setdefault(name, []).append(tuple(words))
     return sections
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 
 import numpy as np
 
 from .._overlap import describe, warn_low_coverage
+from ..data._open import text_lines
 from ..exceptions import EmptyInputError, InputFormatError
 from ._metrics import Metrics
 from .analogy import _vocab
@@ -30,25 +32,27 @@ def read_word_pairs(path, delimiter: str | None = None) -> list[tuple[str, str, 
         raise InputFormatError(f"no such file (built-in similarity sets: {', '.join(DATASETS)})", path)
     pairs = []
     seen_line = False
-    with open(path, encoding="utf8") as f:
-        for line_no, line in enumerate(f, 1):
-            text = line.strip()
-            if not text or text.startswith("#"):
+    # the one opener of every text input: gzip, a byte-order mark dropped, bad bytes named by line
+    for line_no, line in text_lines(path):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        fields = [x.strip() for x in text.split(delimiter)]
+        try:
+            if len(fields) != 3:
+                raise ValueError
+            score = float(fields[2])
+        except ValueError:
+            if not seen_line and len(fields) == 3:
+                logger.info("%s: line %d taken as a header: %s", path, line_no, text)
+                seen_line = True
                 continue
-            fields = [x.strip() for x in text.split(delimiter)]
-            try:
-                if len(fields) != 3:
-                    raise ValueError
-                score = float(fields[2])
-            except ValueError:
-                if not seen_line and len(fields) == 3:
-                    logger.info("%s: line %d taken as a header: %s", path, line_no, text)
-                    seen_line = True
-                    continue
-                raise InputFormatError("expected 'word1 word2 score' with a numeric score", path, line_no,
-                                       text) from None
-            seen_line = True
-            pairs.append((fields[0], fields[1], score))
+            raise InputFormatError("expected 'word1 word2 score' with a numeric score", path, line_no,
+                                   text) from None
+        if not math.isfinite(score):
+            raise InputFormatError("the score is not a finite number", path, line_no, text)
+        seen_line = True
+        pairs.append((fields[0], fields[1], score))
     return pairs
 
 
