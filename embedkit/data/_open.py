@@ -159,3 +159,19 @@ def _raise_decode_error(path: Path, chunk: list, lineno: int):
                                        f"{piece[exc.start:exc.start + 4]!r}; the file must be UTF-8)",
                                        path, lineno) from None
     raise InputFormatError("not valid UTF-8", path, lineno)  # pragma: no cover - the block did not decode
+
+
+def json_lines(path: str | os.PathLike) -> Iterator[tuple[int, str, object]]:
+    """``(line_number, line, value)`` for every non-blank line of a JSON lines file (plain or
+    gzip, read by :func:`text_lines`); a line that is not JSON raises
+    :class:`InputFormatError` naming the file, the line and the parser's reason."""
+    import json
+
+    for lineno, line in text_lines(path):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputFormatError(f"not JSON ({exc.msg})", Path(path), lineno, line) from None
+        yield lineno, line, value

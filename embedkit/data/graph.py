@@ -341,23 +341,9 @@ def _from_scipy(m, directed: bool, weighted: bool | None, source: str | None = N
 
 
 def _read_mat(path: Path, *, directed: bool, weighted: bool | None) -> Graph:
-    import scipy.io
+    from ._mat import mat_matrix
 
-    try:
-        mat = scipy.io.loadmat(str(path))
-    except Exception as exc:  # scipy raises several types for a corrupt file
-        raise InputFormatError(f"cannot read MATLAB file ({exc})", path) from None
-    if "network" not in mat:
-        keys = [k for k in mat if not k.startswith("__")]
-        raise InputFormatError(f"no 'network' adjacency matrix in the .mat file (it holds: {', '.join(keys)})", path)
-    import scipy.sparse as sp
-
-    try:
-        adj = sp.csr_matrix(mat["network"])
-        if adj.ndim != 2 or not np.issubdtype(adj.dtype, np.number):
-            raise ValueError(f"a {adj.dtype} array of shape {adj.shape}")
-    except (ValueError, TypeError) as exc:
-        raise InputFormatError(f"'network' is not a numeric adjacency matrix ({exc})", path) from None
+    adj = mat_matrix(path, "network", "adjacency")
     g = _from_scipy(adj, directed, weighted, source=str(path))
     g.source = str(path)
     return g

@@ -58,23 +58,9 @@ def read_labels(source: Any, *, nodes: list | None = None, delimiter: str | None
 
 def _read_mat_labels(path: Path, nodes: list | None) -> dict:
     """A MATLAB file's ``group`` matrix ``(V, L)``: node ``i`` (or ``nodes[i]``) -> its non-zero columns."""
-    import scipy.io
-    import scipy.sparse as sp
+    from ._mat import mat_matrix
 
-    try:
-        mat = scipy.io.loadmat(str(path))
-    except Exception as exc:  # noqa: BLE001 - scipy raises many types (ValueError, TypeError, ...) for a corrupt file
-        raise InputFormatError(f"not a readable MATLAB file ({type(exc).__name__}: {exc})", path) from None
-    if "group" not in mat:
-        keys = [k for k in mat if not k.startswith("__")]
-        raise InputFormatError(f"no 'group' label matrix in the .mat file (it holds: {', '.join(keys) or 'nothing'})",
-                               path)
-    try:
-        grp = sp.csr_matrix(mat["group"])
-        if grp.ndim != 2 or not np.issubdtype(grp.dtype, np.number):
-            raise ValueError(f"a {grp.dtype} array of shape {grp.shape}")
-    except (ValueError, TypeError) as exc:
-        raise InputFormatError(f"'group' is not a numeric (nodes x labels) matrix ({exc})", path) from None
+    grp = mat_matrix(path, "group", "(nodes x labels)")
     if nodes is not None and len(nodes) < grp.shape[0]:
         raise InputFormatError(f"'group' has {grp.shape[0]} rows but {len(nodes)} nodes were given", path)
     keys = nodes if nodes is not None else list(range(grp.shape[0]))

@@ -69,16 +69,10 @@ def metadata_rows(emb, metadata) -> list | None:
 
 def read_metadata_file(path) -> dict:
     """A JSON lines file of objects with a ``key`` field -> {key: the other fields} (``--metadata``)."""
-    from ..data._open import text_lines
+    from ..data._open import json_lines
 
     out = {}
-    for line_no, line in text_lines(path):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputFormatError(f"not JSON ({exc.msg})", path, line_no, line) from None
+    for line_no, line, obj in json_lines(path):
         if not isinstance(obj, dict) or "key" not in obj:
             raise InputFormatError('expected an object with a "key" field', path, line_no, line)
         key = obj.pop("key")

@@ -146,7 +146,7 @@ def is_bulk_dir(path: Path) -> bool:
 def read_bulk(path, *, limit: int | None = None, allow_nonfinite: bool = False):
     """The keys and vectors of a folder written by :func:`write_bulk` (any ``_bulk`` files of
     ``index``/``create`` actions whose documents have ``key`` and ``vector`` read too)."""
-    from ..data._open import text_lines
+    from ..data._open import json_lines
 
     path = Path(path)
     files = sorted(path.glob(BULK_GLOB)) if path.is_dir() else []
@@ -163,15 +163,9 @@ def read_bulk(path, *, limit: int | None = None, allow_nonfinite: bool = False):
     rows: list = []
     for f in files:
         action = None
-        for line_no, line in text_lines(f):
+        for line_no, line, obj in json_lines(f):
             if limit is not None and len(keys) >= limit:
                 break
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputFormatError(f"not JSON ({exc.msg})", f, line_no, line) from None
             if action is None:
                 if not isinstance(obj, dict) or len(obj) != 1 or next(iter(obj)) not in ("index", "create"):
                     raise InputFormatError('expected an action line {"index": {...}} or {"create": {...}}', f,
