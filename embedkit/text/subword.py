@@ -287,15 +287,18 @@ class SubwordEmbeddings(Embeddings):
                                    SUBWORD_FORMAT_VERSION else " (retrain them: the model changed)"), path)
         units = info.get("units", "bpe")
 
-        def read(name):
-            if path.is_dir():
-                return (path / name).read_bytes()
-            with zipfile.ZipFile(path) as zf:
-                return zf.read(name)
+        from ..io._limits import LimitedZip
+
         try:
-            keys = np.load(io.BytesIO(read(UNIT_KEYS_FILE)), allow_pickle=False)
-            vecs = np.load(io.BytesIO(read(UNIT_VECTORS_FILE)), allow_pickle=False)
-            model = read(TOKENIZER_FILE) if units != "char" else None
+            if path.is_dir():
+                keys = np.load(path / UNIT_KEYS_FILE, allow_pickle=False)
+                vecs = np.load(path / UNIT_VECTORS_FILE, allow_pickle=False)
+                model = (path / TOKENIZER_FILE).read_bytes() if units != "char" else None
+            else:  # members read with the size and compression-ratio limits of every artifact
+                with LimitedZip(path) as zf:
+                    keys = zf.read_npy(UNIT_KEYS_FILE, ndim=1)
+                    vecs = zf.read_npy(UNIT_VECTORS_FILE, ndim=2)
+                    model = zf.read_bytes(TOKENIZER_FILE, MAX_TOKENIZER_BYTES) if units != "char" else None
         except (KeyError, FileNotFoundError, ValueError) as exc:
             raise InputFormatError(f"subword embeddings without their unit table or tokenizer ({exc})", path) from None
         tok = Tokenizer(model, source=f"{path}:{TOKENIZER_FILE}") if model is not None else None
@@ -304,6 +307,10 @@ class SubwordEmbeddings(Embeddings):
                        max_n=info.get("max_n", 6), buckets=info.get("buckets", 2_000_000), meta=emb.meta)
         except ValueError as exc:
             raise InputFormatError(f"subword embeddings: {exc}", path) from None
+
+
+#: the largest tokenizer model a saved subword artifact may hold (sentencepiece models are a few MB)
+MAX_TOKENIZER_BYTES = 256 << 20
 
 
 # ---------------------------------------------------------------------------- training
