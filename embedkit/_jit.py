@@ -69,6 +69,31 @@ def _wrap(fn: Callable, options: dict):
         return kernel
 
 
+#: said when kernels are not in numba's cache yet (measured: benchmarks/first_run.py, docs/benchmarks.md)
+FIRST_RUN_NOTE = ("compiling embedkit's numba kernels for this machine: once per install, about 10-60 s "
+                  "(a method compiles the kernels it uses on its first call); later runs load them from the cache")
+
+
+def _cache_missing(dispatcher) -> bool:
+    """True when numba has no cached machine code of ``dispatcher`` yet (its index file is absent)."""
+    import os
+
+    try:
+        index = dispatcher._cache._cache_file._index_path
+    except AttributeError:  # another numba version's internals: say nothing rather than guess
+        return False
+    return not os.path.exists(index)
+
+
+def _announce_compilation(dispatchers) -> None:
+    """Log once, at WARNING (the CLI shows it), that the first run compiles kernels."""
+    import logging
+
+    missing = [d for d in dispatchers if _cache_missing(d)]
+    if missing:
+        logging.getLogger("embedkit").warning("%s (%d kernels not cached yet)", FIRST_RUN_NOTE, len(missing))
+
+
 def load_numba():
     """Import numba and make every lazy kernel a numba dispatcher (see the module docstring)."""
     global _numba
@@ -80,6 +105,7 @@ def load_numba():
         pending, _PENDING[:] = list(_PENDING), []
         for kernel in pending:
             kernel._dispatcher = _numba.njit(**kernel.options)(kernel.py_func)
+        _announce_compilation([k._dispatcher for k in pending if k.options.get("cache")])
         modules = {id(k.py_func.__globals__): k.py_func.__globals__ for k in pending}
         for namespace in modules.values():
             for name, value in list(namespace.items()):
