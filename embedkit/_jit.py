@@ -69,29 +69,72 @@ def _wrap(fn: Callable, options: dict):
         return kernel
 
 
-#: said when kernels are not in numba's cache yet (measured: benchmarks/first_run.py, docs/benchmarks.md)
-FIRST_RUN_NOTE = ("compiling embedkit's numba kernels for this machine: once per install, about 10-60 s "
-                  "(a method compiles the kernels it uses on its first call); later runs load them from the cache")
+#: said when the first embedkit kernel compiles (numba's cache then holds it for later runs)
+FIRST_RUN_NOTE = ("compiling embedkit's numba kernels for this machine: the first run of a method only, "
+                  "typically 10-60 s; later runs load them from numba's cache")
 
 
-def _cache_missing(dispatcher) -> bool:
-    """True when numba has no cached machine code of ``dispatcher`` yet (its index file is absent)."""
-    import os
+class _CompileLog:
+    """Listens to numba's compile events: says when the first embedkit kernel compiles and, at the
+    end of the process, how long compiling took. A kernel loaded from numba's cache fires no
+    compile event, so a later run says nothing."""
 
+    def __init__(self):
+        self.depth, self.started, self.total, self.kernels = 0, 0.0, 0.0, 0
+
+    @staticmethod
+    def _ours(ev) -> bool:
+        fn = getattr((ev.data or {}).get("dispatcher"), "py_func", None)
+        return getattr(fn, "__module__", "").startswith("embedkit")
+
+    def on_start(self, ev) -> None:
+        import logging
+        import time
+
+        if not self._ours(ev):
+            return
+        if self.depth == 0:
+            if self.kernels == 0:
+                logging.getLogger("embedkit").warning(FIRST_RUN_NOTE)
+                import atexit
+
+                atexit.register(self.summary)
+            self.started = time.perf_counter()
+        self.depth += 1
+
+    def on_end(self, ev) -> None:
+        import time
+
+        if not self._ours(ev):
+            return
+        self.depth -= 1
+        self.kernels += 1
+        if self.depth == 0:
+            self.total += time.perf_counter() - self.started
+
+    def summary(self) -> None:
+        import logging
+
+        logging.getLogger("embedkit").warning("compiled %d numba kernels in %.1f s; cached for later runs",
+                                              self.kernels, self.total)
+
+
+def _listen_to_compilation(numba) -> None:
     try:
-        index = dispatcher._cache._cache_file._index_path
-    except AttributeError:  # another numba version's internals: say nothing rather than guess
-        return False
-    return not os.path.exists(index)
+        from numba.core import event
 
+        log = _CompileLog()
 
-def _announce_compilation(dispatchers) -> None:
-    """Log once, at WARNING (the CLI shows it), that the first run compiles kernels."""
-    import logging
+        class _Listener(event.Listener):
+            def on_start(self, ev):
+                log.on_start(ev)
 
-    missing = [d for d in dispatchers if _cache_missing(d)]
-    if missing:
-        logging.getLogger("embedkit").warning("%s (%d kernels not cached yet)", FIRST_RUN_NOTE, len(missing))
+            def on_end(self, ev):
+                log.on_end(ev)
+
+        event.register("numba:compile", _Listener())
+    except (ImportError, AttributeError):  # another numba's internals: compile silently, as before
+        pass
 
 
 def load_numba():
@@ -102,10 +145,10 @@ def load_numba():
             import numba
 
             _numba = numba
+            _listen_to_compilation(numba)
         pending, _PENDING[:] = list(_PENDING), []
         for kernel in pending:
             kernel._dispatcher = _numba.njit(**kernel.options)(kernel.py_func)
-        _announce_compilation([k._dispatcher for k in pending if k.options.get("cache")])
         modules = {id(k.py_func.__globals__): k.py_func.__globals__ for k in pending}
         for namespace in modules.values():
             for name, value in list(namespace.items()):
