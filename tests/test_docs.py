@@ -141,17 +141,26 @@ def _write_fixtures(d: Path) -> None:
     (d / "ratings.csv").write_text("userId,movieId,rating,timestamp\n"
                                    + "".join(f"{u},{i},{r},{t}\n" for u, i, r, t in rows))
 
-    # word vectors: Emma's 2,000 most frequent words (+ a few the docs name), random but fixed
+    # word vectors: Emma's 500 most frequent words (+ a few the docs name), random but fixed
     from collections import Counter
 
     counts = Counter(w for ln in lines for w in re.findall(r"[a-z]+", ln.lower()))
-    vocab = [w for w, _ in counts.most_common(2000)]
-    vocab += [w for w in ("paris", "rome", "berlin", "cat", "kitten", "car", "truck", "big", "large",
-                          "quick", "fast") if w not in vocab]
+    vocab = [w for w, _ in counts.most_common(500)]
+    from embedkit.evaluate import _weat_sets as weat   # the WEAT words docs/export-and-search.md tests
+
+    extra = ["paris", "rome", "berlin", "cat", "kitten", "car", "truck", "big", "large", "quick", "fast",
+             "he", "him", "his", "she", "her", "hers", "engineer", "scientist", "nurse", "teacher"]
+    for _, words in (weat.FLOWERS, weat.INSECTS, weat.PLEASANT, weat.UNPLEASANT, weat.MALE_NAMES,
+                     weat.FEMALE_NAMES, weat.CAREER, weat.FAMILY):
+        extra += words
+    vocab += list(dict.fromkeys(w for w in extra if w not in vocab))
     emb = ek.Embeddings(vocab, rng.normal(size=(len(vocab), 32)).astype(np.float32))
     emb.save(d / "vectors.ekv")
     emb.export(d / "words.vec")
-    (d / "triplets.tsv").write_text("cat\tkitten\tcar\ncar\ttruck\tcat\nbig\tlarge\tquick\nquick\tfast\tbig\n")
+    triplets = "cat\tkitten\tcar\ncar\ttruck\tcat\nbig\tlarge\tquick\nquick\tfast\tbig\n"
+    for name in ("triplets.tsv", "synonym_triplets.tsv", "held_out_triplets.tsv"):
+        (d / name).write_text(triplets)
+    (d / "corpora").symlink_to(corp)      # docs that name the shipped files by their repository path
 
     if SHARED_DATA.exists():
         (d / "shared").mkdir()
