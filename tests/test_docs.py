@@ -242,3 +242,18 @@ def test_markers_are_read():
     make = [b for b in readme if "make demo" in b.code]
     assert make and make[0].skip
     assert any(b.needs_data for b in PY_BLOCKS)
+
+
+def test_marker_without_reason_is_refused(tmp_path, monkeypatch):
+    """A block cannot be skipped silently: ``skip`` needs a reason, ``needs`` a known need."""
+    monkeypatch.setattr(sys.modules[__name__], "ROOT", tmp_path)
+    md = tmp_path / "x.md"
+    md.write_text("<!-- docs-test: skip -->\n```python\n1/0\n```\n")
+    with pytest.raises(AssertionError, match="needs a reason"):
+        parse_blocks(md)
+    md.write_text("<!-- docs-test: needs a-gpu -->\n```python\n1/0\n```\n")
+    with pytest.raises(AssertionError, match="unknown need"):
+        parse_blocks(md)
+    md.write_text("<!-- docs-test: skip a server -->\n<!-- docs-test: slow -->\n```python\n1/0\n```\n\n```bash\nx\n```\n")
+    a, b = parse_blocks(md)
+    assert (a.skip, a.slow, a.lang) == ("a server", True, "python") and (b.skip, b.slow, b.lang) == (None, False, "bash")
