@@ -94,9 +94,11 @@ def _setup_logging(verbose: bool) -> None:
 def _quiet_callback(ctx, param, value):
     """--quiet: no progress bars anywhere in the run (the library's verbose=None default becomes False)."""
     if value:
-        from embedkit._progress import set_default
+        from embedkit import _progress
 
-        set_default(False)
+        previous = _progress._default
+        _progress.set_default(False)
+        ctx.call_on_close(lambda: _progress.set_default(previous))  # in-process callers get it back
     return value
 
 

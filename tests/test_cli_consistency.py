@@ -56,13 +56,23 @@ def test_every_command_takes_quiet():
 
 def test_evaluate_rating_quiet_runs_and_silences_bars(runner, ratings, monkeypatch):
     monkeypatch.setattr(_progress, "_default", None)
+    seen = []
+    real = ek.evaluate.rating
+
+    def rating(*a, **kw):  # what verbose=None means while the command evaluates
+        seen.append((_progress._default, _progress.show_progress(None), _progress.show_progress(True)))
+        return real(*a, **kw)
+
+    monkeypatch.setattr(ek.evaluate, "rating", rating)
     res = runner.invoke(cli, ["evaluate", "rating", str(ratings), "--quiet", "--dim", "4", "--epochs", "2",
                               "--workers", "1"])
     assert res.exit_code == 0, res.output
     assert "rmse" in res.output.lower()
-    # --quiet sets what verbose=None means for the rest of the process: no bar even on a terminal
-    assert _progress._default is False
-    assert _progress.show_progress(None) is False and _progress.show_progress(True) is True
+    # --quiet: no bar even on a terminal (verbose=True still forces one); restored after the command
+    assert seen == [(False, False, True)]
+    assert _progress._default is None
+    runner.invoke(cli, ["evaluate", "rating", str(ratings), "--dim", "4", "--epochs", "2", "--workers", "1"])
+    assert seen[-1][0] is None
 
 
 def test_linkpred_refuses_a_method_that_is_not_a_graph_method(runner):
