@@ -399,6 +399,7 @@ def evaluate_analogy(vectors, dataset, method, restrict_vocab, as_json):
                    f"{metrics['answered']} of {metrics['total']} questions answered)", metrics, as_json)
     if as_json:
         return
+    _coverage_note(metrics["answered"], metrics["total"], "questions", "all four words", len(emb), "accuracy")
     table = Table()
     for col in ("section", "accuracy", "answered", "total"):
         table.add_column(col, justify="left" if col == "section" else "right")
@@ -420,6 +421,21 @@ def evaluate_similarity(vectors, dataset, as_json):
     metrics = ek.evaluate.similarity(emb, dataset=dataset)
     _print_metrics(f"word similarity: {vectors} on {dataset} ({metrics['pairs']} pairs scored, "
                    f"{metrics['oov_pairs']} with unknown words)", metrics, as_json)
+    if not as_json:
+        _coverage_note(metrics["pairs"], metrics["pairs"] + metrics["oov_pairs"], "pairs", "both words", len(emb),
+                       "correlation")
+
+
+def _coverage_note(scored: int, total: int, items: str, needs: str, vocab: int, figure: str) -> None:
+    """Under half the items scored: say what the figure then means (a smoke test, not a benchmark)."""
+    if total <= 0 or scored >= total / 2:
+        return
+    console.print(
+        f"note: only {scored} of {total} {items} ({scored / total:.0%}) have {needs} in these {vocab:,} vectors; "
+        f"the {figure} is measured on those alone, so it is noisy and not comparable with published figures "
+        "(those come from vectors trained on billions of words, which cover nearly every item). On a small "
+        "corpus read it as a smoke test: well above 0 means the vectors learned something.",
+        soft_wrap=True, highlight=False)
 
 
 @evaluate.command("bias")

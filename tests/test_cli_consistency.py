@@ -159,3 +159,22 @@ def test_read_planetoid_infers_the_name(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ek.InputFormatError, match="found none"):
         ek.datasets.read_planetoid(tmp_path / "empty")
+
+
+def test_similarity_with_low_coverage_says_what_the_figure_means(runner, tmp_path):
+    """A small vocabulary scores few WS353 pairs: the report says the correlation is a smoke test."""
+    from gensim.test.utils import datapath
+
+    from embedkit.evaluate.similarity import DATASETS, read_word_pairs
+
+    pairs = read_word_pairs(datapath(DATASETS["wordsim353"]))
+    words = sorted({w for a, b, _ in pairs[:30] for w in (a.lower(), b.lower())})
+    emb = ek.Embeddings(words, np.random.default_rng(0).normal(size=(len(words), 8)))
+    path = tmp_path / "few.txt"
+    emb.export(path)
+    res = runner.invoke(cli, ["evaluate", "similarity", str(path)])
+    assert res.exit_code == 0, res.output
+    scored = int(res.output.split(" pairs scored")[0].rsplit("(", 1)[1])
+    assert 30 <= scored < 353 / 2
+    assert f"note: only {scored} of 353 pairs" in res.output and "smoke test" in res.output
+    assert "note:" not in runner.invoke(cli, ["evaluate", "similarity", str(path), "--json"]).output
