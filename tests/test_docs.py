@@ -254,6 +254,8 @@ def test_marker_without_reason_is_refused(tmp_path, monkeypatch):
     md.write_text("<!-- docs-test: needs a-gpu -->\n```python\n1/0\n```\n")
     with pytest.raises(AssertionError, match="unknown need"):
         parse_blocks(md)
-    md.write_text("<!-- docs-test: skip a server -->\n<!-- docs-test: slow -->\n```python\n1/0\n```\n\n```bash\nx\n```\n")
+    md.write_text("<!-- docs-test: skip a server -->\n<!-- docs-test: slow -->\n```python\n1/0\n```\n\n"
+                  "```bash\nx\n```\n")
     a, b = parse_blocks(md)
-    assert (a.skip, a.slow, a.lang) == ("a server", True, "python") and (b.skip, b.slow, b.lang) == (None, False, "bash")
+    assert (a.skip, a.slow, a.lang) == ("a server", True, "python")
+    assert (b.skip, b.slow, b.lang) == (None, False, "bash")
