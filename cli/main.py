@@ -422,8 +422,10 @@ def evaluate_similarity(vectors, dataset, as_json):
     _print_metrics(f"word similarity: {vectors} on {dataset} ({metrics['pairs']} pairs scored, "
                    f"{metrics['oov_pairs']} with unknown words)", metrics, as_json)
     if not as_json:
-        _coverage_note(metrics["pairs"], metrics["pairs"] + metrics["oov_pairs"], "pairs", "both words", len(emb),
-                       "correlation")
+        n = metrics["pairs"]
+        # Fisher's z: a correlation over n pairs has a standard error of about 1 / sqrt(n - 3)
+        spread = f" (over {n} pairs, about +-{1 / (n - 3) ** 0.5:.2f})" if n > 3 else ""
+        _coverage_note(n, n + metrics["oov_pairs"], "pairs", "both words", len(emb), "correlation" + spread)
 
 
 def _coverage_note(scored: int, total: int, items: str, needs: str, vocab: int, figure: str) -> None:
