@@ -91,6 +91,17 @@ def _setup_logging(verbose: bool) -> None:
                         stream=sys.stderr)
 
 
+def _quiet_callback(ctx, param, value):
+    """--quiet: no progress bars anywhere in the run (the library's verbose=None default becomes False)."""
+    if value:
+        from embedkit import _progress
+
+        previous = _progress._default
+        _progress.set_default(False)
+        ctx.call_on_close(lambda: _progress.set_default(previous))  # in-process callers get it back
+    return value
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(ek.__version__, prog_name="embedkit")
 @click.option("-v", "--verbose", is_flag=True, help="log what the library does")
@@ -128,6 +139,15 @@ class _TrainGroup(_Group):
         return super().resolve_command(ctx, args)
 
 
+def _shipped(arg: str | None, what: str = "data") -> tuple[str | None, str | None]:
+    """(path, unit) for a file argument: a shipped data set's name (karate, emma: see
+    ``ek.datasets.names()``) stands for its file unless a file of that name exists here."""
+    if arg is None or os.path.exists(arg):
+        return arg, None
+    found = ek.datasets.shipped_file(arg, what)
+    return (arg, None) if found is None else (str(found[0]), found[1])
+
+
 def _read_input(cls, path: str, directed: bool, delimiter: str | None, graph: bool = False, **read_kw):
     if cls.family == "gnn":
         return _read_node_data(path, directed, delimiter, read_kw.get("features"), read_kw.get("labels"))
@@ -142,13 +162,12 @@ def _read_node_data(path: str, directed: bool, delimiter: str | None, features, 
     """A graph file with --features/--labels, or a Planetoid folder (its ind.<name>.* files)."""
     p = Path(path)
     if p.is_dir():
-        names = sorted(f.name[4:-6] for f in p.glob("ind.*.graph"))
-        if len(names) != 1:
-            raise ek.InputFormatError("a folder must hold one Planetoid dataset (ind.<name>.graph and the rest); "
-                                      f"found {len(names)}", p)
+        from embedkit.data.planetoid import planetoid_name
+
+        name = planetoid_name(p)
         if features or labels:
             raise ek.InputFormatError("a Planetoid folder carries its features and labels; drop --features/--labels", p)
-        return ek.datasets.read_planetoid(p, names[0])
+        return ek.datasets.read_planetoid(p, name)
     return ek.read_node_data(path, features, labels, directed=directed, delimiter=delimiter)
 
 
@@ -183,18 +202,28 @@ def _interaction_columns(given: dict) -> dict:
 _READ_KEYS = {name for _, name, _ in _INTERACTION_OPTIONS} | {"implicit_threshold", "features", "labels"}
 
 
+def _takes_graphs(cls) -> bool:
+    return cls.input_kind == "graph" or "graph" in cls.also_accepts
+
+
 def _train_command(cls) -> click.Command:
-    takes_graphs = cls.input_kind == "graph" or "graph" in cls.also_accepts
+    takes_graphs = _takes_graphs(cls)
     declared = {p.name for p in cls.params}
 
     def run(data, output, directed, delimiter, quiet, graph=False, **given):
         # read options; a method that declares one of these names as a parameter (triplet's features) keeps it
         read_kw = {k: given.pop(k) for k in list(given) if k in _READ_KEYS and k not in declared}
         params = {k: v for k, v in given.items() if v is not None}
+        name = data
+        data, unit = _shipped(data)
+        if unit and "unit" in declared:
+            params.setdefault("unit", unit)  # emma: one sequence per paragraph
+        if read_kw.get("labels"):
+            read_kw["labels"] = _shipped(read_kw["labels"], "labels")[0]
         if "verbose" in {p.name for p in cls.params}:
             params.setdefault("verbose", False if quiet else None)  # None: bars only on a terminal
         ext = ".model" if cls.returns == "tokenizer" else ".ekv"
-        out = Path(output) if output else Path(Path(data).name.split(".")[0] + f".{cls.name}{ext}")
+        out = Path(output) if output else Path(Path(name).name.split(".")[0] + f".{cls.name}{ext}")
         inputs = [data, *(read_kw.get(k) for k in ("features", "labels"))]
         if cls.returns == "tokenizer":
             check_path(out, inputs=inputs)
@@ -256,7 +285,7 @@ def _train_command(cls) -> click.Command:
                    click.Option(["--labels"], type=click.Path(dir_okay=False), default=None,
                                 help="node labels ('node label' lines or a .mat group matrix): supervised "
                                      "training on a random split")]
-    params.append(click.Option(["--quiet"], is_flag=True, help="no progress bars"))
+    params.append(click.Option(["--quiet"], is_flag=True, callback=_quiet_callback, help="no progress bars"))
     params += [click_option(p) for p in cls.params if p.cli]
     doc = (cls.__doc__ or cls.summary).strip().splitlines()[0]
     return click.Command(cls.name, params=params, callback=run, help=f"{doc}\n\n{cls.summary}.",
@@ -318,8 +347,16 @@ def evaluate_linkpred(ctx, graph, method, test_fraction, split_seed, directed, a
     Extra options go to the method, e.g. --dim 64 --p 1 --q 0.5.
     """
     cls = ek.get_method(method)
+    if not _takes_graphs(cls):
+        graph_methods = [m for m in ek.methods() if _takes_graphs(ek.get_method(m))]
+        hint = f"{method} is a {cls.family} method"
+        if cls.input_kind == "interactions":
+            hint += " (embedkit evaluate ranking scores recommenders)"
+        raise ek.InvalidParameterError("evaluate linkpred", "method", "a method that embeds graphs: "
+                                       + ", ".join(graph_methods), method, hint=hint)
     params = parse_extra(cls, ctx.args)
     params.setdefault("verbose", False)
+    graph = _shipped(graph)[0]
     g = ek.read_graph(graph, directed=directed)
     train_g, split = ek.split_edges(g, test_fraction=test_fraction, seed=split_seed)
     emb = ek.train(method, train_g, **params)
@@ -338,6 +375,7 @@ def evaluate_linkpred(ctx, graph, method, test_fraction, split_seed, directed, a
 def evaluate_nodeclass(vectors, labels, train_fraction, repeats, seed, as_json):
     """Node classification with logistic regression on VECTORS, LABELS a 'node label' file or .mat."""
     emb = ek.load(vectors)
+    labels = _shipped(labels, "labels")[0]  # "karate": the shipped labels
     metrics = ek.evaluate.node_classification(emb, labels, train_fraction=train_fraction, seed=seed,
                                               repeats=repeats)
     _print_metrics(f"node classification: {vectors} ({metrics['num_labelled']} labelled nodes, "
@@ -361,6 +399,7 @@ def evaluate_analogy(vectors, dataset, method, restrict_vocab, as_json):
                    f"{metrics['answered']} of {metrics['total']} questions answered)", metrics, as_json)
     if as_json:
         return
+    _coverage_note(metrics["answered"], metrics["total"], "questions", "all four words", len(emb), "accuracy")
     table = Table()
     for col in ("section", "accuracy", "answered", "total"):
         table.add_column(col, justify="left" if col == "section" else "right")
@@ -382,6 +421,23 @@ def evaluate_similarity(vectors, dataset, as_json):
     metrics = ek.evaluate.similarity(emb, dataset=dataset)
     _print_metrics(f"word similarity: {vectors} on {dataset} ({metrics['pairs']} pairs scored, "
                    f"{metrics['oov_pairs']} with unknown words)", metrics, as_json)
+    if not as_json:
+        n = metrics["pairs"]
+        # Fisher's z: a correlation over n pairs has a standard error of about 1 / sqrt(n - 3)
+        spread = f" (over {n} pairs, about +-{1 / (n - 3) ** 0.5:.2f})" if n > 3 else ""
+        _coverage_note(n, n + metrics["oov_pairs"], "pairs", "both words", len(emb), "correlation" + spread)
+
+
+def _coverage_note(scored: int, total: int, items: str, needs: str, vocab: int, figure: str) -> None:
+    """Under half the items scored: say what the figure then means (a smoke test, not a benchmark)."""
+    if total <= 0 or scored >= total / 2:
+        return
+    console.print(
+        f"note: only {scored} of {total} {items} ({scored / total:.0%}) have {needs} in these {vocab:,} vectors; "
+        f"the {figure} is measured on those alone, so it is noisy and not comparable with published figures "
+        "(those come from vectors trained on billions of words, which cover nearly every item). On a small "
+        "corpus read it as a smoke test: well above 0 means the vectors learned something.",
+        soft_wrap=True, highlight=False)
 
 
 @evaluate.command("bias")
@@ -536,11 +592,12 @@ def _print_metrics(title: str, metrics, as_json: bool) -> None:
 def neighbors(vectors, key, k):
     """The K nearest keys to KEY by cosine similarity."""
     emb = ek.load(vectors)
+    found = emb.most_similar(key, k=k)  # before the title: a missing key is one error line, not a title and an error
     console.print(f"nearest to {key!r} in {vectors}", soft_wrap=True, highlight=False)
     table = Table()
     table.add_column("key")
     table.add_column("cosine", justify="right")
-    for other, score in emb.most_similar(key, k=k):
+    for other, score in found:
         table.add_row(str(other), f"{score:.4f}")
     console.print(table)
 
@@ -755,6 +812,20 @@ def methods():
         cls = ek.get_method(name)
         table.add_row(name, cls.family, cls.summary)
     console.print(table)
+
+
+def _add_quiet(group: click.Group) -> None:
+    """Every command takes --quiet (no progress bars, whatever the terminal); commands that
+    declare their own (train, explore) keep it."""
+    for cmd in group.commands.values():
+        if isinstance(cmd, click.Group):
+            _add_quiet(cmd)
+        elif not any(p.name == "quiet" for p in cmd.params):
+            cmd.params.append(click.Option(["--quiet"], is_flag=True, expose_value=False,
+                                           callback=_quiet_callback, help="no progress bars"))
+
+
+_add_quiet(cli)
 
 
 def main() -> None:

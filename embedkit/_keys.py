@@ -23,3 +23,24 @@ def rows_of(index: dict, keys) -> np.ndarray:
     keys = list(keys)
     return np.fromiter(((-1 if (r := lookup(index, k)) is None else r) for k in keys), dtype=np.int64,
                        count=len(keys))
+
+
+#: at most this many keys are compared with a missing one (the first ones: the most frequent in
+#: word files), so that the message stays fast on millions of keys
+HINT_SCAN = 200_000
+
+
+def key_hint(key: Hashable, keys, n_examples: int = 5, n_close: int = 5) -> str:
+    """What the keys look like, for a missing ``key``: ``"; keys look like 'a', 'b', ...; closest:
+    'x', 'y'"`` (difflib's ratio over the first :data:`HINT_SCAN` keys, as strings)."""
+    import difflib
+    from itertools import islice
+
+    sample = [str(k) for k in islice(keys, HINT_SCAN)]
+    if not sample:
+        return ""
+    text = "; keys look like " + ", ".join(repr(k) for k in sample[:n_examples]) + (", ..." if len(sample) > n_examples
+                                                                                   else "")
+    close = difflib.get_close_matches(str(key), sample, n=n_close, cutoff=0.6)
+    text += "; closest: " + ", ".join(repr(k) for k in close) if close else "; no close match"
+    return text

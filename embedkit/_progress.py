@@ -12,14 +12,26 @@ import sys
 
 logger = logging.getLogger("embedkit")
 
+#: what ``verbose=None`` means: None follows the terminal; the CLI's ``--quiet`` sets False
+_default: bool | None = None
+
+
+def set_default(verbose: bool | None) -> None:
+    """Set what ``verbose=None`` means for the whole process: ``False`` silences every bar (the
+    CLI's ``--quiet``), ``True`` forces them, ``None`` (the initial value) follows the terminal."""
+    global _default
+    _default = verbose
+
 
 def show_progress(verbose: bool | None) -> bool:
-    """Whether a bar is drawn: ``verbose`` when given, else whether stderr is a terminal; never on a
-    distributed rank other than 0."""
+    """Whether a bar is drawn: ``verbose`` when given, else :func:`set_default`'s value, else whether
+    stderr is a terminal; never on a distributed rank other than 0."""
     from .distributed import is_main
 
     if not is_main():
         return False
+    if verbose is None:
+        verbose = _default
     if verbose is None:
         stream = sys.stderr
         return bool(stream is not None and hasattr(stream, "isatty") and stream.isatty())

@@ -125,7 +125,8 @@ class Embeddings:
         """Row of ``key``; raises :class:`KeyNotFoundError` if absent."""
         i = self._lookup(key)
         if i is None:
-            raise KeyNotFoundError(f"key {key!r} is not in these embeddings ({len(self)} keys)")
+            raise KeyNotFoundError(f"key {key!r} is not in these embeddings ({len(self)} keys)", key=key,
+                                   keys=self._keys)
         return i
 
     def __contains__(self, key: Hashable) -> bool:

@@ -75,10 +75,23 @@ class UnknownMethodError(EmbedkitError, KeyError):
 
 
 class KeyNotFoundError(EmbedkitError, KeyError):
-    """A key is not in an :class:`~embedkit.Embeddings`."""
+    """A key is not in an :class:`~embedkit.Embeddings`.
+
+    Given ``keys`` (the keys it was looked for in), the message also shows a few of them and the
+    closest matches to ``key``, computed only when the message is shown (raising stays cheap)."""
+
+    def __init__(self, message: str, *, key: object = None, keys=None):
+        super().__init__(message)
+        self.key = key
+        self.keys = keys
 
     def __str__(self) -> str:
-        return str(self.args[0])
+        text = str(self.args[0])
+        if self.keys is not None:
+            from ._keys import key_hint
+
+            text += key_hint(self.key, self.keys)
+        return text
 
 
 class MissingDependencyError(EmbedkitError, ImportError):

@@ -74,8 +74,23 @@ def _rows(a, name: str, path) -> int:
     return int(shape[0])
 
 
-def read_planetoid(folder, name: str) -> NodeData:
-    """Read ``folder/ind.<name>.*`` into :class:`NodeData` with the public split.
+def planetoid_name(folder) -> str:
+    """The data set name of a Planetoid folder, from its one ``ind.<name>.graph`` file
+    (``cora``, ``citeseer``, ``pubmed``); a folder with none or several is refused."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InputFormatError("not a folder (a Planetoid data set is a folder of ind.<name>.* files)", folder)
+    names = sorted(f.name[4:-6] for f in folder.glob("ind.*.graph"))
+    if len(names) != 1:
+        found = f"found {', '.join(names)}: pass name=" if names else "found none"
+        raise InputFormatError("a folder must hold one Planetoid dataset (ind.<name>.graph and the rest); " + found,
+                               folder)
+    return names[0]
+
+
+def read_planetoid(folder, name: str | None = None) -> NodeData:
+    """Read ``folder/ind.<name>.*`` into :class:`NodeData` with the public split; ``name=None``
+    (the default) takes it from the folder's one ``ind.<name>.graph`` (:func:`planetoid_name`).
 
     As in Kipf & Welling's loader (and PyG's ``Planetoid``): features are the
     ``allx`` rows followed by the test rows, reordered by ``test.index``; the train
@@ -91,6 +106,8 @@ def read_planetoid(folder, name: str) -> NodeData:
     (-1 where unknown), class names ``"0".."C-1"``, and the three masks.
     """
     folder = Path(folder)
+    if name is None:
+        name = planetoid_name(folder)
     base = folder / f"ind.{name}"
     parts = {}
     for part in _PARTS:

@@ -12,9 +12,10 @@ _GRAPHS = {"karate": ("karate.edgelist", "karate.labels")}
 _TEXTS = {"emma": ("austen-emma.txt.gz", "paragraph")}
 
 
-def read_planetoid(folder, name: str):
+def read_planetoid(folder, name: str | None = None):
     """Cora, CiteSeer or PubMed in the Planetoid ``ind.<name>.*`` format, with the public
-    split: see :func:`embedkit.data.planetoid.read_planetoid`."""
+    split: see :func:`embedkit.data.planetoid.read_planetoid`. ``name=None`` takes the name
+    from the folder's ``ind.<name>.graph`` file, as ``embedkit train gcn FOLDER`` does."""
     from ..data.planetoid import read_planetoid as _read
 
     return _read(folder, name)
@@ -34,6 +35,21 @@ def path(filename: str) -> Path:
     if p.exists():
         return p
     raise InputFormatError(f"shipped file {filename!r} not found (is embedkit installed with its corpora?)")
+
+
+def shipped_file(name: str, what: str = "data") -> tuple[Path, str | None] | None:
+    """The shipped file a name stands for, as the CLI reads it where a file is expected
+    (``embedkit train node2vec karate``): ``what="data"`` gives the graph's edge list or the
+    text, ``"labels"`` a graph's labels. Returns ``(path, unit)`` (``unit``: how a text is cut
+    into sequences, None for a graph), or None when ``name`` is no shipped data set."""
+    if what == "labels":
+        return (path(_GRAPHS[name][1]), None) if name in _GRAPHS else None
+    if name in _GRAPHS:
+        return path(_GRAPHS[name][0]), None
+    if name in _TEXTS:
+        filename, unit = _TEXTS[name]
+        return path(filename), unit
+    return None
 
 
 def names() -> list[str]:

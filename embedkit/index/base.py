@@ -209,7 +209,7 @@ class VectorIndex:
             self._rows = {k: i for i, k in enumerate(self.keys)}
         i = lookup(self._rows, key)
         if i is None:
-            raise KeyNotFoundError(f"key {key!r} is not in this index ({len(self)} keys)")
+            raise KeyNotFoundError(f"key {key!r} is not in this index ({len(self)} keys)", key=key, keys=self.keys)
         return i
 
     def vectors(self, rows: Sequence[int] | None = None) -> np.ndarray:

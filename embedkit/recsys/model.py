@@ -18,7 +18,7 @@ import numpy as np
 
 from .._version import __version__
 from ..embeddings import Embeddings
-from ..exceptions import EmbedkitError, InputFormatError, InvalidParameterError
+from ..exceptions import EmbedkitError, InputFormatError, InvalidParameterError, KeyNotFoundError
 from ..io import native
 from ..io._zip import read_zip, write_zip
 
@@ -191,6 +191,10 @@ class FactorModel:
         """The ``k`` best items for ``user`` as ``(item id, score)``, best first; items the user
         interacted with in training are left out unless ``filter_seen=False``."""
         _check_k(k, "recommend")
+        if user not in self.users:
+            raise KeyNotFoundError(f"unknown user {user!r}: not one of the model's {self.num_users} users "
+                                   "(recommend_for(items) scores a user the model has not seen)",
+                                   key=user, keys=self.users.keys)
         idx, val = self.topk_rows(np.array([self.users.index_of(user)]), k, filter_seen)
         keys = self.items.keys
         return [(keys[j], float(v)) for j, v in zip(idx[0], val[0]) if j >= 0]
