@@ -61,14 +61,26 @@ def resolve_device(device=None, *, method: str = "embedkit") -> str:
     return local_device(device)
 
 
+#: torch CPU threads when a method is given ``workers=0`` (auto); see :func:`cpu_threads`
+TORCH_AUTO_THREADS = 1
+
+
 @contextlib.contextmanager
 def cpu_threads(workers: int, device: str):
-    """Run torch with ``workers`` threads on the CPU (0: leave torch's setting), restoring it after."""
-    if device != "cpu" or not workers:
+    """Run torch with ``workers`` threads on the CPU, restoring torch's setting after.
+
+    ``workers=0`` (auto) is :data:`TORCH_AUTO_THREADS`: one thread. Measured on this project's
+    2-core machine (benchmarks/thread_defaults.py, docs/benchmarks.md "Thread defaults"), torch on
+    all cores was 2.7-18x slower than on one for mf, bpr, als, gcn and gat whenever anything else
+    ran, and the batches of these methods are too small for a second thread to pay off when
+    nothing did. Pass ``workers=N`` to use N threads.
+    """
+    if device != "cpu":
         yield
         return
     import torch
 
+    workers = workers or TORCH_AUTO_THREADS
     before = torch.get_num_threads()
     torch.set_num_threads(workers)
     try:

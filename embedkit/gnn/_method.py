@@ -46,7 +46,7 @@ def gnn_params(*, hidden: int, dropout: float, lr: float, epochs: int, patience:
         Param("batch_size", int, 0, "0: full-batch training; else seed nodes (unsupervised: edges) per "
               "mini-batch, each with a sampled neighbourhood", low=0),
         Param("num_neighbors", int, 10, "mini-batches: neighbours sampled per node and hop", low=1),
-        workers_param("CPU threads for torch (0: torch's default)"),
+        workers_param("CPU threads for torch (0 = auto: 1, the fastest measured on a 2-core machine)"),
         seed_param("random seed (runs repeat exactly on the CPU with workers=1; with more threads GAT's "
                    "attention sums in a thread-dependent order)"),
         device_param(),
