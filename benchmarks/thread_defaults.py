@@ -52,11 +52,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=2)
     ap.add_argument("--methods", default=",".join(SETUP))
+    ap.add_argument("--modes", default="quiet,busy", help="quiet (nothing else started), busy (a burner per core)")
     args = ap.parse_args()
     cores = os.cpu_count() or 1
     print(f"cores: {cores}; load average at start: {os.getloadavg()}")
     rows = []
-    for busy in (False, True):
+    for busy in [m == "busy" for m in args.modes.split(",")]:
         burners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores)] if busy else []
         try:
             for method in args.methods.split(","):
