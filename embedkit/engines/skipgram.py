@@ -14,7 +14,10 @@ Backends (``backend=``):
   chunks of sequences. Deterministic for a seed when ``workers=1``. For
   skip-gram, ``window_negatives=True`` (default) draws the noise words once per
   center window and applies the output-row updates once per window (pWord2Vec,
-  Ji et al. 2016): about 2.5x faster than per-pair draws on the CPU.
+  Ji et al. 2016): about 2.5x faster than per-pair draws on the CPU. CBOW draws its
+  noise words from Walker's alias table of the same distribution (``alias_table``: it
+  stays in cache) and scores all of a center's output rows before updating them: about
+  3x the former kernel's words/s, 2.4x gensim's (docs/benchmarks.md).
 * ``units=`` (numba, skip-gram): fastText's model (Bojanowski et al. 2017) for the
   ``subword`` method: a center word's input vector is the mean of its own row and its
   subword units' rows, composed once per window; it predicts each context word and its
