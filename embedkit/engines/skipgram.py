@@ -484,7 +484,10 @@ def _train_numba(tokens, offsets, counts, cfg: SGNSConfig, verbose, units=None):
         syn0 = _init_vectors(n_rows, cfg.dim, cfg.seed)
     syn1 = np.zeros((V, cfg.dim), dtype=np.float32)
     table = noise_table(counts, cfg.ns_exponent)
-    alias_prob, alias_idx = alias_table(counts, cfg.ns_exponent)
+    if cfg.sg:  # only CBOW draws from the alias table (built in Python: skip it for large graph vocabularies)
+        alias_prob, alias_idx = np.ones(1, dtype=np.float32), np.zeros(1, dtype=np.int32)
+    else:
+        alias_prob, alias_idx = alias_table(counts, cfg.ns_exponent)
     keep = keep_probabilities(counts, cfg.sample)
     subsample = bool(cfg.sample > 0)
     n_seq = len(offsets) - 1
