@@ -7,7 +7,8 @@ only the text between the ``*** START OF`` / ``*** END OF`` lines, tokenized onc
 by embedkit's default reader (lowercase ``\\w+`` words, one paragraph per line;
 ``benchmarks/out/gutenberg-tokens.txt``): both tools train on that file.
 Settings: d=100, window 5, negative 5, min_count 5, sample 1e-3, 3 epochs,
-2 workers.
+2 workers; each tool's default learning rate (gensim 0.025; embedkit cbow 0.05,
+as word2vec.c) unless a run names one.
 
 Speed: words/s = in-vocabulary tokens x epochs / training time (the vocabulary
 pass excluded; it is reported as "read s"), the same count for every tool.
@@ -39,7 +40,9 @@ RUNS = {
                         "embedkit skip-gram (numba, shared negatives: the default)"),
     "sg-torch": ("embedkit", "skipgram", ["--backend", "torch"], "embedkit skip-gram (torch CPU)"),
     "cbow-gensim": ("gensim", "cbow", [], "gensim CBOW"),
-    "cbow-numba": ("embedkit", "cbow", ["--backend", "numba"], "embedkit CBOW (numba)"),
+    "cbow-numba": ("embedkit", "cbow", ["--backend", "numba"], "embedkit CBOW (numba, alpha 0.05: the default)"),
+    "cbow-numba-a025": ("embedkit", "cbow", ["--backend", "numba", "--param", "alpha=0.025"],
+                        "embedkit CBOW (numba, alpha 0.025 as gensim)"),
     "cbow-torch": ("embedkit", "cbow", ["--backend", "torch"], "embedkit CBOW (torch CPU)"),
     "svd": ("embedkit", "svd", [], "embedkit PPMI + SVD"),
 }

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from embedkit.engines.skipgram import SGNSConfig, keep_probabilities, noise_table, train_sgns
+from embedkit.engines.skipgram import SGNSConfig, alias_table, keep_probabilities, noise_table, train_sgns
 
 
 def _group_sequences(n_groups=5, per_group=8, n_seq=600, length=20, seed=0):
@@ -110,6 +110,23 @@ def test_noise_table_follows_unigram_to_the_three_quarters():
     freq = np.bincount(table, minlength=4) / table.size
     expected = counts ** 0.75 / (counts ** 0.75).sum()
     np.testing.assert_allclose(freq, expected, atol=1e-4)
+
+
+def test_alias_table_is_exactly_unigram_to_the_three_quarters_and_cbow_draws_follow_it():
+    counts = np.array([1000, 300, 0, 50, 7, 1, 0, 2500], dtype=np.int64)
+    prob, alias = alias_table(counts, 0.75)
+    want = counts ** 0.75 / (counts ** 0.75).sum()
+    V = len(counts)
+    got = prob / V + np.bincount(alias, weights=(1.0 - prob) / V, minlength=V)
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    assert got[2] == 0 and got[6] == 0  # words that never occur are never drawn
+    # the numba kernel's draw (CBOW's noise words) follows the same distribution
+    from embedkit.engines.skipgram import _alias_draw
+
+    hits = np.zeros(V)
+    for r in np.random.default_rng(0).integers(0, 2**64 - 1, 40_000, dtype=np.uint64, endpoint=True):
+        hits[_alias_draw(r, prob, alias)] += 1
+    np.testing.assert_allclose(hits / hits.sum(), want, atol=0.01)
 
 
 def test_subsampling_keeps_rare_tokens_and_drops_frequent_ones():
