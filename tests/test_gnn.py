@@ -336,3 +336,8 @@ def test_gat_repeats_exactly_on_one_thread():
     a, b = (ek.train("gat", ek.NodeData(g, X), input_features="given", epochs=20, workers=1, seed=0, verbose=False)
             for _ in range(2))
     np.testing.assert_array_equal(a.vectors, b.vectors)
+
+
+def test_an_unknown_layer_type_names_the_registered_ones():
+    with pytest.raises(EmbedkitError, match=r"no GNN layer type 'sage'.*gat, gcn"):
+        build_encoder("sage", 3, 5, hidden=4, out_dim=2, layers=2)

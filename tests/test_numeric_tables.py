@@ -163,7 +163,7 @@ def _interaction_file(draw):
 
 def _read_both(path, **kw):
     import embedkit as ek
-    from embedkit.data import interactions as module
+    from embedkit.data import interactions_read as module
 
     out = []
     for fast in (True, False):
@@ -201,7 +201,7 @@ def test_interaction_tables_mean_the_same_either_way(tmp_path_factory, spec, wit
 
 def test_movielens_style_tables_take_the_fast_path(tmp_path, monkeypatch):
     import embedkit as ek
-    from embedkit.data import interactions as module
+    from embedkit.data import interactions_read as module
 
     path = tmp_path / "ratings.csv"
     path.write_text("userId,movieId,rating,timestamp\n1,31,2.5,1260759144\n1,1029,3.0,1260759179\n2,10,4.0,835355493\n")

@@ -1,7 +1,9 @@
 """Readers and canonical containers."""
 from .corpus import Corpus, EncodedCorpus, read_text
 from .graph import Graph, read_graph
-from .interactions import Interactions, read_interactions, split_interactions
+from .interactions import Interactions
+from .interactions_read import read_interactions
+from .interactions_split import split_interactions
 from .labels import read_labels
 from .split import EdgeSplit, sample_non_edges, split_edges
 

@@ -19,7 +19,7 @@ from .._overlap import check_overlap, describe
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
 from .graph import Graph, _to_numpy, read_graph
 from ._open import check_readable_file, text_lines
-from .interactions import _split_fn
+from .interactions_read import _split_fn
 from .labels import read_labels
 
 logger = logging.getLogger("embedkit")

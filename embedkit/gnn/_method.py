@@ -55,7 +55,9 @@ def gnn_params(*, hidden: int, dropout: float, lr: float, epochs: int, patience:
 
 
 class GNNMethod(Method):
-    """Base of the PyG-backed methods; subclasses set ``name`` and ``kind`` ("gcn" or "gat")."""
+    """Base of the PyG-backed methods; subclasses set ``name`` and ``kind`` (the name of their
+    :class:`~embedkit.gnn._model.LayerType` in ``_model.LAYERS``) and give that layer type's
+    settings from the parameters in ``_encoder_kw``."""
 
     family = "gnn"
     input_kind = "graph"
@@ -63,6 +65,7 @@ class GNNMethod(Method):
     quick_params = {"epochs": 5, "hidden": 8, "dim": 8, "verbose": False}
 
     def _encoder_kw(self, params: dict) -> dict:
+        """The settings of this method's layer type, from the method's parameters."""
         return {}
 
     def _fit(self, data, **params):
@@ -88,7 +91,7 @@ class GNNMethod(Method):
             torch.manual_seed(params["seed"])
             net = build_encoder(self.kind, None if X is None else X.shape[1], nd.num_nodes, params["hidden"],
                                 n_out, params["layers"], dropout=params["dropout"],
-                                cached=not params["batch_size"], **self._encoder_kw(params)).to(dev)
+                                **self._encoder_kw(params)).to(dev)
             if dist.active:  # dropout masks and neighbour samples differ between the processes
                 torch.manual_seed(params["seed"] + 1_000_003 * dist.rank)
             model = data_parallel(net, dist, dev)

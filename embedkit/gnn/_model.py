@@ -1,17 +1,70 @@
-"""The encoder: a stack of PyG ``GCNConv`` or ``GATConv`` layers.
+"""The encoder of every GNN method: a stack of graph convolution layers of one registered type.
 
-GCN (Kipf & Welling, ICLR 2017): ``H' = act(D~^-1/2 A~ D~^-1/2 H W)``, ``A~ = A + I``.
-GAT (Velickovic et al., ICLR 2018): ``alpha_ij = softmax_j(LeakyReLU(a^T [W h_i || W h_j]))``,
-``h_i' = act(sum_j alpha_ij W h_j)``; hidden layers concatenate ``heads`` heads, the
-output layer averages ``output_heads`` heads.
+This module knows no layer type: each lives in its own file as a :class:`LayerType`
+registered in :data:`LAYERS` under its method's ``kind`` (``gcn.py``: PyG ``GCNConv``,
+ReLU, weight decay on the first layer; ``gat.py``: PyG ``GATConv``, attention heads,
+ELU, attention dropout). A new layer type is one file: a :class:`LayerType` subclass
+decorated with :func:`register_layer` and a method class whose ``kind`` names it.
 """
 from __future__ import annotations
 
+from ..exceptions import EmbedkitError
+
+LAYERS: dict[str, type["LayerType"]] = {}
+
+
+class LayerType:
+    """How one kind of graph convolution makes the layers of an encoder.
+
+    Subclasses set ``name`` (the ``kind`` of their method) and take their own settings
+    as keyword arguments of ``__init__`` (e.g. GAT's ``heads``); they implement
+    :meth:`conv`, and override :meth:`width`, :meth:`activation` and
+    :meth:`param_groups` where the default does not fit.
+    """
+
+    name = ""
+
+    def conv(self, in_width: int, out_width: int, last: bool):
+        """The torch module of one layer, ``(x (V, in_width), edge_index) -> (V, width(out_width, last))``."""
+        raise NotImplementedError
+
+    def width(self, out_width: int, last: bool) -> int:
+        """The number of columns a layer made by ``conv(_, out_width, last)`` outputs."""
+        return out_width
+
+    def activation(self):
+        """The non-linearity between layers (a torch module); ReLU by default."""
+        from torch import nn
+
+        return nn.ReLU()
+
+    def param_groups(self, encoder, weight_decay: float) -> list[dict]:
+        """Adam parameter groups of ``encoder``; by default every parameter is decayed."""
+        return [{"params": list(encoder.parameters()), "weight_decay": weight_decay}]
+
+
+def register_layer(cls: type[LayerType]) -> type[LayerType]:
+    """Class decorator: make ``cls`` the layer type of kind ``cls.name``."""
+    if not cls.name:
+        raise EmbedkitError(f"{cls.__name__}: a GNN layer type needs a name")
+    LAYERS[cls.name] = cls
+    return cls
+
+
+def layer_type(kind: str) -> type[LayerType]:
+    """The layer type registered under ``kind``; an unknown kind raises an error listing the kinds."""
+    try:
+        return LAYERS[kind]
+    except KeyError:
+        raise EmbedkitError(f"no GNN layer type {kind!r}; the layer types are: "
+                            f"{', '.join(sorted(LAYERS)) or '(none registered)'}") from None
+
 
 def build_encoder(kind: str, in_dim: int | None, num_nodes: int, hidden: int, out_dim: int, layers: int,
-                  heads: int = 1, output_heads: int = 1, dropout: float = 0.5, attn_dropout: float = 0.0,
-                  cached: bool = True):
-    """A ``torch.nn.Module`` mapping ``(x, edge_index) -> (out, hidden_repr)``.
+                  dropout: float = 0.5, **options):
+    """A ``torch.nn.Module`` mapping ``(x, edge_index) -> (out, hidden_repr)``: ``layers``
+    convolutions of the layer type ``kind`` (see :data:`LAYERS`), made with that type's
+    ``options`` (GCN: ``cached``; GAT: ``heads``, ``output_heads``, ``attn_dropout``).
 
     ``x``: float ``(V, in_dim)``, or None when ``in_dim`` is None (the input is then a
     learnable ``(num_nodes, hidden)`` table, i.e. a one-hot input times the first weight
@@ -19,16 +72,17 @@ def build_encoder(kind: str, in_dim: int | None, num_nodes: int, hidden: int, ou
     last layer, ``(V, hidden)`` (``(V, hidden * heads)`` for GAT), or ``out`` when
     ``layers == 1``. Dropout is applied to every layer's input, as in both papers.
     ``forward(x, edge_index, node_ids)``: ``node_ids`` (the global rows of a sampled
-    subgraph's nodes) picks the rows of the learnable table. ``cached``: GCN keeps the
-    normalised adjacency of the first call (full-batch training only).
+    subgraph's nodes) picks the rows of the learnable table.
     """
     import torch
     from torch import nn
-    from torch_geometric.nn import GATConv, GCNConv
+
+    spec = layer_type(kind)(**options)
 
     class Encoder(nn.Module):
         def __init__(self):
             super().__init__()
+            self.layer_type = spec
             self.table = None
             first = in_dim
             if in_dim is None:
@@ -39,24 +93,15 @@ def build_encoder(kind: str, in_dim: int | None, num_nodes: int, hidden: int, ou
             width = first
             for i in range(layers):
                 last = i == layers - 1
-                if kind == "gcn":
-                    self.convs.append(GCNConv(width, out_dim if last else hidden, cached=cached))
-                    width = hidden
-                else:
-                    h = output_heads if last else heads
-                    self.convs.append(GATConv(width, out_dim if last else hidden, heads=h, concat=not last,
-                                              dropout=attn_dropout))
-                    width = hidden * heads
-            self.act = nn.ReLU() if kind == "gcn" else nn.ELU()
+                out = out_dim if last else hidden
+                self.convs.append(spec.conv(width, out, last))
+                width = spec.width(out, last)
+            self.act = spec.activation()
             self.drop = nn.Dropout(dropout)
 
         def param_groups(self, weight_decay: float) -> list[dict]:
-            """Adam groups: GCN decays the first layer only (Kipf & Welling; PyG's example), GAT every layer."""
-            if kind != "gcn" or len(self.convs) == 1:
-                return [{"params": list(self.parameters()), "weight_decay": weight_decay}]
-            first = list(self.convs[0].parameters()) + ([self.table] if self.table is not None else [])
-            rest = [p for conv in self.convs[1:] for p in conv.parameters()]
-            return [{"params": first, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
+            """Adam groups, as the layer type decays them."""
+            return self.layer_type.param_groups(self, weight_decay)
 
         def forward(self, x, edge_index, node_ids=None):
             if self.table is not None:

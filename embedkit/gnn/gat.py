@@ -5,6 +5,35 @@ from __future__ import annotations
 from .._validation import Param
 from ..api import register
 from ._method import GNNMethod, gnn_params
+from ._model import LayerType, register_layer
+
+
+@register_layer
+class GATLayers(LayerType):
+    """GAT layers: PyG ``GATConv``; hidden layers concatenate ``heads`` heads, the output
+    layer averages ``output_heads``; ELU between layers; ``attn_dropout`` on the attention
+    coefficients; weight decay on every layer."""
+
+    name = "gat"
+
+    def __init__(self, heads: int = 1, output_heads: int = 1, attn_dropout: float = 0.0):
+        self.heads = heads
+        self.output_heads = output_heads
+        self.attn_dropout = attn_dropout
+
+    def conv(self, in_width: int, out_width: int, last: bool):
+        from torch_geometric.nn import GATConv
+
+        return GATConv(in_width, out_width, heads=self.output_heads if last else self.heads, concat=not last,
+                       dropout=self.attn_dropout)
+
+    def width(self, out_width: int, last: bool) -> int:
+        return out_width if last else out_width * self.heads
+
+    def activation(self):
+        from torch import nn
+
+        return nn.ELU()
 
 
 @register

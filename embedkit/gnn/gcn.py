@@ -4,6 +4,31 @@ from __future__ import annotations
 
 from ..api import register
 from ._method import GNNMethod, gnn_params
+from ._model import LayerType, register_layer
+
+
+@register_layer
+class GCNLayers(LayerType):
+    """GCN layers: PyG ``GCNConv``, ReLU between layers, weight decay on the first layer only
+    (Kipf & Welling; PyG's example). ``cached``: each layer keeps the normalised adjacency
+    of its first call (full-batch training only)."""
+
+    name = "gcn"
+
+    def __init__(self, cached: bool = True):
+        self.cached = cached
+
+    def conv(self, in_width: int, out_width: int, last: bool):
+        from torch_geometric.nn import GCNConv
+
+        return GCNConv(in_width, out_width, cached=self.cached)
+
+    def param_groups(self, encoder, weight_decay: float) -> list[dict]:
+        if len(encoder.convs) == 1:
+            return super().param_groups(encoder, weight_decay)
+        first = list(encoder.convs[0].parameters()) + ([encoder.table] if encoder.table is not None else [])
+        rest = [p for conv in encoder.convs[1:] for p in conv.parameters()]
+        return [{"params": first, "weight_decay": weight_decay}, {"params": rest, "weight_decay": 0.0}]
 
 
 @register
@@ -27,3 +52,6 @@ class GCN(GNNMethod):
     kind = "gcn"
     summary = "graph convolutional network on PyG GCNConv (Kipf & Welling 2017): node classification or graph auto-encoder"
     params = gnn_params(hidden=16, dropout=0.5, lr=0.01, epochs=200, patience=100)
+
+    def _encoder_kw(self, params: dict) -> dict:
+        return {"cached": not params["batch_size"]}
