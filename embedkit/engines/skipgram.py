@@ -342,33 +342,9 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
         if j == i:
             continue
         n_ctx += 1
-        out = syn1[buf[j]]
-        f = np.float32(0.0)
-        for k in range(dim):
-            f += h[k] * out[k]
-        if f >= MAX_EXP or f <= -MAX_EXP:
-            continue  # saturated: no update (gensim's rule)
-        g = (np.float32(1.0) - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
-        for k in range(dim):
-            neu1e[k] += g * out[k]
-            out[k] += g * h[k]
-        if not shared:
-            ctx = buf[j]
-            for d in range(negative):
-                state, r = next_u64(state)
-                t = table[_bounded(r, table.shape[0])]
-                if t == ctx:
-                    continue
-                out = syn1[t]
-                f = np.float32(0.0)
-                for k in range(dim):
-                    f += h[k] * out[k]
-                if f >= MAX_EXP or f <= -MAX_EXP:
-                    continue
-                g = -sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))] * alpha
-                for k in range(dim):
-                    neu1e[k] += g * out[k]
-                    out[k] += g * h[k]
+        # the pair's update: the context word against its own noise words, or alone when the window
+        # shares its noise words (drawn below)
+        state = _negative_sampling_step(h, buf[j], syn1, table, 0 if shared else negative, alpha, neu1e, state, sig)
     if n_ctx == 0 or not shared:
         if n_ctx > 0:
             for p in range(r0, r1):
