@@ -40,7 +40,7 @@ def click_option(p: Param) -> click.Option:
         return click.Option([f"--{flag}/--no-{flag}", p.name], default=None, help=help_text)
     ptype = click.Choice(p.choices) if p.choices else _CLICK_TYPES.get(p.type, click.STRING)
     return click.Option([option_name(p), p.name], type=ptype, default=None, help=help_text,
-                        metavar=p.type.__name__.upper() if not p.choices else None)
+                        metavar=("PATH" if p.type is object else p.type.__name__.upper()) if not p.choices else None)
 
 
 def parse_extra(method_cls, args: list[str]) -> dict:

@@ -22,6 +22,7 @@ from embedkit.evaluate.analogy import METHODS as ANALOGY_METHODS
 from embedkit.exceptions import EmbedkitError
 from embedkit.io import check_output, check_path
 
+from ._history import training_rows, write_history
 from ._options import COUNT, FRACTION, click_option, parse_extra
 from ._report import echo_rows
 from .explore import explore
@@ -210,7 +211,7 @@ def _train_command(cls) -> click.Command:
     takes_graphs = _takes_graphs(cls)
     declared = {p.name for p in cls.params}
 
-    def run(data, output, directed, delimiter, quiet, graph=False, **given):
+    def run(data, output, directed, delimiter, quiet, graph=False, history=None, **given):
         # read options; a method that declares one of these names as a parameter (triplet's features) keeps it
         read_kw = {k: given.pop(k) for k in list(given) if k in _READ_KEYS and k not in declared}
         params = {k: v for k, v in given.items() if v is not None}
@@ -229,16 +230,20 @@ def _train_command(cls) -> click.Command:
             check_path(out, inputs=inputs)
         else:
             check_output(out, inputs=inputs)
+        if history:
+            check_output(Path(history), inputs=inputs)
         start = time.perf_counter()
         obj = _read_input(cls, data, directed, delimiter, graph, **read_kw)
         emb = ek.train(cls.name, obj, **params)
         if not is_main():
             return
+        if history:
+            write_history(emb, Path(history))
         if cls.returns == "tokenizer":
             report_tokenizer(data, emb, out, start)
             return
         if isinstance(emb, ek.FactorModel):
-            _report_model(cls, data, obj, emb, out, start)
+            _report_model(cls, data, obj, emb, out, start, history)
             return
         emb.export(out) if out.suffix != ".ekv" else emb.save(out)
         elapsed = time.perf_counter() - start
@@ -255,6 +260,7 @@ def _train_command(cls) -> click.Command:
             rows.append(("speed", f"{emb.meta['words_per_s']:,} words/s"))
         if "active" in emb.meta:  # triplet: the last epoch's loss and share of triplets violating the margin
             rows.append(("last epoch", f"loss {emb.meta['loss'][-1]:.4f}, {emb.meta['active'][-1]:.1%} active"))
+        rows += training_rows(emb.meta, history)
         rows += [("total", f"{elapsed:.2f} s"), ("written", str(out))]
         echo_rows(rows)
 
@@ -286,13 +292,16 @@ def _train_command(cls) -> click.Command:
                                 help="node labels ('node label' lines or a .mat group matrix): supervised "
                                      "training on a random split")]
     params.append(click.Option(["--quiet"], is_flag=True, callback=_quiet_callback, help="no progress bars"))
+    if "checkpoint" in declared:  # a method on the training loop
+        params.append(click.Option(["--history"], type=click.Path(dir_okay=False), default=None,
+                                   help="write the per-epoch history (loss, throughput, validation) as JSON lines"))
     params += [click_option(p) for p in cls.params if p.cli]
     doc = (cls.__doc__ or cls.summary).strip().splitlines()[0]
     return click.Command(cls.name, params=params, callback=run, help=f"{doc}\n\n{cls.summary}.",
                          short_help=cls.summary)
 
 
-def _report_model(cls, data, inter, model, out: Path, start: float) -> None:
+def _report_model(cls, data, inter, model, out: Path, start: float, history=None) -> None:
     """Save a recommender (.ekv: the whole model; other formats: its item vectors) and summarise."""
     model.export(out)
     rows = [("method", cls.name), ("input", f"{data}: {inter!r}"),
@@ -301,6 +310,7 @@ def _report_model(cls, data, inter, model, out: Path, start: float) -> None:
         rows.append(("backend", f"{model.meta['backend']} on {model.meta['device']}"))
     if "train_time_s" in model.meta:
         rows.append(("train", f"{model.meta['train_time_s']:.2f} s"))
+    rows += training_rows(model.meta, history)
     rows += [("total", f"{time.perf_counter() - start:.2f} s"),
              ("written", str(out) + ("" if out.suffix == ".ekv" else " (item vectors)"))]
     echo_rows(rows)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,7 +78,11 @@ class Param:
             if not math.isfinite(value):  # nan, inf and -inf, whatever the bounds: a loop could never end
                 raise InvalidParameterError(method, self.name, self.allowed(), value,
                                             "Non-finite numbers (nan, inf, -inf) are refused")
+        elif self.type is object:  # any Python object (e.g. callbacks, validation data): the method checks it
+            return value
         elif self.type is str:
+            if isinstance(value, os.PathLike):  # a path parameter given as a pathlib.Path
+                value = os.fspath(value)
             if not isinstance(value, str):
                 raise InvalidParameterError(method, self.name, self.allowed(), value)
         elif not isinstance(value, self.type):

@@ -105,6 +105,12 @@ class Embeddings:
         return f"Embeddings(n={len(self)}, dim={self.dim}{extra})"
 
     @property
+    def history(self) -> list[dict]:
+        """The training run's history: one dict per epoch (``epoch``, ``loss``, throughput, ``seconds``,
+        ``elapsed_s``, validation metrics), saved in the metadata; empty for a method without epochs."""
+        return self.meta.get("history", [])
+
+    @property
     def key_to_index(self) -> dict:
         if self._index is None:
             index = {k: i for i, k in enumerate(self._keys)}

@@ -20,6 +20,7 @@ __all__ = [
     "InputMismatchError",
     "RowOutOfRangeError",
     "DatabaseError",
+    "CheckpointError",
 ]
 
 
@@ -151,3 +152,8 @@ class DatabaseError(EmbedkitError, RuntimeError):
         self.target, self.table, self.problem = target, table, problem
         where = target + (f", table {table!r}" if table else "")
         super().__init__(f"{where}: {problem}")
+
+
+class CheckpointError(EmbedkitError, ValueError):
+    """A checkpoint folder cannot be resumed from: written for other data or other parameters
+    (the message names the difference), or unreadable."""

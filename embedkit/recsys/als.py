@@ -25,11 +25,12 @@ import time
 import numpy as np
 
 from .._device import cpu_threads, resolve_device, torch_generator
-from .._progress import progress
 from .._validation import Param
 from ..api import Method, register
+from ..training import Trainable
 from ._common import (BACKENDS, as_float32, device_param, interactions_of, make_model, pick_backend,
-                      seed_param, show_progress, single_threaded_blas, verbose_param, workers_param)
+                      seed_param, single_threaded_blas, verbose_param, workers_param)
+from ._loop import loop_rows, run_meta, train_loop
 
 logger = logging.getLogger("embedkit")
 
@@ -72,6 +73,7 @@ class ALS(Method):
         seed_param(),
         device_param(),
         verbose_param(),
+        *loop_rows(),
     )
     quick_params = {"dim": 8, "iterations": 3, "workers": 1, "verbose": False}
 
@@ -83,54 +85,130 @@ class ALS(Method):
         conf.data = (1.0 + params["alpha"] * conf.data).astype(np.float32)
         t0 = time.perf_counter()
         if backend == "implicit":
-            X, Y = _fit_implicit(conf, params)
+            training = _ImplicitALS(conf, params)
         else:
-            with cpu_threads(params["workers"], dev):
-                X, Y = als_torch(conf, params["dim"], params["reg"], params["iterations"], params["cg_steps"],
-                                 params["seed"], dev, params["verbose"])
+            training = _TorchALS(conf, params, dev)
+        with cpu_threads(params["workers"], dev) if backend == "torch" else single_threaded_blas():
+            run = train_loop(self.name, training, inter, params, epochs=params["iterations"],
+                             model=lambda: make_model(inter, *training.factors(), {}))
+        X, Y = training.factors()
         train_s = time.perf_counter() - t0
-        logger.info("als (%s, %s): %d iterations in %.2fs", backend, dev, params["iterations"], train_s)
+        logger.info("als (%s, %s): %d iterations in %.2fs", backend, dev, run.stopped_epoch, train_s)
         meta = {"backend": backend, "device": dev, "train_time_s": round(train_s, 4),
-                "interactions": repr(inter)}
+                "interactions": repr(inter), **run_meta(run)}
         return make_model(inter, X, Y, meta)
 
 
-def _fit_implicit(conf, params):
-    from implicit.cpu.als import AlternatingLeastSquares
+class _ALSTraining(Trainable):
+    """One ALS iteration (all users, then all items) per epoch of the loop. Loss: the objective
+    ``sum_{u,i} c_ui (p_ui - x_u . y_i)^2 + reg (|X|^2 + |Y|^2)`` after the iteration, divided by
+    the summed confidence of all cells (as implicit's ``calculate_loss``)."""
 
-    with single_threaded_blas():  # implicit checks the BLAS threads when it is built
-        model = AlternatingLeastSquares(factors=params["dim"], regularization=params["reg"], alpha=1.0,
-                                        iterations=params["iterations"], use_cg=True, use_native=True,
-                                        num_threads=params["workers"], random_state=params["seed"])
-        model.cg_steps = params["cg_steps"]
-        model.fit(conf, show_progress=show_progress(params["verbose"]))
-    return as_float32(model.user_factors), as_float32(model.item_factors)
+    unit = "interactions"
+
+    def __init__(self, conf):
+        self.nnz = int(conf.nnz)
+        self.per_epoch = self.nnz
+        self.total_conf = float(conf.shape[0]) * conf.shape[1] + float(conf.data.sum()) - self.nnz
+
+    def run_epoch(self, epoch) -> None:
+        self.step()
+        epoch.add(self.nnz, self.loss() / self.total_conf, 1)
 
 
-def als_torch(conf, dim: int, reg: float, iterations: int, cg_steps: int, seed: int, device: str = "cpu",
-              verbose: bool = False):
-    """ALS by batched conjugate gradient in torch.
+class _ImplicitALS(_ALSTraining):
+    def __init__(self, conf, params):
+        from implicit.cpu.als import AlternatingLeastSquares
 
-    ``conf``: scipy CSR ``(U, I)`` of confidences ``c_ui`` (> 0) on the interacted cells.
-    Returns float32 numpy ``(U, dim)`` user and ``(I, dim)`` item vectors. Starts, as implicit
-    does, from uniform ``[0, 0.01)`` vectors.
-    """
-    import torch
+        super().__init__(conf)
+        with single_threaded_blas():  # implicit checks the BLAS threads when it is built
+            self.model = AlternatingLeastSquares(factors=params["dim"], regularization=params["reg"], alpha=1.0,
+                                                 iterations=1, use_cg=True, use_native=True,
+                                                 num_threads=params["workers"], random_state=params["seed"])
+        self.model.cg_steps = params["cg_steps"]
+        self.reg = params["reg"]
+        self.Cui = conf.tocsr()
+        self.Ciu = conf.T.tocsr()
+        # implicit's start: uniform [0, 0.01) from its random state, users then items
+        rng = np.random.default_rng(params["seed"])
+        self.X = rng.random((conf.shape[0], params["dim"]), dtype=np.float32) * 0.01
+        self.Y = rng.random((conf.shape[1], params["dim"]), dtype=np.float32) * 0.01
 
-    gen = torch_generator(seed, device)
-    n_users, n_items = conf.shape
-    X = torch.rand(n_users, dim, generator=gen, device=device) * 0.01
-    Y = torch.rand(n_items, dim, generator=gen, device=device) * 0.01
-    coo = conf.tocoo()
-    u = torch.as_tensor(coo.row.astype(np.int64), device=device)
-    i = torch.as_tensor(coo.col.astype(np.int64), device=device)
-    c = torch.as_tensor(coo.data.astype(np.float32), device=device)
-    with progress(iterations, "als", verbose, unit="iter") as bar:
-        for _ in range(iterations):
-            _cg_solve(X, Y, u, i, c, reg, cg_steps)
-            _cg_solve(Y, X, i, u, c, reg, cg_steps)
-            bar.update(1)
-    return X.cpu().numpy(), Y.cpu().numpy()
+    def step(self) -> None:
+        solve, m = self.model.solver, self.model
+        solve(self.Cui, self.X, self.Y, self.reg, num_threads=m.num_threads)
+        solve(self.Ciu, self.Y, self.X, self.reg, num_threads=m.num_threads)
+
+    def loss(self) -> float:
+        return als_objective(self.Cui, self.X, self.Y, self.reg)
+
+    def factors(self):
+        return as_float32(self.X), as_float32(self.Y)
+
+    def state(self) -> dict:
+        return {"users": self.X.copy(), "items": self.Y.copy()}
+
+    def set_state(self, state: dict) -> None:
+        self.X[...] = state["users"]
+        self.Y[...] = state["items"]
+
+
+class _TorchALS(_ALSTraining):
+    def __init__(self, conf, params, device):
+        import torch
+
+        super().__init__(conf)
+        self.params, self.device = params, device
+        gen = torch_generator(params["seed"], device)
+        n_users, n_items = conf.shape
+        dim = params["dim"]
+        self.X = torch.rand(n_users, dim, generator=gen, device=device) * 0.01
+        self.Y = torch.rand(n_items, dim, generator=gen, device=device) * 0.01
+        coo = conf.tocoo()
+        self.u = torch.as_tensor(coo.row.astype(np.int64), device=device)
+        self.i = torch.as_tensor(coo.col.astype(np.int64), device=device)
+        self.c = torch.as_tensor(coo.data.astype(np.float32), device=device)
+
+    def step(self) -> None:
+        reg, steps = self.params["reg"], self.params["cg_steps"]
+        _cg_solve(self.X, self.Y, self.u, self.i, self.c, reg, steps)
+        _cg_solve(self.Y, self.X, self.i, self.u, self.c, reg, steps)
+
+    def loss(self) -> float:
+        X, Y, reg = self.X, self.Y, self.params["reg"]
+        total = float(((X.T @ X) * (Y.T @ Y)).sum())  # sum over every cell of (x . y)^2
+        for s in range(0, self.u.shape[0], _CHUNK):
+            u, i, c = self.u[s:s + _CHUNK], self.i[s:s + _CHUNK], self.c[s:s + _CHUNK]
+            pred = (X[u] * Y[i]).sum(1)
+            total += float((c * (1.0 - pred) ** 2 - pred ** 2).sum())
+        return total + reg * float((X * X).sum() + (Y * Y).sum())
+
+    def factors(self):
+        return self.X.cpu().numpy(), self.Y.cpu().numpy()
+
+    def state(self) -> dict:
+        return {"users": self.X.cpu().numpy().copy(), "items": self.Y.cpu().numpy().copy()}
+
+    def set_state(self, state: dict) -> None:
+        import torch
+
+        self.X.copy_(torch.as_tensor(state["users"]))
+        self.Y.copy_(torch.as_tensor(state["items"]))
+
+
+def als_objective(conf, X: np.ndarray, Y: np.ndarray, reg: float, chunk: int = 1_000_000) -> float:
+    """``sum_{u,i} c_ui (p_ui - x_u . y_i)^2 + reg (|X|^2 + |Y|^2)`` with ``p = 1`` on the stored cells
+    of the CSR ``conf`` (their confidences ``c``) and ``p = 0, c = 1`` elsewhere, in
+    ``O(nnz dim + (U + I) dim^2)``: the sum of ``(x . y)^2`` over every cell is
+    ``trace(X^T X Y^T Y)``."""
+    X64, Y64 = X.astype(np.float64), Y.astype(np.float64)
+    total = float(((X64.T @ X64) * (Y64.T @ Y64)).sum())
+    rows = np.repeat(np.arange(conf.shape[0], dtype=np.int64), np.diff(conf.indptr))
+    for s in range(0, conf.nnz, chunk):
+        u, i, c = rows[s:s + chunk], conf.indices[s:s + chunk], conf.data[s:s + chunk].astype(np.float64)
+        pred = np.einsum("ij,ij->i", X64[u], Y64[i])
+        total += float((c * (1.0 - pred) ** 2 - pred ** 2).sum())
+    return total + reg * float((X64 * X64).sum() + (Y64 * Y64).sum())
 
 
 def _cg_solve(X, Y, rows, cols, c, reg: float, steps: int) -> None:

@@ -107,6 +107,12 @@ class FactorModel:
         extra = f", method={method!r}" if method else ""
         return f"FactorModel(users={self.num_users}, items={self.num_items}, dim={self.dim}{extra})"
 
+    @property
+    def history(self) -> list[dict]:
+        """The training run's history: one dict per epoch (``epoch``, ``loss``, throughput, ``seconds``,
+        ``elapsed_s``, validation metrics), saved in the metadata; empty for a method without epochs."""
+        return self.meta.get("history", [])
+
     # ---- scoring -----------------------------------------------------------------
     def user_rows(self, users: Iterable[Hashable]) -> np.ndarray:
         """Rows of user ids, int64; an unknown id raises :class:`~embedkit.KeyNotFoundError`."""

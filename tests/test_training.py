@@ -1,0 +1,269 @@
+"""The one training loop (embedkit.training): history, callbacks, early stopping, checkpoints and
+resume, for every iterative method (a case per method in CASES), and from the CLI."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import embedkit as ek
+from embedkit.exceptions import CheckpointError, InvalidParameterError
+from embedkit.training import Options, Trainable, run
+
+
+# ---- the loop itself, on a toy trainable with a known loss --------------------------------
+class _Quadratic(Trainable):
+    """Gradient descent on |x - target|^2, one step per epoch; validation = -|x - best|."""
+
+    unit = "steps"
+
+    def __init__(self, lr=0.3):
+        self.x = np.zeros(3)
+        self.target = np.array([1.0, -2.0, 3.0])
+        self.lr = lr
+
+    def run_epoch(self, epoch):
+        self.x -= self.lr * 2 * (self.x - self.target)
+        epoch.add(1, float(((self.x - self.target) ** 2).sum()), 1)
+
+    def state(self):
+        return {"x": self.x.copy()}
+
+    def set_state(self, state):
+        self.x = np.array(state["x"], dtype=float)
+
+
+def test_loop_history_has_one_finite_falling_row_per_epoch():
+    t = _Quadratic()
+    r = run(t, "toy", Options(epochs=6, verbose=False))
+    assert [row["epoch"] for row in r.history] == [1, 2, 3, 4, 5, 6]
+    losses = [row["loss"] for row in r.history]
+    assert all(np.isfinite(losses)) and all(a > b for a, b in zip(losses, losses[1:]))
+    assert {"steps_per_s", "seconds", "elapsed_s"} <= set(r.history[0])
+
+
+def test_loop_callback_stops_after_its_epoch():
+    seen = []
+
+    def stop_at_3(row):
+        seen.append(row["epoch"])
+        return row["epoch"] == 3
+
+    t = _Quadratic()
+    r = run(t, "toy", Options(epochs=10, callbacks=(stop_at_3,), verbose=False))
+    assert seen == [1, 2, 3] and len(r.history) == 3 and r.stopped_by_callback
+    x3 = _Quadratic()
+    run(x3, "toy", Options(epochs=3, verbose=False))
+    np.testing.assert_array_equal(t.x, x3.x)  # the model as of epoch 3
+
+
+def test_loop_early_stopping_keeps_the_best_epoch():
+    t = _Quadratic(lr=0.3)
+    best = np.array([0.5, -1.0, 1.5])  # reached on the way to the target: validation peaks, then falls
+    r = run(t, "toy", Options(epochs=30, validate=lambda: {"score": -float(np.abs(t.x - best).sum())},
+                               patience=2, verbose=False))
+    assert r.early_stopped and r.stopped_epoch == r.best_epoch + 2
+    scores = [row["val_score"] for row in r.history]
+    assert r.best_epoch == 1 + int(np.argmax(scores))
+    replay = _Quadratic(lr=0.3)
+    run(replay, "toy", Options(epochs=r.best_epoch, verbose=False))
+    np.testing.assert_array_equal(t.x, replay.x)
+
+
+def test_loop_resume_is_bit_identical_and_refuses_other_runs(tmp_path):
+    fp = {"method": "toy", "params": {"lr": 0.3}, "data": {"description": "d", "digest": "1"}}
+    whole = _Quadratic()
+    run(whole, "toy", Options(epochs=8, verbose=False))
+    # a run cut after 3 epochs (a callback stops it), then the same call with 8 epochs resumes
+    part = _Quadratic()
+    ck = tmp_path / "ck"
+    run(part, "toy", Options(epochs=8, checkpoint=str(ck), fingerprint=fp, verbose=False,
+                             callbacks=(lambda row: row["epoch"] == 3,)))
+    # a stop by a callback is final for that checkpoint: start again from the epoch-3 checkpoint
+    newest = sorted(ck.iterdir())[-1]
+    meta = json.loads((newest / "meta.json").read_text())
+    meta["history"][-1].pop("_stop")
+    meta["flags"]["stopped_by_callback"] = False
+    (newest / "meta.json").write_text(json.dumps(meta))
+    resumed = _Quadratic()
+    r = run(resumed, "toy", Options(epochs=8, checkpoint=str(ck), fingerprint=fp, verbose=False))
+    assert r.resumed_from and len(r.history) == 8
+    np.testing.assert_array_equal(resumed.x, whole.x)
+    other = dict(fp, params={"lr": 0.5})
+    with pytest.raises(CheckpointError, match=r"lr=0.3 \(this run: 0.5\)"):
+        run(_Quadratic(), "toy", Options(epochs=8, checkpoint=str(ck), fingerprint=other, verbose=False))
+    with pytest.raises(CheckpointError, match="other data"):
+        run(_Quadratic(), "toy", Options(epochs=8, checkpoint=str(ck), verbose=False,
+                                         fingerprint=dict(fp, data={"description": "e", "digest": "2"})))
+
+
+def test_a_damaged_newest_checkpoint_falls_back_to_the_one_before(tmp_path):
+    fp = {"method": "toy", "params": {}, "data": {}}
+    ck = tmp_path / "ck"
+    run(_Quadratic(), "toy", Options(epochs=4, checkpoint=str(ck), fingerprint=fp, verbose=False))
+    names = sorted(p.name for p in ck.iterdir())
+    assert names == ["checkpoint-e000004-p000000000000", "checkpoint-e000005-p000000000000"]
+    (ck / names[-1] / "state.npz").write_bytes(b"cut")
+    r = run(_Quadratic(), "toy", Options(epochs=4, checkpoint=str(ck), fingerprint=fp, verbose=False))
+    assert r.resumed_from.endswith(names[0]) and len(r.history) == 4
+
+
+def test_callbacks_must_be_callables():
+    inter = ek.read_interactions(([0, 1], [0, 1]))
+    with pytest.raises(InvalidParameterError, match="callbacks"):
+        ek.train("als", inter, dim=2, iterations=2, callbacks=[3], verbose=False)
+
+
+# ---- every iterative method -------------------------------------------------------------------
+def _blocks(n_users=60, n_items=40, groups=2, per_user=8, seed=0):
+    """Users of group g interact only with items of group g: a known answer."""
+    rng = np.random.default_rng(seed)
+    users, items = [], []
+    size = n_items // groups
+    for u in range(n_users):
+        g = u % groups
+        for i in rng.choice(size, per_user, replace=False):
+            users.append(f"u{u}")
+            items.append(f"i{g * size + i}")
+    return ek.read_interactions((users, items))
+
+
+def _recsys_quality(model) -> float:
+    """Share of each user's top-5 unseen items inside the user's own group."""
+    hits = []
+    for u in model.users.keys[:20]:
+        g = int(u[1:]) % 2
+        recs = model.recommend(u, k=5)
+        hits += [int(str(r[0])[1:]) // 20 == g for r in recs]
+    return float(np.mean(hits))
+
+
+CASES = {
+    "als": dict(data=_blocks, params={"dim": 8, "iterations": 6, "workers": 1, "backend": "implicit"},
+                epochs="iterations", quality=_recsys_quality, bar=0.9),
+    "als-torch": dict(method="als", data=_blocks,
+                      params={"dim": 8, "iterations": 6, "workers": 1, "backend": "torch", "device": "cpu"},
+                      epochs="iterations", quality=_recsys_quality, bar=0.9),
+}
+
+
+def _case(name):
+    c = CASES[name]
+    return c.get("method", name), c["data"](), dict(c["params"], verbose=False)
+
+
+def _vectors(result):
+    if hasattr(result, "users"):
+        return np.concatenate([result.users.vectors, result.items.vectors])
+    return result.vectors
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_history_loss_falls_and_the_method_learns(name):
+    method, data, params = _case(name)
+    result = ek.train(method, data, **params)
+    h = result.history
+    assert [row["epoch"] for row in h] == list(range(1, params[CASES[name]["epochs"]] + 1))
+    losses = np.array([row["loss"] for row in h])
+    assert np.isfinite(losses).all() and losses[-1] < losses[0]
+    assert CASES[name]["quality"](result) >= CASES[name]["bar"]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_history_is_saved_and_loaded_back(name, tmp_path):
+    method, data, params = _case(name)
+    result = ek.train(method, data, **params)
+    result.save(tmp_path / "r.ekv")
+    assert ek.load(tmp_path / "r.ekv").history == result.history
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_callback_stops_training(name):
+    method, data, params = _case(name)
+    result = ek.train(method, data, **params, callbacks=[lambda row: row["epoch"] == 2])
+    assert len(result.history) == 2 and result.meta["training"]["stopped_by_callback"]
+    two = ek.train(method, data, **dict(params, **{CASES[name]["epochs"]: 2}))
+    np.testing.assert_array_equal(_vectors(result), _vectors(two))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_resume_from_a_checkpoint_is_bit_identical(name, tmp_path):
+    method, data, params = _case(name)
+    whole = ek.train(method, data, **params)
+    ck = tmp_path / "ck"
+    ek.train(method, data, **params, checkpoint=ck, callbacks=[lambda row: row["epoch"] == 2])
+    # keep only the checkpoint written after epoch 1: the run restarts in the middle
+    for p in ck.iterdir():
+        if p.name != "checkpoint-e000002-p000000000000":
+            import shutil
+
+            shutil.rmtree(p)
+    resumed = ek.train(method, data, **params, checkpoint=ck)
+    assert resumed.meta["training"]["resumed_from"].endswith("checkpoint-e000002-p000000000000")
+    np.testing.assert_array_equal(_vectors(resumed), _vectors(whole))
+    assert [r["loss"] for r in resumed.history] == [r["loss"] for r in whole.history]
+
+
+def test_recommender_early_stopping_keeps_the_best_epoch():
+    train = _blocks(seed=0)
+    held = _blocks(seed=1)
+    model = ek.train("als", train, dim=8, iterations=12, workers=1, validation=held, patience=3, verbose=False)
+    h = model.history
+    scores = [row["val_recall@10"] for row in h]
+    best = model.meta["training"]["best_epoch"]
+    assert scores[best - 1] == max(scores)
+    again = ek.train("als", train, dim=8, iterations=best, workers=1, verbose=False)
+    np.testing.assert_array_equal(model.users.vectors, again.users.vectors)
+
+
+# ---- the CLI: --history, and a run killed after its first checkpoint ------------------------
+def _cli(*args, **kw):
+    return subprocess.Popen([sys.executable, "-m", "embedkit_cli", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, **kw)
+
+
+def _write_interactions(path, n_users=1500, n_items=300, per_user=20):
+    rng = np.random.default_rng(0)
+    with open(path, "w") as f:
+        for u in range(n_users):
+            for i in rng.choice(n_items, per_user, replace=False):
+                f.write(f"u{u}\ti{(i + u) % n_items}\n")
+
+
+CLI_KILL_CASES = {
+    "als": (_write_interactions, "data.tsv", ["--iterations", "12", "--dim", "32", "--workers", "1",
+                                              "--backend", "torch", "--device", "cpu"]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLI_KILL_CASES))
+def test_cli_run_killed_after_a_checkpoint_resumes_bit_identical(name, tmp_path):
+    write, fname, opts = CLI_KILL_CASES[name]
+    data = tmp_path / fname
+    write(data)
+    whole = _cli("train", name, data, "-o", tmp_path / "whole.ekv", "--quiet", *opts)
+    out, err = whole.communicate(timeout=300)
+    assert whole.returncode == 0, err
+    ck = tmp_path / "ck"
+    p = _cli("train", name, data, "-o", tmp_path / "cut.ekv", "--quiet", "--checkpoint", ck, *opts)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (ck.exists() and any(c.name.startswith("checkpoint-") for c in ck.iterdir())):
+        time.sleep(0.01)
+    os.kill(p.pid, signal.SIGKILL)
+    p.communicate()
+    assert not (tmp_path / "cut.ekv").exists(), "the run finished before the kill: make it longer"
+    again = _cli("train", name, data, "-o", tmp_path / "cut.ekv", "--quiet", "--checkpoint", ck,
+                 "--history", tmp_path / "h.jsonl", *opts)
+    out, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert "resumed from" in out
+    a, b = ek.load(tmp_path / "whole.ekv"), ek.load(tmp_path / "cut.ekv")
+    np.testing.assert_array_equal(_vectors(a), _vectors(b))
+    rows = [json.loads(line) for line in (tmp_path / "h.jsonl").read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == list(range(1, len(rows) + 1)) and rows == b.history
