@@ -121,7 +121,7 @@ def test_alias_table_is_exactly_unigram_to_the_three_quarters_and_cbow_draws_fol
     np.testing.assert_allclose(got, want, atol=1e-6)
     assert got[2] == 0 and got[6] == 0  # words that never occur are never drawn
     # the numba kernel's draw (CBOW's noise words) follows the same distribution
-    from embedkit.engines.skipgram import _alias_draw
+    from embedkit.engines.skipgram._numba import _alias_draw
 
     hits = np.zeros(V)
     for r in np.random.default_rng(0).integers(0, 2**64 - 1, 40_000, dtype=np.uint64, endpoint=True):
@@ -173,3 +173,29 @@ def test_torch_cbow_is_repeatable_on_cpu():
     np.testing.assert_array_equal(a, b)
     c = train_sgns(tokens, offsets, counts, SGNSConfig(dim=8, window=3, sg=False, seed=6), backend="torch")
     assert not np.array_equal(a, c)
+
+
+def test_backends_are_found_through_the_registry(tmp_path, monkeypatch):
+    """engines/skipgram/__init__.py dispatches through its backend registry: a registered backend module
+    is imported when it first trains and gets the validated arrays; unknown names list the choices."""
+    from embedkit.engines import skipgram
+
+    (tmp_path / "ek_toy_backend.py").write_text(
+        "import numpy as np\n"
+        "def train(tokens, offsets, counts, cfg, *, device, verbose, sharded, units):\n"
+        "    return np.full((len(counts), cfg.dim), tokens.dtype.itemsize + offsets.dtype.itemsize, np.float32)\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(skipgram, "_BACKENDS", dict(skipgram._BACKENDS))
+    monkeypatch.setattr(skipgram, "BACKENDS", skipgram.BACKENDS)
+    assert skipgram.BACKENDS == ("auto", "numba", "torch", "gensim")
+    skipgram.register_backend("toy", "ek_toy_backend")
+    assert skipgram.BACKENDS[-1] == "toy"
+    tokens, offsets, counts, _ = _group_sequences(n_seq=10)
+    out = train_sgns(tokens.astype(np.int64), offsets.astype(np.int32), counts, SGNSConfig(dim=3), backend="toy")
+    assert out.shape == (len(counts), 3) and (out == 4 + 8).all()  # int32 tokens, int64 offsets
+    with pytest.raises(ValueError, match="unknown skip-gram backend 'nope'; choose one of auto, numba, torch, "
+                                         "gensim, toy"):
+        train_sgns(tokens, offsets, counts, SGNSConfig(dim=3), backend="nope")
+    with pytest.raises(Exception, match="'numba' \\(or 'auto'\\) with skip-gram for subword units"):
+        train_sgns(tokens, offsets, counts, SGNSConfig(dim=3), backend="toy",
+                   units=(np.arange(len(counts) + 1), np.arange(len(counts)), len(counts)))

@@ -1,0 +1,149 @@
+"""The skip-gram / CBOW engine with negative sampling, written once.
+
+Mikolov et al., "Distributed Representations of Words and Phrases and their
+Compositionality" (NIPS 2013). It serves words, BPE pieces and random walks:
+its input is always integer sequences — a flat int32 token array and int64
+offsets, shape ``(num_sequences + 1,)`` — never lists of Python strings.
+
+Backends (``backend=``):
+
+* ``"numba"`` — the CPU engine: a compiled Hogwild kernel in the manner of
+  ``word2vec.c`` (SGD, dynamic window, ``sample`` subsampling,
+  unigram^``ns_exponent`` noise table, linear learning-rate decay, gensim's
+  initialisation and its rule of skipping saturated pairs), parallel over
+  chunks of sequences. Deterministic for a seed when ``workers=1``. For
+  skip-gram, ``window_negatives=True`` (default) draws the noise words once per
+  center window and applies the output-row updates once per window (pWord2Vec,
+  Ji et al. 2016): about 2.5x faster than per-pair draws on the CPU. CBOW draws its
+  noise words from Walker's alias table of the same distribution (``alias_table``: it
+  stays in cache) and scores all of a center's output rows before updating them: about
+  3x the former kernel's words/s, 2.4x gensim's (docs/benchmarks.md).
+* ``units=`` (numba, skip-gram): fastText's model (Bojanowski et al. 2017) for the
+  ``subword`` method: a center word's input vector is the mean of its own row and its
+  subword units' rows, composed once per window; it predicts each context word and its
+  gradient goes to every row.
+* ``"torch"`` — batched on any torch device (the GPU engine), skip-gram and
+  CBOW (cbow_mean=1). A minibatch is a run of consecutive subsampled centers
+  with their dynamic windows; each center's window is a strided view of the
+  run's vectors, so the pairs' scores and gradients are small batched matrix
+  products, with no per-pair gather. Noise words are shared (the idea of
+  pWord2Vec, Ji et al. 2016): CBOW, ``negative`` per group of
+  ``share_negatives`` centers; skip-gram, about ``negative * (window + 1)`` per
+  group of as many context rows, each weighted to stand for word2vec's per-pair
+  draws. Repeated rows' summed updates are capped at ``dup_cap`` updates'
+  worth. Deterministic for a seed on the CPU, where it runs on one thread.
+* ``"gensim"`` — gensim's Word2Vec, fed the same sequences.
+* ``"auto"`` — ``torch`` on a CUDA device or under ``torchrun``, ``numba`` on the
+  CPU (measured the faster there: see docs/benchmarks.md).
+
+Under ``torchrun`` only the torch backend runs; each process trains on its block of
+the sequences and the processes' changed rows are combined every ``sync_every``
+minibatches (:mod:`embedkit.distributed`, docs/distributed.md).
+
+Layout: this module is the public entry (:func:`train_sgns`) and dispatches through a small
+registry of backends (:func:`register_backend`); each backend lives in its own module
+(``_numba.py``, ``_torch.py``, ``_gensim.py``), imported when it first trains, and shares
+``_common.py`` (settings, noise tables, subsampling, initial vectors).
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._common import SGNSConfig, _init_vectors, alias_table, keep_probabilities, noise_table
+
+__all__ = ["BACKENDS", "SGNSConfig", "alias_table", "keep_probabilities", "noise_table", "register_backend",
+           "train_sgns"]
+
+logger = logging.getLogger("embedkit")
+
+
+@dataclass(frozen=True)
+class Backend:
+    """A backend of the engine: ``module`` (``"package.module"``, or relative to this package
+    when it starts with a dot) defines ``train(tokens, offsets, counts, cfg, *, device, verbose,
+    sharded, units)`` and is imported when the backend first trains. ``distributed``: it trains
+    across processes under ``torchrun``; ``units``: it takes fastText's subword units."""
+
+    name: str
+    module: str
+    distributed: bool = False
+    units: bool = False
+
+    def trainer(self):
+        return importlib.import_module(self.module, __name__).train
+
+
+_BACKENDS: dict[str, Backend] = {}
+#: the names ``backend=`` accepts: "auto" and the registered backends
+BACKENDS: tuple[str, ...] = ("auto",)
+
+
+def register_backend(name: str, module: str, *, distributed: bool = False, units: bool = False) -> None:
+    """Add (or replace) the backend ``name`` (see :class:`Backend`)."""
+    global BACKENDS
+    _BACKENDS[name] = Backend(name, module, distributed, units)
+    BACKENDS = ("auto", *_BACKENDS)
+
+
+register_backend("numba", "._numba", units=True)
+register_backend("torch", "._torch", distributed=True)
+register_backend("gensim", "._gensim")
+
+
+def _choices(flag: str) -> str:
+    return " or ".join(repr(b.name) for b in _BACKENDS.values() if getattr(b, flag))
+
+
+def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg: SGNSConfig, *,
+               backend: str = "auto", device="cpu", verbose: bool | None = None,
+               sharded: bool = False, units: tuple | None = None) -> np.ndarray:
+    """Train and return the input vectors, float32 ``(len(counts), cfg.dim)``.
+
+    ``units``: ``(ptr, idx, n_rows)`` for fastText's model (Bojanowski et al. 2017; numba
+    backend, skip-gram): word ``w``'s input vector is the mean of the rows
+    ``idx[ptr[w]:ptr[w + 1]]`` of an input table of ``n_rows`` rows (its own row and its
+    subword units'), and the whole table ``(n_rows, cfg.dim)`` is returned; int64 ``ptr``
+    ``(len(counts) + 1,)``, int32 ``idx`` in ``[0, n_rows)``.
+
+    ``tokens``: int32 ``(N,)`` ids in ``[0, len(counts))``; ``offsets``: int64
+    ``(S + 1,)`` sequence boundaries; ``counts``: token frequencies ``(V,)``
+    (noise distribution and subsampling). Tokens that never occur keep their
+    small random initial vectors. Under ``torchrun`` each process trains on its
+    block of the sequences, or on all of ``tokens`` when ``sharded`` (they already
+    are this process's share; ``counts`` should then be the global ones).
+    """
+    tokens = np.ascontiguousarray(tokens, dtype=np.int32)
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.float64)
+    dev = str(device)
+    from ...distributed import launched
+
+    auto = backend == "auto"
+    if auto:
+        backend = "numba" if units is not None else "torch" if dev.startswith("cuda") or launched() else "numba"
+    spec = _BACKENDS.get(backend)
+    if not auto and (spec is None or not spec.distributed) and launched():
+        from ...exceptions import InvalidParameterError
+
+        raise InvalidParameterError("skip-gram engine", "backend", f"{_choices('distributed')} or 'auto' under "
+                                    "torchrun", backend, hint="only the torch backend trains across processes")
+    if units is not None:
+        if spec is None or not spec.units or not cfg.sg:
+            from ...exceptions import InvalidParameterError
+
+            raise InvalidParameterError("skip-gram engine", "backend", f"{_choices('units')} (or 'auto') with "
+                                        "skip-gram for subword units", backend if cfg.sg else "cbow")
+        ptr, idx, n_rows = units
+        ptr = np.ascontiguousarray(ptr, dtype=np.int64)
+        idx = np.ascontiguousarray(idx, dtype=np.int32)
+        if ptr.shape != (len(counts) + 1,) or (idx.size and (idx.min() < 0 or idx.max() >= n_rows)):
+            raise ValueError("units: ptr must have len(counts) + 1 entries and idx rows in [0, n_rows)")
+        units = (ptr, idx, int(n_rows))
+    logger.info("skip-gram engine: backend=%s device=%s tokens=%d vocab=%d", backend, dev, tokens.size, len(counts))
+    if spec is None:
+        raise ValueError(f"unknown skip-gram backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    return spec.trainer()(tokens, offsets, counts, cfg, device=dev, verbose=verbose, sharded=sharded, units=units)

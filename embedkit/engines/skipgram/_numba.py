@@ -1,0 +1,367 @@
+"""The numba backend (the CPU engine): a compiled Hogwild kernel in the manner of ``word2vec.c``,
+parallel over chunks of sequences; skip-gram (per-pair or window-shared noise words), CBOW and
+fastText's subword units. See :mod:`embedkit.engines.skipgram`.
+
+numba is imported when the first kernel runs (:mod:`embedkit._jit`), never at module level."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..._jit import njit, prange
+from ..._progress import progress
+from .._rng import next_float, next_u64, seed_state
+from ._common import SGNSConfig, _init_vectors, alias_table, keep_probabilities, noise_table
+
+EXP_TABLE_SIZE = 1000
+MAX_EXP = 6.0
+_x = (np.arange(EXP_TABLE_SIZE) / EXP_TABLE_SIZE * 2.0 - 1.0) * MAX_EXP
+SIGMOID_TABLE = (1.0 / (1.0 + np.exp(-_x))).astype(np.float32)
+
+
+@njit(cache=True, inline="always")
+def _bounded(r, n):
+    """A uniform integer in [0, n) from a random uint64 (multiply-high, no division)."""
+    return np.int64(((r >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _negative_sampling_step(h, center, syn1, table, negative, alpha, neu1e, state, sig):
+    """One word2vec update: hidden vector ``h`` (dim,) predicts ``center`` against
+    ``negative`` noise words. Output rows in ``syn1`` are updated in place; the
+    gradient for ``h`` is added to ``neu1e``. Returns the random state."""
+    dim = h.shape[0]
+    n_table = table.shape[0]
+    for d in range(negative + 1):
+        if d == 0:
+            target = center
+            label = np.float32(1.0)
+        else:
+            state, r = next_u64(state)
+            target = table[_bounded(r, n_table)]
+            if target == center:
+                continue
+            label = np.float32(0.0)
+        out = syn1[target]
+        f = np.float32(0.0)
+        for k in range(dim):
+            f += h[k] * out[k]
+        if f >= MAX_EXP or f <= -MAX_EXP:
+            continue  # saturated: no update (gensim's rule)
+        g = (label - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
+        for k in range(dim):
+            neu1e[k] += g * out[k]
+            out[k] += g * h[k]
+    return state
+
+
+@njit(cache=True, inline="always")
+def _alias_draw(r, prob, alias):
+    """A draw from Walker's alias table (``alias_table``) with a random uint64: the high 32 bits
+    pick the index, the low 32 bits decide between it and its alias."""
+    i = _bounded(r, prob.shape[0])
+    u = np.float32(r & np.uint64(0xFFFFFFFF)) * np.float32(2.3283064365386963e-10)
+    if u < prob[i]:
+        return i
+    return np.int64(alias[i])
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _cbow_step(buf, i, lo, hi, syn0, syn1, prob, alias, negative, alpha, state, sig, targets, scores, neu1,
+               neu1e):
+    """CBOW (word2vec's cbow_mean=1) for one center ``buf[i]``: the mean ``neu1`` of the context
+    rows ``syn0[buf[lo:hi]]`` predicts the center against ``negative`` noise words, and its gradient
+    is added, undivided, to every context row. The noise words are drawn first (from the alias
+    table, which stays in cache) and all ``1 + negative`` scores computed before any output row
+    is updated, so the rows' loads overlap instead of waiting on each other's updates."""
+    dim = syn0.shape[1]
+    cw = hi - lo - 1
+    if cw <= 0:
+        return state
+    center = buf[i]
+    n_t = 1
+    targets[0] = center
+    for d in range(negative):
+        state, r = next_u64(state)
+        t = _alias_draw(r, prob, alias)
+        if t == center:
+            continue
+        targets[n_t] = t
+        n_t += 1
+    neu1[:] = 0.0
+    for j in range(lo, hi):
+        if j != i:
+            row = syn0[buf[j]]
+            for k in range(dim):
+                neu1[k] += row[k]
+    inv = np.float32(1.0 / cw)
+    for k in range(dim):
+        neu1[k] *= inv
+    for t in range(n_t):
+        out = syn1[targets[t]]
+        f = np.float32(0.0)
+        for k in range(dim):
+            f += neu1[k] * out[k]
+        scores[t] = f
+    neu1e[:] = 0.0
+    for t in range(n_t):
+        f = scores[t]
+        if f >= MAX_EXP or f <= -MAX_EXP:
+            continue  # saturated: no update (gensim's rule)
+        label = np.float32(1.0) if t == 0 else np.float32(0.0)
+        g = (label - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
+        out = syn1[targets[t]]
+        for k in range(dim):
+            neu1e[k] += g * out[k]
+            out[k] += g * neu1[k]
+    for j in range(lo, hi):
+        if j != i:
+            row = syn0[buf[j]]
+            for k in range(dim):
+                row[k] += neu1e[k]
+    return state
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, targets, labels, grad_out,
+                    neu1e, defer_output):
+    """Skip-gram for one center ``buf[i]`` and its window ``buf[lo:hi]``: every context
+    word predicts the center against the same ``negative`` noise words, drawn once
+    for the window (as in pWord2Vec, Ji et al. 2016), so the ``1 + negative`` output rows
+    stay in cache. With ``defer_output`` the output rows' updates are gathered in
+    ``grad_out`` and applied once at the end of the window (pWord2Vec); without, each pair
+    updates them at once (word2vec.c)."""
+    dim = syn0.shape[1]
+    center = buf[i]
+    n_table = table.shape[0]
+    n_t = 1
+    targets[0] = center
+    labels[0] = 1.0
+    for d in range(negative):
+        state, r = next_u64(state)
+        t = table[_bounded(r, n_table)]
+        if t == center:
+            continue
+        targets[n_t] = t
+        labels[n_t] = 0.0
+        n_t += 1
+    if defer_output:
+        grad_out[:n_t] = 0.0
+    for j in range(lo, hi):
+        if j == i:
+            continue
+        inp = syn0[buf[j]]
+        neu1e[:] = 0.0
+        for t in range(n_t):
+            out = syn1[targets[t]]
+            f = np.float32(0.0)
+            for k in range(dim):
+                f += inp[k] * out[k]
+            if f >= MAX_EXP or f <= -MAX_EXP:
+                continue  # saturated: no update (gensim's rule)
+            g = (labels[t] - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
+            if defer_output:
+                go = grad_out[t]
+                for k in range(dim):
+                    neu1e[k] += g * out[k]
+                    go[k] += g * inp[k]
+            else:
+                for k in range(dim):
+                    neu1e[k] += g * out[k]
+                    out[k] += g * inp[k]
+        for k in range(dim):
+            inp[k] += neu1e[k]
+    if not defer_output:
+        return state
+    for t in range(n_t):
+        out = syn1[targets[t]]
+        go = grad_out[t]
+        for k in range(dim):
+            out[k] += go[k]
+    return state
+
+@njit(cache=True, inline="always", fastmath=True)
+def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, unit_ptr, unit_idx, h, neu1e,
+                   shared):
+    """fastText's skip-gram (Bojanowski et al. 2017) for one center ``buf[i]``: the center's input
+    vector ``h`` is the mean of its rows ``syn0[unit_idx[unit_ptr[w]:unit_ptr[w + 1]]]`` (its own
+    word row and its subword units), composed once; it predicts every context word ``buf[lo:hi]``
+    (output rows updated pair by pair) against ``negative`` noise words: drawn for each pair, as
+    fastText does, or with ``shared`` drawn once for the window (pWord2Vec's sharing, Ji et al.
+    2016) and each weighted by the number of context words, as many as word2vec's per-pair draws.
+    ``h``'s gradient is added to every one of its rows, as fastText does."""
+    dim = syn0.shape[1]
+    center = buf[i]
+    r0 = unit_ptr[center]
+    r1 = unit_ptr[center + 1]
+    if r1 <= r0:
+        return state
+    h[:] = 0.0
+    for p in range(r0, r1):
+        row = syn0[unit_idx[p]]
+        for k in range(dim):
+            h[k] += row[k]
+    inv = np.float32(1.0 / (r1 - r0))
+    for k in range(dim):
+        h[k] *= inv
+    neu1e[:] = 0.0
+    n_ctx = 0
+    for j in range(lo, hi):
+        if j == i:
+            continue
+        n_ctx += 1
+        # the pair's update: the context word against its own noise words, or alone when the window
+        # shares its noise words (drawn below)
+        state = _negative_sampling_step(h, buf[j], syn1, table, 0 if shared else negative, alpha, neu1e, state, sig)
+    if n_ctx == 0 or not shared:
+        if n_ctx > 0:
+            for p in range(r0, r1):
+                row = syn0[unit_idx[p]]
+                for k in range(dim):
+                    row[k] += neu1e[k]
+        return state
+    n_table = table.shape[0]
+    weight = alpha * np.float32(n_ctx)
+    for d in range(negative):
+        state, r = next_u64(state)
+        t = table[_bounded(r, n_table)]
+        clash = t == center
+        for j in range(lo, hi):
+            if j != i and buf[j] == t:
+                clash = True
+        if clash:
+            continue
+        out = syn1[t]
+        f = np.float32(0.0)
+        for k in range(dim):
+            f += h[k] * out[k]
+        if f >= MAX_EXP or f <= -MAX_EXP:
+            continue
+        g = -sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))] * weight
+        for k in range(dim):
+            neu1e[k] += g * out[k]
+            out[k] += g * h[k]
+    for p in range(r0, r1):
+        row = syn0[unit_idx[p]]
+        for k in range(dim):
+            row[k] += neu1e[k]
+    return state
+
+
+@njit(cache=True, parallel=True, fastmath=True)
+def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, window, negative,
+                 alpha0, min_alpha, done_before, total, seed, call_id, sg, max_len, window_negatives,
+                 defer_output, unit_ptr, unit_idx, alias_prob, alias_idx):
+    units = unit_ptr.shape[0] > 1
+    n_chunks = bounds.shape[0] - 1
+    dim = syn0.shape[1]
+    sig = SIGMOID_TABLE
+    base = offsets[bounds[0]]
+    for c in prange(n_chunks):
+        state = seed_state(seed, call_id * 65537 + c)
+        neu1e = np.zeros(dim, dtype=np.float32)
+        neu1 = np.zeros(dim, dtype=np.float32)
+        buf = np.empty(max_len, dtype=np.int32)
+        targets = np.empty(negative + 1, dtype=np.int64)
+        labels = np.empty(negative + 1, dtype=np.float32)
+        grad_out = np.empty((negative + 1, dim), dtype=np.float32)
+        for s in range(bounds[c], bounds[c + 1]):
+            n = 0
+            for t in range(offsets[s], offsets[s + 1]):
+                w = tokens[t]
+                if subsample:
+                    state, r = next_float(state)
+                    if r >= keep[w]:
+                        continue
+                buf[n] = w
+                n += 1
+            frac = (done_before + offsets[s] - base) / total
+            alpha = alpha0 - (alpha0 - min_alpha) * frac
+            if alpha < min_alpha:
+                alpha = min_alpha
+            alpha32 = np.float32(alpha)
+            for i in range(n):
+                state, r = next_u64(state)
+                b = _bounded(r, window)
+                lo = i - window + b
+                if lo < 0:
+                    lo = 0
+                hi = i + window + 1 - b
+                if hi > n:
+                    hi = n
+                center = buf[i]
+                if units:
+                    state = _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
+                                           unit_ptr, unit_idx, neu1, neu1e, window_negatives)
+                elif sg and window_negatives:
+                    state = _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
+                                            targets, labels, grad_out, neu1e, defer_output)
+                elif sg:
+                    for j in range(lo, hi):
+                        if j == i:
+                            continue
+                        ctx = buf[j]
+                        neu1e[:] = 0.0
+                        state = _negative_sampling_step(syn0[ctx], center, syn1, table, negative,
+                                                        alpha32, neu1e, state, sig)
+                        for k in range(dim):
+                            syn0[ctx, k] += neu1e[k]
+                else:
+                    state = _cbow_step(buf, i, lo, hi, syn0, syn1, alias_prob, alias_idx, negative, alpha32,
+                                       state, sig, targets, labels, neu1, neu1e)
+
+
+def _train_numba(tokens, offsets, counts, cfg: SGNSConfig, verbose, units=None):
+    import numba
+
+    V = len(counts)
+    if units is None:
+        unit_ptr, unit_idx = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)
+        syn0 = _init_vectors(V, cfg.dim, cfg.seed)
+    else:
+        unit_ptr, unit_idx, n_rows = units
+        syn0 = _init_vectors(n_rows, cfg.dim, cfg.seed)
+    syn1 = np.zeros((V, cfg.dim), dtype=np.float32)
+    table = noise_table(counts, cfg.ns_exponent)
+    if cfg.sg:  # only CBOW draws from the alias table (built in Python: skip it for large graph vocabularies)
+        alias_prob, alias_idx = np.ones(1, dtype=np.float32), np.zeros(1, dtype=np.int32)
+    else:
+        alias_prob, alias_idx = alias_table(counts, cfg.ns_exponent)
+    keep = keep_probabilities(counts, cfg.sample)
+    subsample = bool(cfg.sample > 0)
+    n_seq = len(offsets) - 1
+    max_len = int(np.diff(offsets).max()) if n_seq else 0
+    per_epoch = int(offsets[-1])
+    total = float(max(per_epoch * cfg.epochs, 1))
+    slice_tokens = max(1_000_000, per_epoch // 100)
+    workers = max(1, min(cfg.workers, numba.config.NUMBA_NUM_THREADS))
+    n_chunks = 1 if workers == 1 else workers * 4
+    prev_threads = numba.get_num_threads()
+    numba.set_num_threads(workers)
+    call_id = 0
+    try:
+        with progress(total=int(total), desc="skip-gram" if cfg.sg else "cbow", verbose=verbose, unit="tok") as bar:
+            for epoch in range(cfg.epochs):
+                cuts = np.searchsorted(offsets, np.arange(0, per_epoch, slice_tokens), side="left")
+                cuts = np.unique(np.concatenate([cuts, [n_seq]]))
+                for a, b in zip(cuts[:-1], cuts[1:]):
+                    targets = np.linspace(offsets[a], offsets[b], n_chunks + 1)
+                    bounds = np.unique(np.clip(np.searchsorted(offsets, targets), a, b)).astype(np.int64)
+                    if bounds[0] != a:
+                        bounds = np.concatenate([[a], bounds])
+                    if bounds[-1] != b:
+                        bounds = np.concatenate([bounds, [b]])
+                    done_before = float(epoch * per_epoch + offsets[a])
+                    _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, cfg.window,
+                                 cfg.negative, cfg.alpha, cfg.min_alpha, done_before, total, cfg.seed,
+                                 call_id, cfg.sg, max_len, cfg.window_negatives, cfg.defer_output, unit_ptr,
+                                 unit_idx, alias_prob, alias_idx)
+                    call_id += 1
+                    bar.update(int(offsets[b] - offsets[a]))
+    finally:
+        numba.set_num_threads(prev_threads)
+    return syn0
+
+
+def train(tokens, offsets, counts, cfg: SGNSConfig, *, device, verbose, sharded, units):
+    """The backend's entry in the engine's registry (``device`` and ``sharded`` do not apply)."""
+    return _train_numba(tokens, offsets, counts, cfg, verbose, units)

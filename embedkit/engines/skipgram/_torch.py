@@ -1,0 +1,321 @@
+"""The torch backend (the GPU engine; on the CPU it runs on one thread): skip-gram and CBOW in
+minibatches of consecutive subsampled centers, with shared noise words; under ``torchrun`` the
+processes' changed rows are combined every ``sync_every`` minibatches. See
+:mod:`embedkit.engines.skipgram`."""
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from ..._progress import progress
+from ._common import SGNSConfig, _init_vectors, keep_probabilities, noise_table
+
+logger = logging.getLogger("embedkit")
+
+
+# The torch engine works on windows of consecutive (subsampled) tokens rather than on
+# lists of (center, context) pairs: a minibatch is ``n`` consecutive centers plus ``window``
+# tokens of context on either side, its vectors are gathered once, and every center's
+# window is a strided view of them (``unfold``): the pairs' scores and gradients are small
+# batched matrix products over those views, without a gather per pair.
+def _subsampled_stream(tokens, seq_id, keep, sample, window, rng):
+    """Subsampled tokens with ``window`` padding tokens on either side, their sequence ids
+    (-1 on the padding) and each token's dynamic window span in 1..window.
+
+    ``tokens``/``seq_id`` are one slice of the corpus; subsampled tokens are dropped before
+    the windows are laid out, as in word2vec.c.
+    """
+    if sample > 0:
+        m = rng.random(tokens.shape[0]) < keep[tokens]
+        tokens, seq_id = tokens[m], seq_id[m]
+    n = tokens.shape[0]
+    span = (window - rng.integers(0, window, n)).astype(np.int64)  # 1..window
+    tok = np.zeros(n + 2 * window, dtype=np.int64)
+    tok[window:window + n] = tokens
+    sid = np.full(n + 2 * window, -1, dtype=np.int64)
+    sid[window:window + n] = seq_id
+    return tok, sid, span
+
+
+def _window_mask(sid_win, span, window):
+    """(n, 2*window+1) 0/1 mask of the pairs: column ``k`` is the token at offset ``k - window``
+    from the center; it counts if it is within the center's span and in its sequence."""
+    import torch
+
+    offs = torch.arange(-window, window + 1, device=sid_win.device).abs()
+    win = sid_win.unfold(0, 2 * window + 1, 1)                       # (n, 2w+1) view
+    m = (win == win[:, window:window + 1]) & (offs <= span[:, None]) & (offs > 0)
+    return m
+
+
+def _skew(a, window):
+    """Turn per-center columns into per-window-row columns.
+
+    ``a`` is (n, 2w+1), ``a[i, k]`` about center ``i`` and the window row ``i + k``. Returns
+    ``q`` (n + 2w, 2w+1) with ``q[r, j] = a[r + j - 2w, 2w - j]`` (0 outside ``a``): the
+    entries of window row ``r``, matched with ``_unfold_padded(x)[r, j] = x[r + j - 2w]``.
+    """
+    import torch
+
+    n, width = a.shape
+    w2 = 2 * window
+    z = a.new_zeros(w2, width)
+    ap = torch.cat([z, a.flip(1), z])                               # (n + 4w, 2w+1)
+    return ap.as_strided((n + w2, width), (width, width + 1)).contiguous()  # bmm is 10x slower on the view
+
+
+def _padded(n, window, like):
+    """An uninitialised (n + 4w, d) buffer whose first and last ``2w`` rows are zero, and its
+    middle ``n`` rows (a view) to be filled."""
+    w2 = 2 * window
+    buf = like.new_empty(n + 2 * w2, like.shape[1])
+    buf[:w2].zero_()
+    buf[n + w2:].zero_()
+    return buf, buf[w2:n + w2]
+
+
+def _unfold_padded(buf, window):
+    """(n + 2w, 2w+1, d) view of a ``_padded`` buffer: row ``r``, column ``j`` is
+    ``x[r + j - 2w]`` of its middle rows ``x`` (zero outside)."""
+    return buf.unfold(0, 2 * window + 1, 1).transpose(1, 2)
+
+
+def _capped_scatter_add(table, parts, dup_cap, load):
+    """``table[idx] += rows`` for each ``(idx, rows, weights)`` of ``parts`` (repeated
+    indices add up), except that a row whose updates in this batch weigh more than ``dup_cap``
+    in all gets its total scaled down to ``dup_cap`` updates' worth: they were all computed
+    from the same stale values. ``weights``: the number of updates (pairs) each row of
+    ``rows`` stands for; ``load``: a zero vector of the table's length, left zero (the work is
+    O(batch), whatever the vocabulary size)."""
+    for idx, _, weights in parts:
+        load.index_add_(0, idx, weights)
+    scales = [dup_cap / load.index_select(0, idx).clamp_(min=dup_cap) for idx, _, _ in parts]
+    for (idx, rows, _), scale in zip(parts, scales):
+        load.index_fill_(0, idx, 0.0)
+        table.index_add_(0, idx, rows.mul_(scale[:, None]))
+
+
+def _noise_sampler(counts, exponent, device):
+    """``draw(n, gen)``: ``n`` int64 noise words from word2vec's unigram^exponent table."""
+    import torch
+
+    table = torch.as_tensor(noise_table(counts, exponent), device=device).long()
+
+    def draw(n, gen):
+        return table.index_select(0, torch.randint(table.shape[0], (n,), device=device, generator=gen))
+    return draw
+
+
+def _sg_noise_words(cfg: SGNSConfig) -> int:
+    """Torch skip-gram: noise words each window row is scored against, ``negative * (window +
+    1)`` (as many as word2vec draws for its pairs, on average) rounded up to a multiple of 8; a
+    set of them is shared by as many window rows."""
+    return max(8, -(-cfg.negative * (cfg.window + 1) // 8) * 8)
+
+
+def _train_torch(tokens, offsets, counts, cfg: SGNSConfig, device, verbose, sharded=False):
+    """On the CPU the minibatches run on one thread (``workers`` is not used): the torch
+    operations are small, and on 5M words of English (dim 100) splitting them over two
+    threads, or computing two minibatches at once in two threads, was slower than one thread,
+    and many times slower on a machine whose cores are busy."""
+    import torch
+
+    dev = torch.device(device)
+    prev_threads = torch.get_num_threads()
+    if dev.type == "cpu":
+        torch.set_num_threads(1)
+    try:
+        with torch.no_grad():
+            return _train_torch_windows(tokens, offsets, counts, cfg, dev, verbose, sharded)
+    finally:
+        torch.set_num_threads(prev_threads)
+
+
+def _train_torch_windows(tokens, offsets, counts, cfg: SGNSConfig, dev, verbose, sharded=False):
+    """Under ``torchrun`` each process trains on its block of sequences (balanced by
+    tokens; all of them when ``sharded``) with its own random streams, and
+    :class:`~embedkit.distributed.RowSync` combines the processes' row changes every
+    ``cfg.sync_every`` minibatches by ``cfg.sync_reduce`` (``counts`` stay global)."""
+    import torch
+
+    from ...distributed import RowSync, block, context
+
+    dist = context(str(dev))
+    if not sharded:
+        a, b = block(offsets, dist)
+        tokens, offsets = tokens[offsets[a]:offsets[b]], offsets[a:b + 1] - offsets[a]
+    seed = cfg.seed + 1_000_003 * dist.rank
+    V = len(counts)
+    W = cfg.window
+    G = max(1, cfg.share_negatives)
+    rng = np.random.default_rng(seed)
+    gen = torch.Generator(device=dev)
+    gen.manual_seed(seed)
+    syn0 = torch.as_tensor(_init_vectors(V, cfg.dim, cfg.seed), device=dev)
+    syn1 = torch.zeros_like(syn0)
+    sync = RowSync([syn0, syn1], dist, every=cfg.sync_every, reduce=cfg.sync_reduce)
+    load = torch.zeros(V, dtype=syn0.dtype, device=dev)
+    noise = _noise_sampler(counts, cfg.ns_exponent, dev)
+
+    def draw(size):
+        return noise(size, gen)
+
+    grads = _sg_grads if cfg.sg else _cbow_grads
+    keep = keep_probabilities(counts, cfg.sample)
+    n_seq = len(offsets) - 1
+    seq_id_all = np.repeat(np.arange(n_seq, dtype=np.int64), np.diff(offsets))
+    per_epoch = int(offsets[-1])
+    total = max(per_epoch * cfg.epochs, 1)
+    # slices of whole sequences, about 2M tokens each
+    cuts = np.unique(np.concatenate([np.searchsorted(offsets, np.arange(0, per_epoch, 2_000_000)), [n_seq]]))
+    bounds = offsets[cuts]
+    # centers per minibatch: batch_size counts (center, context) pairs, about window + 1 per
+    # center; small inputs get small batches (at least ~1000 updates per epoch). Larger ones
+    # cost accuracy: updates computed from the same stale vectors add up (skip-gram on 5M
+    # words, 1 epoch: 7.4% analogy accuracy at 8192 pairs, 6.5% at 16384, 5.4% at 32768). Skip-gram
+    # groups the n + 2w window rows, CBOW the n / 2 centers of each parity: multiples of ``unit``.
+    unit = _sg_noise_words(cfg) if cfg.sg else 2 * G
+    nb = max(unit, min(cfg.batch_size // (W + 1), max(64, per_epoch // 1000)) // unit * unit)
+    if cfg.sg:
+        nb += (-(nb + 2 * W)) % unit
+    done = 0
+    desc = "skip-gram (torch)" if cfg.sg else "cbow (torch)"
+    with progress(total=total, desc=desc, verbose=verbose, unit="tok") as bar:
+        for epoch in range(cfg.epochs):
+            for a, b in zip(bounds[:-1], bounds[1:]):
+                tok, sid, span = _subsampled_stream(tokens[a:b], seq_id_all[a:b], keep, cfg.sample, W, rng)
+                n_tok = span.shape[0]
+                tok_t, sid_t, span_t = (torch.as_tensor(x, device=dev) for x in (tok, sid, span))
+                for s in range(0, n_tok, nb):
+                    n = min(nb, n_tok - s)
+                    frac = (done + (b - a) * s / n_tok) / total
+                    lr = max(cfg.min_alpha, cfg.alpha - (cfg.alpha - cfg.min_alpha) * frac)
+                    win_ids = tok_t[s:s + n + 2 * W]                       # (n + 2w,) window rows
+                    mask = _window_mask(sid_t[s:s + n + 2 * W], span_t[s:s + n], W).to(syn0.dtype)
+                    parts0, parts1 = grads(syn0, syn1, win_ids, mask, lr, draw, cfg)
+                    _capped_scatter_add(syn0, parts0, cfg.dup_cap, load)
+                    _capped_scatter_add(syn1, parts1, cfg.dup_cap, load)
+                    sync.step([[part[0] for part in parts0], [part[0] for part in parts1]])
+                done += b - a
+                bar.update(int(b - a))
+            sync.finish()
+    if dist.active:
+        logger.info("skip-gram (torch): rank %d of %d trained %d tokens; %d synchronisations, %d rows sent",
+                    dist.rank, dist.world, per_epoch, sync.syncs, sync.rows_sent)
+    return syn0.cpu().numpy()
+
+
+def _grouped(x, G):
+    """(rows, ...) -> (groups, G, ...) view, zero-padded to a multiple of ``G`` rows; group
+    ``j`` holds rows ``j, j + groups, j + 2 * groups, ...``: rows that share noise words are
+    far apart, not neighbours whose windows overlap (CBOW's mean context vectors of
+    neighbouring centers are nearly equal, and noise words shared by them get the same update
+    ``G`` times: about a point of analogy accuracy lost)."""
+    import torch
+
+    pad = (-x.shape[0]) % G
+    if pad:
+        x = torch.cat([x, x.new_zeros((pad,) + tuple(x.shape[1:]))])
+    return x.view((G, -1) + tuple(x.shape[1:])).transpose(0, 1)
+
+
+def _ungrouped(y, rows):
+    """Inverse of ``_grouped`` for a (groups, G, d) result: (rows, d)."""
+    return y.transpose(0, 1).reshape(-1, y.shape[-1])[:rows]
+
+
+def _sg_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
+    """Skip-gram updates of one minibatch, as ``(syn0 parts, syn1 parts)`` for
+    ``_capped_scatter_add``: every context word (window row ``r``, input vector ``u_r``)
+    predicts each center whose window holds it (output vector ``c_i``) against noise words.
+
+    The noise words are drawn for window rows, not per pair: a row is scored against
+    ``kg``, about ``negative * (window + 1)``, of them, each standing for ``pairs(r) * negative / kg`` of
+    word2vec's per-pair noise words, so the expected gradient is word2vec's; a set of ``kg``
+    is shared by ``kg`` rows far apart in the minibatch. (Fewer noise words per row, more
+    heavily weighted, cost analogy accuracy: 6.5% with 16, 5% with 8, against 7.3% with 32 on
+    5M words of English.)
+    """
+    import torch
+
+    W, K = cfg.window, cfg.negative
+    G = kg = _sg_noise_words(cfg)                                     # rows per group, noise words per group
+    m = win_ids.shape[0]                                              # n + 2w window rows
+    n = m - 2 * W
+    d = syn0.shape[1]
+    ctr_ids = win_ids[W:m - W]                                        # (n,) centers
+    U = syn0.index_select(0, win_ids)                                 # (m, d)
+    Cp, C = _padded(n, W, syn1)
+    torch.index_select(syn1, 0, ctr_ids, out=C)                       # (n, d)
+    Uw = U.unfold(0, 2 * W + 1, 1)                                   # (n, d, 2w+1) view
+    g = (1.0 - torch.sigmoid(torch.bmm(C[:, None, :], Uw)[:, 0])).mul_(mask).mul_(lr)   # (n, 2w+1)
+    grad_C = torch.bmm(g[:, None, :], Uw.transpose(1, 2))[:, 0]       # (n, d)
+    grad_U = torch.bmm(_skew(g, W)[:, None, :], _unfold_padded(Cp, W))[:, 0]   # (m, d)
+    pairs = _skew(mask, W).sum(1)                                     # (m,) pairs per window row
+    # noise words, shared by groups of G window rows
+    Ug = _grouped(U, G)                                               # (groups, G, d)
+    neg = draw(Ug.shape[0] * kg)
+    N = syn1.index_select(0, neg).view(-1, kg, d)                     # (groups, kg, d)
+    wrow = _grouped(pairs * (-lr * K / kg), G)[:, :, None]
+    gn = torch.sigmoid(torch.bmm(Ug, N.transpose(1, 2))).mul_(wrow)  # (groups, G, kg)
+    grad_U += _ungrouped(torch.bmm(gn, N), m)
+    grad_N = torch.bmm(gn.transpose(1, 2), Ug).view(-1, d)
+    return ([(win_ids, grad_U, pairs)],
+            [(ctr_ids, grad_C, mask.sum(1)), (neg, grad_N, torch.ones_like(neg, dtype=mask.dtype))])
+
+
+def _cbow_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
+    """CBOW updates of one minibatch (word2vec's cbow_mean=1), as for ``_sg_grads``: the mean
+    ``h`` of each center's context vectors predicts the center against ``K`` noise words
+    shared by ``G`` centers; ``h``'s gradient is added, undivided, to every context word's
+    input vector.
+
+    Neighbouring centers share most of their context words, and updates of all of them
+    computed from the same stale vectors overshoot (about half a point of analogy accuracy
+    lost on 5M words). So the even centers go first; the odd ones see the input vectors (this
+    minibatch's copy) updated by them, as they would in word2vec's sequential pass.
+    """
+    import torch
+
+    W, K, G = cfg.window, cfg.negative, max(1, cfg.share_negatives)
+    m = win_ids.shape[0]
+    n = m - 2 * W
+    d = syn0.shape[1]
+    ctr_ids = win_ids[W:m - W]
+    U = syn0.index_select(0, win_ids)                                 # (m, d), updated in between
+    C = syn1.index_select(0, ctr_ids)                                 # (n, d)
+    cw = mask.sum(1)                                                  # contexts per center
+    valid = (cw > 0).to(mask.dtype)
+    mean_w = mask / cw.clamp(min=1)[:, None]
+    Hp, grad_h = _padded(n, W, U)                                     # h's gradients, all centers
+    grad_C = torch.empty_like(C)
+    out1 = [(ctr_ids, grad_C, valid)]
+    for p in range(min(2, n)):
+        Uw = U[p:].unfold(0, 2 * W + 1, 2)                           # (n_p, d, 2w+1): centers p, p+2, ...
+        h = torch.bmm(mean_w[p::2, None, :], Uw.transpose(1, 2))[:, 0]   # (n_p, d)
+        n_p = h.shape[0]
+        Cp = C[p::2]
+        g_pos = (1.0 - torch.sigmoid((h * Cp).sum(1))).mul_(valid[p::2]).mul_(lr)   # (n_p,)
+        hg = _grouped(h, G)                                           # (groups, G, d)
+        neg = draw(hg.shape[0] * K)
+        N = syn1.index_select(0, neg).view(-1, K, d)                  # (groups, K, d)
+        g_neg = torch.sigmoid(torch.bmm(hg, N.transpose(1, 2))).mul_(_grouped(valid[p::2] * -lr, G)[:, :, None])
+        grad_h[p::2].copy_(_ungrouped(torch.bmm(g_neg, N), n_p).addcmul_(g_pos[:, None], Cp))
+        out1.append((neg, torch.bmm(g_neg.transpose(1, 2), hg).view(-1, d), torch.ones_like(neg, dtype=mask.dtype)))
+        grad_C[p::2].copy_(h.mul_(g_pos[:, None]))                    # hg is a view of h: after grad_N
+        if p == 0 and n > 1:  # the even centers' update of this minibatch's input vectors
+            H0, grad_h0 = _padded(n, W, U)
+            grad_h0[0::2].copy_(grad_h[0::2])
+            grad_h0[1::2].zero_()
+            mask0 = mask.clone()
+            mask0[1::2].zero_()
+            U += torch.bmm(_skew(mask0, W)[:, None, :], _unfold_padded(H0, W))[:, 0]
+    q = _skew(mask, W)                                                # (m, 2w+1)
+    grad_U = torch.bmm(q[:, None, :], _unfold_padded(Hp, W))[:, 0]    # (m, d)
+    return [(win_ids, grad_U, q.sum(1))], out1
+
+
+def train(tokens, offsets, counts, cfg: SGNSConfig, *, device, verbose, sharded, units):
+    """The backend's entry in the engine's registry (``units`` is not supported: refused before)."""
+    return _train_torch(tokens, offsets, counts, cfg, device, verbose, sharded)
