@@ -17,6 +17,7 @@ from typing import Hashable, Iterable
 import numpy as np
 
 from .._version import __version__
+from ..artifacts import register_artifact
 from ..embeddings import Embeddings
 from ..exceptions import EmbedkitError, InputFormatError, InvalidParameterError, KeyNotFoundError
 from ..io import native
@@ -389,8 +390,16 @@ def topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return idx.numpy().astype(np.int64), val.numpy()
 
 
-def _load_for_registry(path) -> FactorModel:
-    return FactorModel.load(path)
+def _summary(model: FactorModel) -> list[tuple[str, str]]:
+    rows = [("model", f"{model.num_users} users x {model.num_items} items, dim {model.dim}")]
+    if "backend" in model.meta:
+        rows.append(("backend", f"{model.meta['backend']} on {model.meta['device']}"))
+    if "train_time_s" in model.meta:
+        rows.append(("train", f"{model.meta['train_time_s']:.2f} s"))
+    return rows
 
 
-native.LOADERS[FORMAT_NAME] = _load_for_registry
+# .ekv: the whole model; other formats: its item vectors
+register_artifact("factor-model", FactorModel, format=FORMAT_NAME, save=lambda model, path: model.export(path),
+                  load=lambda path, *, mmap=False, allow_nonfinite=False: FactorModel.load(path), summary=_summary,
+                  written=lambda model, path: str(path) + ("" if path.suffix == ".ekv" else " (item vectors)"))
