@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 import embedkit as ek
+from embedkit.artifacts import artifact_of
 from embedkit.distributed import is_main
 from embedkit.evaluate.analogy import METHODS as ANALOGY_METHODS
 from embedkit.exceptions import EmbedkitError
@@ -25,7 +26,7 @@ from embedkit.io import check_output, check_path
 from ._options import COUNT, FRACTION, click_option, parse_extra
 from ._report import echo_rows
 from .explore import explore
-from .tokenize import report_tokenizer, tokenize
+from .tokenize import tokenize
 
 console = Console()
 err_console = Console(stderr=True)
@@ -234,29 +235,7 @@ def _train_command(cls) -> click.Command:
         emb = ek.train(cls.name, obj, **params)
         if not is_main():
             return
-        if cls.returns == "tokenizer":
-            report_tokenizer(data, emb, out, start)
-            return
-        if isinstance(emb, ek.FactorModel):
-            _report_model(cls, data, obj, emb, out, start)
-            return
-        emb.export(out) if out.suffix != ".ekv" else emb.save(out)
-        elapsed = time.perf_counter() - start
-        rows = [("method", cls.name), ("input", f"{data}: {obj!r}" if not isinstance(obj, str) else data),
-                ("vectors", f"{len(emb)} x {emb.dim}")]
-        if cls.family == "gnn":
-            rows += _gnn_rows(emb)
-        if "vocab_size" in emb.meta and emb.meta.get("source") != "graph":
-            rows.append(("vocabulary", f"{emb.meta['vocab_size']} words, {emb.meta['num_tokens']} tokens kept"))
-        for key in ("walk_time_s", "read_time_s", "train_time_s"):
-            if key in emb.meta:
-                rows.append((key[:-2].replace("_", " "), f"{emb.meta[key]:.2f} s"))
-        if "words_per_s" in emb.meta:
-            rows.append(("speed", f"{emb.meta['words_per_s']:,} words/s"))
-        if "active" in emb.meta:  # triplet: the last epoch's loss and share of triplets violating the margin
-            rows.append(("last epoch", f"loss {emb.meta['loss'][-1]:.4f}, {emb.meta['active'][-1]:.1%} active"))
-        rows += [("total", f"{elapsed:.2f} s"), ("written", str(out))]
-        echo_rows(rows)
+        _report(cls, data, obj, emb, out, start)
 
     params = [
         # text corpora may be a directory or a glob of files
@@ -292,29 +271,15 @@ def _train_command(cls) -> click.Command:
                          short_help=cls.summary)
 
 
-def _report_model(cls, data, inter, model, out: Path, start: float) -> None:
-    """Save a recommender (.ekv: the whole model; other formats: its item vectors) and summarise."""
-    model.export(out)
-    rows = [("method", cls.name), ("input", f"{data}: {inter!r}"),
-            ("model", f"{model.num_users} users x {model.num_items} items, dim {model.dim}")]
-    if "backend" in model.meta:
-        rows.append(("backend", f"{model.meta['backend']} on {model.meta['device']}"))
-    if "train_time_s" in model.meta:
-        rows.append(("train", f"{model.meta['train_time_s']:.2f} s"))
-    rows += [("total", f"{time.perf_counter() - start:.2f} s"),
-             ("written", str(out) + ("" if out.suffix == ".ekv" else " (item vectors)"))]
+def _report(cls, data, obj, result, out: Path, start: float) -> None:
+    """Save what a method returned and summarise: how to save it and its rows come from the
+    artifact registry (:mod:`embedkit.artifacts`), whatever its type."""
+    art = artifact_of(result)
+    art.save(result, out)
+    rows = [("method", cls.name), ("input", f"{data}: {obj!r}" if not isinstance(obj, str) else data),
+            *art.summary(result),
+            ("total", f"{time.perf_counter() - start:.2f} s"), ("written", art.describe_output(result, out))]
     echo_rows(rows)
-
-
-def _gnn_rows(emb) -> list[tuple[str, str]]:
-    """Summary rows of a GCN/GAT run: mode, epochs and early stop, accuracies when supervised."""
-    m = emb.meta
-    rows = [("mode", f"{m['mode']}, input features {m['features']}, {m['device']}"),
-            ("epochs", f"{m['epochs_run']} ({m['seconds_per_epoch']:.4f} s each), best {m['best_epoch']}"
-                       + (", stopped early" if m["early_stopped"] else ""))]
-    if m["mode"] == "supervised":
-        rows += [(k.replace("_", " "), f"{v:.4f}") for k, v in emb.evaluate().items() if not k.startswith("num_")]
-    return rows
 
 
 @cli.group(cls=_TrainGroup)
