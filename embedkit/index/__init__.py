@@ -28,6 +28,7 @@ from ..artifacts import register_artifact
 from ..embeddings import register_view
 from .._validation import validate
 from ..exceptions import InputFormatError, InvalidParameterError
+from ..io import load
 from .base import (FORMAT_NAME, FORMAT_VERSION, METRICS, Backend, VectorIndex, backend_class, read_sidecar, sidecar,
                    unit_rows)
 from .exact import ExactIndex
@@ -149,8 +150,6 @@ def open_index(path, kind: str = "exact", metric: str = "cosine", **params) -> V
     :func:`embedkit.load` reads) with an index of ``kind`` built over it."""
     if is_index(path):
         return load_index(path)
-    from ..io import load
-
     return build_index(load(path), kind=kind, metric=metric, **params)
 
 
