@@ -16,7 +16,8 @@ never depends on what happened to be imported before.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -44,7 +45,8 @@ class Artifact:
     plain artifact. ``summary(obj)``: the CLI's summary rows ``[(name, value), ...]``.
     ``written(obj, path)``: what the summary says was written (default: the path).
     ``suffixes``: file extensions that name this artifact (``.model``). ``from_embeddings``:
-    builds one from :class:`~embedkit.Embeddings` (search indexes), or None.
+    builds one from :class:`~embedkit.Embeddings` (search indexes), or None. ``provider``: the module
+    that registered it (it must be listed in :data:`PROVIDERS` under ``format``).
     """
 
     name: str
@@ -57,7 +59,7 @@ class Artifact:
     written: Callable[[Any, Path], str] | None = None
     suffixes: tuple[str, ...] = ()
     from_embeddings: Callable[..., Any] | None = None
-    extra: dict = field(default_factory=dict)
+    provider: str = ""
 
     def describe_output(self, obj, path) -> str:
         """The summary's ``written`` value for ``obj`` saved at ``path``."""
@@ -88,13 +90,14 @@ def _provide(fmt: str | None = None) -> None:
 
 
 def register_artifact(name: str, type: type, *, format: str, save, load, summary, recognise=None, written=None,
-                      suffixes: tuple[str, ...] = (), from_embeddings=None, **extra) -> Artifact:
-    """Register (or re-register, when a module is reloaded) the artifact ``name``; see :class:`Artifact`."""
+                      suffixes: tuple[str, ...] = (), from_embeddings=None) -> Artifact:
+    """Register (or re-register, when a module is reloaded) the artifact ``name``; see :class:`Artifact`.
+    Called at the bottom of the module that defines the type (or its save and load)."""
     old = _REGISTRY.get(name)
     if old is not None and old.type.__qualname__ != type.__qualname__:
         raise TypeError(f"an artifact is already registered as {name!r}: {old.type.__name__}")
     art = Artifact(name, type, format, save, load, summary, recognise, written, tuple(s.lower() for s in suffixes),
-                   from_embeddings, extra)
+                   from_embeddings, sys._getframe(1).f_globals.get("__name__", ""))
     _REGISTRY[name] = art
     return art
 

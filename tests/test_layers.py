@@ -186,6 +186,13 @@ def test_each_artifact_round_trips_through_ek_load(name, tmp_path):
     assert rows and all(isinstance(k, str) and isinstance(v, str) for k, v in rows)
 
 
+def test_loading_imports_the_module_that_registers_a_format():
+    """Each artifact's registering module is listed under its format in PROVIDERS, so that a file
+    loads whatever was imported before."""
+    for art in artifacts.artifacts():
+        assert art.provider in artifacts.PROVIDERS.get(art.format, ()), (art.name, art.provider)
+
+
 def test_a_meta_json_picks_its_artifact():
     assert artifacts.artifact_for_meta({"format": "embedkit.embeddings"}).name == "embeddings"
     assert artifacts.artifact_for_meta({"format": "embedkit.embeddings", "subword": {}}).name == "subword-embeddings"
