@@ -670,11 +670,13 @@ def export_cmd(vectors, output, fmt, labels, metadata, which, **opts):
             raise click.UsageError("--metadata: for a database or --format elasticsearch|opensearch only")
         kwargs["metadata"] = read_metadata_file(metadata)
     emb = ek.load(vectors)
-    if isinstance(emb, ek.FactorModel):
-        emb.export(output, format=fmt, which=which or "items", **kwargs)
-        emb = getattr(emb, which or "items")
-    elif which is not None:
+    tables = artifact_of(emb).tables  # an artifact holding several tables of vectors: a recommender model
+    if tables is None and which is not None:
         raise click.UsageError("--which: for a recommender model only")
+    if tables is not None:
+        which = which or next(iter(tables(emb)))
+        emb.export(output, format=fmt, which=which, **kwargs)
+        emb = tables(emb)[which]
     else:
         emb.export(output, format=fmt, **kwargs)
     where = mask_url(output) if target in TARGET_PARAMS and "://" in str(output) else output

@@ -45,7 +45,9 @@ class Artifact:
     plain artifact. ``summary(obj)``: the CLI's summary rows ``[(name, value), ...]``.
     ``written(obj, path)``: what the summary says was written (default: the path).
     ``suffixes``: file extensions that name this artifact (``.model``). ``from_embeddings``:
-    builds one from :class:`~embedkit.Embeddings` (search indexes), or None. ``provider``: the module
+    builds one from :class:`~embedkit.Embeddings` (search indexes), or None. ``tables(obj)``: for an
+    artifact holding several tables of vectors (a recommender: ``{"items": ..., "users": ...}``, the
+    default first), those tables by name; its ``export`` takes ``which=``. None: one table. ``provider``: the module
     that registered it (it must be listed in :data:`PROVIDERS` under ``format``).
     """
 
@@ -59,6 +61,7 @@ class Artifact:
     written: Callable[[Any, Path], str] | None = None
     suffixes: tuple[str, ...] = ()
     from_embeddings: Callable[..., Any] | None = None
+    tables: Callable[[Any], dict] | None = None
     provider: str = ""
 
     def describe_output(self, obj, path) -> str:
@@ -90,14 +93,14 @@ def _provide(fmt: str | None = None) -> None:
 
 
 def register_artifact(name: str, type: type, *, format: str, save, load, summary, recognise=None, written=None,
-                      suffixes: tuple[str, ...] = (), from_embeddings=None) -> Artifact:
+                      suffixes: tuple[str, ...] = (), from_embeddings=None, tables=None) -> Artifact:
     """Register (or re-register, when a module is reloaded) the artifact ``name``; see :class:`Artifact`.
     Called at the bottom of the module that defines the type (or its save and load)."""
     old = _REGISTRY.get(name)
     if old is not None and old.type.__qualname__ != type.__qualname__:
         raise TypeError(f"an artifact is already registered as {name!r}: {old.type.__name__}")
     art = Artifact(name, type, format, save, load, summary, recognise, written, tuple(s.lower() for s in suffixes),
-                   from_embeddings, sys._getframe(1).f_globals.get("__name__", ""))
+                   from_embeddings, tables, sys._getframe(1).f_globals.get("__name__", ""))
     _REGISTRY[name] = art
     return art
 

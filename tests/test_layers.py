@@ -229,3 +229,20 @@ def test_train_summary_comes_from_the_registry(name, args, tmp_path, monkeypatch
     lines = res.output.splitlines()
     assert [line.split()[0] for line in lines] == ["method", "input", "registry", "total", "written"]
     assert f"{name} {type(ek.load(out)).__name__}" in lines[2]
+
+
+def test_export_picks_a_table_of_an_artifact_that_holds_several(tmp_path):
+    """`embedkit export --which`: the registry says which artifacts hold several tables (a recommender)."""
+    from embedkit_cli.main import cli
+
+    model = _factor_model(tmp_path)
+    model.save(tmp_path / "model.ekv")
+    res = CliRunner().invoke(cli, ["export", str(tmp_path / "model.ekv"), "-o", str(tmp_path / "users.txt"),
+                                   "--which", "users"])
+    assert res.exit_code == 0, res.output
+    assert "2 x 2 vectors" in res.output and ek.load(tmp_path / "users.txt").keys == ["u0", "u1"]
+    res = CliRunner().invoke(cli, ["export", str(tmp_path / "model.ekv"), "-o", str(tmp_path / "items.txt")])
+    assert res.exit_code == 0 and ek.load(tmp_path / "items.txt").keys == ["i0", "i1", "i2"]
+    _embeddings(tmp_path).save(tmp_path / "v.ekv")
+    res = CliRunner().invoke(cli, ["export", str(tmp_path / "v.ekv"), "-o", str(tmp_path / "v.txt"), "--which", "users"])
+    assert res.exit_code == 2 and "--which: for a recommender model only" in res.output

@@ -366,4 +366,5 @@ def _summary(model: FactorModel) -> list[tuple[str, str]]:
 # .ekv: the whole model; other formats: its item vectors
 register_artifact("factor-model", FactorModel, format=FORMAT_NAME, save=lambda model, path: model.export(path),
                   load=lambda path, *, mmap=False, allow_nonfinite=False: FactorModel.load(path), summary=_summary,
-                  written=lambda model, path: str(path) + ("" if path.suffix == ".ekv" else " (item vectors)"))
+                  written=lambda model, path: str(path) + ("" if path.suffix == ".ekv" else " (item vectors)"),
+                  tables=lambda model: {"items": model.items, "users": model.users})
