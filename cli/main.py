@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 import embedkit as ek
+from embedkit.artifacts import artifact_of
 from embedkit.distributed import is_main
 from embedkit.evaluate.analogy import METHODS as ANALOGY_METHODS
 from embedkit.exceptions import EmbedkitError
@@ -26,7 +27,7 @@ from ._history import training_rows, write_history
 from ._options import COUNT, FRACTION, click_option, parse_extra
 from ._report import echo_rows
 from .explore import explore
-from .tokenize import report_tokenizer, tokenize
+from .tokenize import tokenize
 
 console = Console()
 err_console = Console(stderr=True)
@@ -239,30 +240,7 @@ def _train_command(cls) -> click.Command:
             return
         if history:
             write_history(emb, Path(history))
-        if cls.returns == "tokenizer":
-            report_tokenizer(data, emb, out, start)
-            return
-        if isinstance(emb, ek.FactorModel):
-            _report_model(cls, data, obj, emb, out, start, history)
-            return
-        emb.export(out) if out.suffix != ".ekv" else emb.save(out)
-        elapsed = time.perf_counter() - start
-        rows = [("method", cls.name), ("input", f"{data}: {obj!r}" if not isinstance(obj, str) else data),
-                ("vectors", f"{len(emb)} x {emb.dim}")]
-        if cls.family == "gnn":
-            rows += _gnn_rows(emb)
-        if "vocab_size" in emb.meta and emb.meta.get("source") != "graph":
-            rows.append(("vocabulary", f"{emb.meta['vocab_size']} words, {emb.meta['num_tokens']} tokens kept"))
-        for key in ("walk_time_s", "read_time_s", "train_time_s"):
-            if key in emb.meta:
-                rows.append((key[:-2].replace("_", " "), f"{emb.meta[key]:.2f} s"))
-        if "words_per_s" in emb.meta:
-            rows.append(("speed", f"{emb.meta['words_per_s']:,} words/s"))
-        if "active" in emb.meta:  # triplet: the last epoch's loss and share of triplets violating the margin
-            rows.append(("last epoch", f"loss {emb.meta['loss'][-1]:.4f}, {emb.meta['active'][-1]:.1%} active"))
-        rows += training_rows(emb.meta, history)
-        rows += [("total", f"{elapsed:.2f} s"), ("written", str(out))]
-        echo_rows(rows)
+        _report(cls, data, obj, emb, out, start, history)
 
     params = [
         # text corpora may be a directory or a glob of files
@@ -301,30 +279,15 @@ def _train_command(cls) -> click.Command:
                          short_help=cls.summary)
 
 
-def _report_model(cls, data, inter, model, out: Path, start: float, history=None) -> None:
-    """Save a recommender (.ekv: the whole model; other formats: its item vectors) and summarise."""
-    model.export(out)
-    rows = [("method", cls.name), ("input", f"{data}: {inter!r}"),
-            ("model", f"{model.num_users} users x {model.num_items} items, dim {model.dim}")]
-    if "backend" in model.meta:
-        rows.append(("backend", f"{model.meta['backend']} on {model.meta['device']}"))
-    if "train_time_s" in model.meta:
-        rows.append(("train", f"{model.meta['train_time_s']:.2f} s"))
-    rows += training_rows(model.meta, history)
-    rows += [("total", f"{time.perf_counter() - start:.2f} s"),
-             ("written", str(out) + ("" if out.suffix == ".ekv" else " (item vectors)"))]
+def _report(cls, data, obj, result, out: Path, start: float, history=None) -> None:
+    """Save what a method returned and summarise: how to save it and its rows come from the
+    artifact registry (:mod:`embedkit.artifacts`), whatever its type."""
+    art = artifact_of(result)
+    art.save(result, out)
+    rows = [("method", cls.name), ("input", f"{data}: {obj!r}" if not isinstance(obj, str) else data),
+            *art.summary(result), *training_rows(getattr(result, "meta", None) or {}, history),
+            ("total", f"{time.perf_counter() - start:.2f} s"), ("written", art.describe_output(result, out))]
     echo_rows(rows)
-
-
-def _gnn_rows(emb) -> list[tuple[str, str]]:
-    """Summary rows of a GCN/GAT run: mode, epochs and early stop, accuracies when supervised."""
-    m = emb.meta
-    rows = [("mode", f"{m['mode']}, input features {m['features']}, {m['device']}"),
-            ("epochs", f"{m['epochs_run']} ({m['seconds_per_epoch']:.4f} s each), best {m['best_epoch']}"
-                       + (", stopped early" if m["early_stopped"] else ""))]
-    if m["mode"] == "supervised":
-        rows += [(k.replace("_", " "), f"{v:.4f}") for k, v in emb.evaluate().items() if not k.startswith("num_")]
-    return rows
 
 
 @cli.group(cls=_TrainGroup)
@@ -715,11 +678,13 @@ def export_cmd(vectors, output, fmt, labels, metadata, which, **opts):
             raise click.UsageError("--metadata: for a database or --format elasticsearch|opensearch only")
         kwargs["metadata"] = read_metadata_file(metadata)
     emb = ek.load(vectors)
-    if isinstance(emb, ek.FactorModel):
-        emb.export(output, format=fmt, which=which or "items", **kwargs)
-        emb = getattr(emb, which or "items")
-    elif which is not None:
+    tables = artifact_of(emb).tables  # an artifact holding several tables of vectors: a recommender model
+    if tables is None and which is not None:
         raise click.UsageError("--which: for a recommender model only")
+    if tables is not None:
+        which = which or next(iter(tables(emb)))
+        emb.export(output, format=fmt, which=which, **kwargs)
+        emb = tables(emb)[which]
     else:
         emb.export(output, format=fmt, **kwargs)
     where = mask_url(output) if target in TARGET_PARAMS and "://" in str(output) else output

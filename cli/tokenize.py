@@ -6,30 +6,15 @@ table); registered from main.py.
 from __future__ import annotations
 
 import sys
-import time
-from pathlib import Path
 
 import click
 
 import embedkit as ek
 
-from ._report import echo_rows
-
 
 @click.group("tokenize")
 def tokenize() -> None:
     """BPE subword tokenization (sentencepiece): train, encode, decode, explain."""
-
-
-def report_tokenizer(data, tok, out: Path, start: float) -> None:
-    """Save a trained tokenizer (sentencepiece .model) and summarise."""
-    tok.save(out)
-    merges = sum(1 for p in tok.vocab if tok.piece_type(p) == "normal" and len(p) > 1)
-    rows = [("method", "bpe"), ("input", str(data)),
-            ("vocabulary", f"{tok.vocab_size} pieces ({merges} merges)"),
-            ("train", f"{tok.meta.get('spm_train_time_s', 0.0):.2f} s (sentencepiece)"),
-            ("total", f"{time.perf_counter() - start:.2f} s"), ("written", str(out))]
-    echo_rows(rows)
 
 
 def _load(model: str):

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from ._validation import Param, validate
 from .exceptions import NotFittedError, UnknownMethodError
+from .io import load as _load
 
 logger = logging.getLogger("embedkit")
 
@@ -129,8 +130,6 @@ def train(name: str, data: Any, **params: Any):
 
 def load(path, **kwargs):
     """Load vectors from any format embedkit reads (see :func:`embedkit.io.load`)."""
-    from .io import load as _load
-
     return _load(path, **kwargs)
 
 

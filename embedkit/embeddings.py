@@ -5,6 +5,7 @@ method hands back, and what is saved, exported and loaded.
 """
 from __future__ import annotations
 
+import importlib
 from typing import Any, Hashable, Iterable, Sequence
 
 import numpy as np
@@ -19,14 +20,51 @@ def check_k(query: str, k) -> None:
         raise InvalidParameterError(query, "k", "an integer >= 1", k)
 
 
-#: views of an embedding space that live in higher layers (``explore``: :mod:`embedkit.explorer`),
-#: registered by the module that defines them so that this module imports none of them
+#: what ``Embeddings`` does through higher layers (saving and loading: :mod:`embedkit.io`; search
+#: indexes: :mod:`embedkit.index`; analogies: :mod:`embedkit.evaluate.analogy`; plots, the explorer,
+#: PyTorch), registered by the module that defines them (:func:`register_view`), so that this module,
+#: the bottom layer, imports none of them
 _VIEWS: dict[str, Any] = {}
+
+#: view -> the module that registers it, imported by name on first use
+VIEW_PROVIDERS = {
+    "save": "embedkit.io", "export": "embedkit.io", "load": "embedkit.io",
+    "index": "embedkit.index", "analogy": "embedkit.evaluate.analogy", "plot": "embedkit.plot",
+    "explore": "embedkit.explorer", "to_torch": "embedkit.pipeline",
+}
 
 
 def register_view(name: str, fn) -> None:
-    """Make ``fn(emb, *args, **kwargs)`` available as ``emb.<name>(...)`` through :meth:`Embeddings._view`."""
+    """Make ``fn(emb, *args, **kwargs)`` available as ``emb.<name>(...)`` through :func:`view`."""
     _VIEWS[name] = fn
+
+
+def view(name: str):
+    """The function registered as view ``name``, its provider (:data:`VIEW_PROVIDERS`) imported if needed."""
+    fn = _VIEWS.get(name)
+    if fn is None and name in VIEW_PROVIDERS:
+        importlib.import_module(VIEW_PROVIDERS[name])
+        fn = _VIEWS.get(name)
+    if fn is None:
+        raise RuntimeError(f"emb.{name} is registered by 'import embedkit'; import embedkit first")
+    return fn
+
+
+def summary_rows(emb, extra: Iterable[tuple[str, str]] = ()) -> list[tuple[str, str]]:
+    """The CLI's summary rows of trained vectors: their size, then ``extra`` (a family's rows),
+    then what the metadata says about the run (vocabulary, times, speed, the last epoch)."""
+    m = emb.meta
+    rows = [("vectors", f"{len(emb)} x {emb.dim}"), *extra]
+    if "vocab_size" in m and m.get("source") != "graph":
+        rows.append(("vocabulary", f"{m['vocab_size']} words, {m['num_tokens']} tokens kept"))
+    for key in ("walk_time_s", "read_time_s", "train_time_s"):
+        if key in m:
+            rows.append((key[:-2].replace("_", " "), f"{m[key]:.2f} s"))
+    if "words_per_s" in m:
+        rows.append(("speed", f"{m['words_per_s']:,} words/s"))
+    if "active" in m:  # triplet: the last epoch's loss and share of triplets violating the margin
+        rows.append(("last epoch", f"loss {m['loss'][-1]:.4f}, {m['active'][-1]:.1%} active"))
+    return rows
 
 
 def top_k(scores: np.ndarray, keys: Sequence, k: int, excluded: Iterable[int] = ()) -> list[tuple[Any, float]]:
@@ -206,9 +244,7 @@ class Embeddings:
         then on (:attr:`ann`; set it to None to go back to exact search). The index
         keeps its own copy of the rows: changing ``vectors`` later does not update it.
         """
-        from .index import build_index
-
-        idx = build_index(self, kind=kind, metric=metric, library=library, **params)
+        idx = view("index")(self, kind=kind, metric=metric, library=library, **params)
         if attach:
             self._ann = idx
         return idx
@@ -243,25 +279,14 @@ class Embeddings:
         >>> [key for key, score in emb.analogy("man", "king", "woman", k=2)]
         ['queen', 'apple']
         """
-        from .evaluate.analogy import analogy_scores, check_params
-
         check_k("analogy", k)
-        p = check_params("analogy", method=method, restrict_vocab=restrict_vocab)
-        method, restrict_vocab = p["method"], p["restrict_vocab"]
-        rows = [self.index_of(x) for x in (a, b, c)]
-        unit = self._unit_vectors()
-        n = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
-        qa, qb, qc = (unit[i][None, :] for i in rows)
-        scores = analogy_scores(qa, qb, qc, unit[:n], method)[0]
-        return top_k(scores, self._keys, k, [i for i in rows if i < n])
+        return view("analogy")(self, a, b, c, k=k, method=method, restrict_vocab=restrict_vocab)
 
     # ---- persistence ----------------------------------------------------------
     def save(self, path) -> None:
         """Save in embedkit's own format (``.ekv``: a zip of ``vectors.npy`` +
         ``keys.json`` + ``meta.json``; no pickle). Written atomically."""
-        from .io.native import save_native
-
-        save_native(self, path)
+        view("save")(self, path)
 
     def export(self, path, format: str | None = None, **kwargs) -> None:
         """Write the vectors for other tools; ``format`` defaults to the extension:
@@ -272,42 +297,29 @@ class Embeddings:
         (TensorBoard projector: vectors + ``.metadata.tsv``; ``labels=`` adds a label
         column). Every format is listed in ``docs/formats.md``; all load with
         :func:`embedkit.load`."""
-        from .io import export as _export
-
-        _export(self, path, format=format, **kwargs)
+        view("export")(self, path, format=format, **kwargs)
 
     @classmethod
     def load(cls, path, **kwargs) -> "Embeddings":
         """Same as :func:`embedkit.load` (``format=``, ``limit=``, ``mmap=``)."""
-        from .io import load as _load
-
-        return _load(path, **kwargs)
+        return view("load")(path, **kwargs)
 
     # ---- looking at the space ---------------------------------------------------
     def plot(self, path=None, **kwargs):
         """A 2-D map (PCA or t-SNE) coloured by ``labels=``, with ``highlight=`` keys annotated;
         returns the matplotlib Figure, written to ``path`` when given. See :func:`embedkit.plot.plot`."""
-        from .plot import plot
-
-        return plot(self, path, **kwargs)
+        return view("plot")(self, path, **kwargs)
 
     def explore(self, path, **kwargs):
         """Write an interactive HTML map (zoom, pan, labels, search, nearest neighbours; one file that
         works offline) to ``path`` and return the path. See :func:`embedkit.explore`."""
-        return self._view("explore")(self, path, **kwargs)
-
-    def _view(self, name: str):
-        if name not in _VIEWS:
-            raise RuntimeError(f"emb.{name} is registered by 'import embedkit'; import embedkit first")
-        return _VIEWS[name]
+        return view("explore")(self, path, **kwargs)
 
     # ---- PyTorch ---------------------------------------------------------------
     def to_torch(self, *, freeze: bool = True, oov_row: bool = False, device=None):
         """``(torch.nn.Embedding, key_to_index)``: ``nn.Embedding.from_pretrained`` over these
         vectors and the key -> row map; see :func:`embedkit.pipeline.to_torch`."""
-        from .pipeline import to_torch
-
-        return to_torch(self, freeze=freeze, oov_row=oov_row, device=device)
+        return view("to_torch")(self, freeze=freeze, oov_row=oov_row, device=device)
 
     # ---- gensim interop -------------------------------------------------------
     @classmethod

@@ -20,6 +20,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ._validation import Param, validate
+from .embeddings import register_view
 from .exceptions import KeyNotFoundError
 
 #: the transformer's parameters, checked at fit/transform like a method's
@@ -188,3 +189,6 @@ def to_torch(emb, *, freeze: bool = True, oov_row: bool = False, device: Any = N
     module = nn.Embedding.from_pretrained(tensor, freeze=freeze, padding_idx=len(emb) if oov_row else None)
     key_to_index: dict[Hashable, int] = dict(emb.key_to_index)
     return module, key_to_index
+
+
+register_view("to_torch", to_torch)

@@ -18,6 +18,7 @@ import numpy as np
 from ._atomic import atomic_path
 from ._optional import require
 from ._overlap import check_overlap, describe
+from .embeddings import register_view
 from .exceptions import InvalidParameterError, KeyNotFoundError
 
 logger = logging.getLogger("embedkit")
@@ -148,3 +149,5 @@ def plot(emb, path=None, *, labels: Any = None, method: str = "pca", highlight: 
             fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".").lower() or "png")
     return fig
 
+
+register_view("plot", plot)

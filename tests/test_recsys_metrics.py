@@ -59,7 +59,7 @@ def test_ranking_is_batched_without_changing_the_answer():
 
 
 def test_default_blocks_bound_the_scores_memory(monkeypatch):
-    from embedkit.recsys import model as model_module
+    from embedkit.engines import topk as model_module  # the block size shared by recommend_many and ranking
 
     assert model_module.users_per_block(100_000) == (256 << 20) // 400_000  # 655 users: 262 MB of scores
     assert model_module.users_per_block(1_000) == model_module.MAX_BATCH

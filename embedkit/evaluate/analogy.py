@@ -11,6 +11,7 @@ import numpy as np
 from .._validation import Param
 from .._overlap import describe, warn_low_coverage
 from ..data._open import text_lines
+from ..embeddings import register_view, top_k
 from ..exceptions import EmptyInputError, InputFormatError
 from ._metrics import Metrics
 
@@ -202,3 +203,19 @@ def analogy(emb, dataset="google", method: str = "3cosadd", restrict_vocab: int 
     logger.info("analogy accuracy %.4f (%d/%d answered; %d questions with OOV words skipped)",
                 out["accuracy"], out["correct"], answered, out["oov"])
     return Metrics(out, primary="accuracy")
+
+
+def analogy_query(emb, a, b, c, k: int = 10, method: str = "3cosadd", restrict_vocab: int | None = None):
+    """``emb.analogy(a, b, c)``: the ``k`` best keys for a:b :: c:x, scored as :func:`analogy` scores
+    (see :meth:`embedkit.Embeddings.analogy`)."""
+    p = check_params("analogy", method=method, restrict_vocab=restrict_vocab)
+    method, restrict_vocab = p["method"], p["restrict_vocab"]
+    rows = [emb.index_of(x) for x in (a, b, c)]
+    unit = emb._unit_vectors()
+    n = len(emb) if restrict_vocab is None else min(restrict_vocab, len(emb))
+    qa, qb, qc = (unit[i][None, :] for i in rows)
+    scores = analogy_scores(qa, qb, qc, unit[:n], method)[0]
+    return top_k(scores, emb.keys, k, [i for i in rows if i < n])
+
+
+register_view("analogy", analogy_query)

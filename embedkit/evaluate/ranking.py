@@ -42,6 +42,7 @@ from .._overlap import MIN_OVERLAP, check_overlap, describe
 from ..exceptions import EmbedkitError, InputMismatchError, InvalidParameterError
 from .._progress import track
 from ._metrics import Metrics
+from ..engines.topk import mask_seen, topk, users_per_block
 
 logger = logging.getLogger("embedkit")
 
@@ -129,7 +130,6 @@ def ranking(model, train, test, k: int | Iterable[int] = (10, 20), *, filter_see
     ('recall@1', 3)
     """
     from ..data.interactions import read_interactions
-    from ..recsys.model import mask_seen, topk, users_per_block
 
     ks = _ks(k)
     kmax = max(ks)

@@ -31,6 +31,7 @@ from .._overlap import check_overlap, describe
 from .._progress import track
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ._metrics import Metrics
+from ..data.metric import read_metric_data
 from .ranking import _ks, topk_sums
 
 logger = logging.getLogger("embedkit")
@@ -77,8 +78,6 @@ def triplet_accuracy(emb, triplets, distance: str = "cosine") -> Metrics:
     >>> ek.evaluate.triplet_accuracy(emb, [("cat", "kitten", "car"), ("cat", "car", "kitten")])["accuracy"]
     0.5
     """
-    from ..metric.data import read_metric_data
-
     _check_distance("triplet_accuracy", distance)
     md = read_metric_data(triplets, "triplets")
     rows = rows_of(emb.key_to_index, md.keys)[md.triplets]
@@ -114,8 +113,6 @@ def retrieval(emb, labels, k: int | Iterable[int] = (1, 5, 10), distance: str = 
     >>> m["recall@1"], m["map"]
     (1.0, 1.0)
     """
-    from ..metric.data import read_metric_data
-
     _check_distance("retrieval", distance)
     ks = _ks(k)
     md = read_metric_data(labels, "labels")

@@ -6,9 +6,11 @@ from typing import Hashable, Iterable
 
 import numpy as np
 
-from ..embeddings import Embeddings
+from ..artifacts import register_artifact
+from ..embeddings import Embeddings, summary_rows
 from ..evaluate._metrics import Metrics
 from ..exceptions import EmbedkitError
+from ..io.native import FORMAT_NAME, save_embeddings
 
 
 class GNNEmbeddings(Embeddings):
@@ -138,3 +140,20 @@ class NodeClassifier(GNNEmbeddings):
         if primary is None:
             raise ValueError("no labelled node in any mask to evaluate on")
         return Metrics(out, primary=primary)
+
+
+def _summary(emb: GNNEmbeddings) -> list[tuple[str, str]]:
+    """Vectors, then the mode, epochs and early stop, and the accuracies when supervised."""
+    m = emb.meta
+    rows = [("mode", f"{m['mode']}, input features {m['features']}, {m['device']}"),
+            ("epochs", f"{m['epochs_run']} ({m['seconds_per_epoch']:.4f} s each), best {m['best_epoch']}"
+                       + (", stopped early" if m["early_stopped"] else ""))]
+    if m["mode"] == "supervised":
+        rows += [(k.replace("_", " "), f"{v:.4f}") for k, v in emb.evaluate().items() if not k.startswith("num_")]
+    return summary_rows(emb, rows)
+
+
+# GNNEmbeddings and NodeClassifier are saved as their vectors (the encoder and the class scores are not
+# part of the artifact): plain embeddings, which load back as Embeddings (load=None)
+register_artifact("gnn-embeddings", GNNEmbeddings, format=FORMAT_NAME, save=save_embeddings, load=None,
+                  summary=_summary)

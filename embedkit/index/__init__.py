@@ -24,8 +24,11 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import check_pair
+from ..artifacts import register_artifact
+from ..embeddings import register_view
 from .._validation import validate
 from ..exceptions import InputFormatError, InvalidParameterError
+from ..io import load
 from .base import (FORMAT_NAME, FORMAT_VERSION, METRICS, Backend, VectorIndex, backend_class, read_sidecar, sidecar,
                    unit_rows)
 from .exact import ExactIndex
@@ -147,6 +150,15 @@ def open_index(path, kind: str = "exact", metric: str = "cosine", **params) -> V
     :func:`embedkit.load` reads) with an index of ``kind`` built over it."""
     if is_index(path):
         return load_index(path)
-    from ..io import load
-
     return build_index(load(path), kind=kind, metric=metric, **params)
+
+
+def _summary(index: VectorIndex) -> list[tuple[str, str]]:
+    return [("index", f"{index.kind}, {index.library}, metric {index.metric}"),
+            ("vectors", f"{len(index)} x {index.dim}")]
+
+
+register_artifact("vector-index", VectorIndex, format=FORMAT_NAME, save=lambda index, path: index.save(path),
+                  load=lambda path, *, mmap=False, allow_nonfinite=False: load_index(path), summary=_summary,
+                  from_embeddings=build_index)
+register_view("index", build_index)  # emb.index(...)

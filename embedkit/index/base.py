@@ -20,7 +20,9 @@ from .._atomic import atomic_pair, fingerprint
 from .._optional import require
 from .._validation import Param, validate
 from .._version import __version__
+from ..embeddings import Embeddings, check_k
 from ..exceptions import InputFormatError, InvalidParameterError, KeyNotFoundError
+from ..io.native import _keys_payload
 
 logger = logging.getLogger("embedkit")
 
@@ -160,8 +162,6 @@ class VectorIndex:
         ``k``, or ``k`` exceeds the size) and ``scores`` float32 ``(m, k)`` (NaN there).
         Queries go to the backend ``batch_size`` at a time.
         """
-        from ..embeddings import check_k
-
         check_k("search", k)
         q, single = self._prepare(queries)
         kk = min(int(k), len(self))
@@ -223,8 +223,6 @@ class VectorIndex:
 
     def to_embeddings(self):
         """The keys and stored vectors as :class:`~embedkit.Embeddings`."""
-        from ..embeddings import Embeddings
-
         return Embeddings(self.keys, self.vectors(), {"source": "index", "index": self._info(),
                                                       "normalized": self.metric == "cosine"})
 
@@ -236,8 +234,6 @@ class VectorIndex:
     def save(self, path) -> None:
         """Write the backend's index file at ``path`` and the keys and settings at
         ``<path>.keys.json``, a pair written atomically (see :mod:`embedkit._atomic`). No pickle."""
-        from ..io.native import _keys_payload
-
         path = Path(path)
         with atomic_pair(path, sidecar(path)) as (tmp, tmp_side):  # side-car renamed first: see _atomic
             self.backend.save(tmp)

@@ -2,12 +2,18 @@
 chosen by file extension (or ``format=``). Each format is a writer in
 :data:`WRITERS` and a reader in :data:`READERS`, one module per format.
 Databases are named by URL (``postgresql://...``, ``lancedb://DIR``): their
-scheme picks a module in :data:`~embedkit.io.targets.URL_TARGETS`."""
+scheme picks a module in :data:`~embedkit.io.targets.URL_TARGETS`.
+
+Artifacts other than plain vectors (subword embeddings, recommender models, encoders,
+sentencepiece tokenizers, search indexes) are found through the artifact registry
+(:mod:`embedkit.artifacts`): this package names none of their classes."""
 from __future__ import annotations
 
 from pathlib import Path
 
+from ..artifacts import artifact_for_meta, artifact_for_suffix, artifacts_for_format
 from ..data._open import read_errors
+from ..embeddings import Embeddings, register_view
 from ..exceptions import DuplicateKeyError, InputFormatError, InvalidParameterError
 from . import arrays, gensim_kv, jsonl, native, parquet, projector, search_bulk, word2vec
 from ._checks import check_embeddings
@@ -35,18 +41,23 @@ WRITERS = {
 }
 
 
+#: the format name of search index files in the artifact registry (:mod:`embedkit.index` registers it)
+INDEX_FORMAT = "embedkit.index"
+
+
+def _index_artifact():
+    return artifacts_for_format(INDEX_FORMAT)[0]
+
+
 def _write_index(emb, path, library: str, *, kind: str = "hnsw", metric: str = "cosine", **params) -> None:
     """A search index file (faiss or hnswlib) + ``<path>.keys.json``; see :mod:`embedkit.index`."""
-    from ..index import build_index
-
-    build_index(emb, kind=kind, metric=metric, library=library, **params).save(path)
+    index = _index_artifact().from_embeddings(emb, kind=kind, metric=metric, library=library, **params)
+    index.save(path)
 
 
 def _read_index(path, *, limit=None, mmap=False, allow_nonfinite=False):
     """The keys and the vectors stored in a search index (unit rows for a cosine index)."""
-    from ..index import load_index
-
-    return _cut(check_embeddings(load_index(path).to_embeddings(), path, allow_nonfinite), limit)
+    return _cut(check_embeddings(_index_artifact().load(path).to_embeddings(), path, allow_nonfinite), limit)
 
 
 def _word2vec_any(path, *, limit=None, mmap=False, allow_nonfinite=False):
@@ -58,13 +69,13 @@ def _word2vec_any(path, *, limit=None, mmap=False, allow_nonfinite=False):
 
 def _cut(emb, limit):
     """The first ``limit`` vectors, for readers that cannot stop early."""
-    if limit is None or type(emb).__name__ != "Embeddings" or len(emb) <= limit:
+    if limit is None or type(emb) is not Embeddings or len(emb) <= limit:
         return emb
     return type(emb)(emb.keys[:limit], emb.vectors[:limit], emb.meta)
 
 
 def _ekv(path, *, limit=None, mmap=False, allow_nonfinite=False):
-    return _cut(_with_subwords(native.load_native(path, mmap=mmap, allow_nonfinite=allow_nonfinite), path), limit)
+    return _cut(native.load_native(path, mmap=mmap, allow_nonfinite=allow_nonfinite), limit)
 
 
 def _gensim(path, *, limit=None, mmap=False, allow_nonfinite=False):
@@ -179,16 +190,6 @@ def _check_unique_keys(emb) -> None:
                                         f"{row}; a file of vectors holds each key once")
 
 
-def _with_subwords(obj, path: Path):
-    """Subword embeddings come back with their tokenizer (stored inside the .ekv)."""
-    meta = getattr(obj, "meta", None)
-    if isinstance(meta, dict) and "subword" in meta and type(obj).__name__ == "Embeddings":
-        from ..text.subword import SubwordEmbeddings
-
-        return SubwordEmbeddings.from_saved(obj, path)
-    return obj
-
-
 def _sniff(path: Path) -> str:
     """The format of a file whose extension does not say it, from its first bytes."""
     if native.is_native(path):
@@ -208,12 +209,11 @@ def _sniff(path: Path) -> str:
     return "word2vec"
 
 
-def _load_model_file(path: Path, limit, allow_nonfinite: bool = False):
-    """A ``.model`` file: a sentencepiece model, or vectors another tool named ``.model``."""
-    from ..text.bpe import Tokenizer
-
+def _load_by_suffix(art, path: Path, limit, allow_nonfinite: bool = False):
+    """A file whose extension names an artifact (``.model``: a sentencepiece tokenizer), or vectors
+    another tool named so."""
     try:
-        return Tokenizer.load(path)
+        return art.load(path)
     except InputFormatError as not_spm:
         if path.is_dir():
             raise
@@ -266,12 +266,14 @@ def load(path, format: str | None = None, *, limit: int | None = None, mmap: boo
     path = Path(path)
     if not path.exists():
         raise InputFormatError("no such file or folder", path)
-    if format == "sentencepiece":
-        from ..text.bpe import Tokenizer
-
-        return Tokenizer.load(path)
-    if format is None and path.suffix.lower() == ".model":
-        return _load_model_file(path, limit, allow_nonfinite)
+    if format is not None and format not in READERS:
+        art = artifact_for_meta({"format": format})  # an artifact's own format ("sentencepiece")
+        if art is not None:
+            return art.load(path, mmap=mmap, allow_nonfinite=allow_nonfinite)
+    if format is None:
+        art = artifact_for_suffix(path.suffix)
+        if art is not None:
+            return _load_by_suffix(art, path, limit, allow_nonfinite)
     fmt = format or _format_from_path(path) or _sniff(path)
     if fmt == "ekv" and not native.is_native(path):
         raise InputFormatError("not an embedkit .ekv file (no meta.json inside)", path)
@@ -281,3 +283,7 @@ def load(path, format: str | None = None, *, limit: int | None = None, mmap: boo
 
 
 from .output import check_output, check_path  # noqa: E402  (the writer-side checks)
+
+register_view("save", native.save_native)
+register_view("export", export)
+register_view("load", load)

@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from ..data._open import BOM, is_gzip, open_binary, read_errors
+from ..embeddings import Embeddings
 from ..exceptions import InputFormatError
 
 #: deflate never expands data more than 1032:1, so a .gz of N bytes holds at most about N * 1032 bytes
@@ -117,8 +118,6 @@ def finish(keys: list, vectors: np.ndarray, meta: dict, path: Path, *, allow_non
     reader already refused NaN/infinity itself, with its line). Values are checked as float32,
     so a float64 value beyond float32's range (which becomes infinity) is refused too. The key
     index built for the duplicate check is kept, so the first lookup does not build it again."""
-    from ..embeddings import Embeddings
-
     index = unique_index(keys, path, line_of, where)
     with np.errstate(over="ignore"):  # a value beyond float32's range becomes infinity, refused just below
         emb = Embeddings(keys, vectors, meta)
@@ -132,8 +131,6 @@ def finish(keys: list, vectors: np.ndarray, meta: dict, path: Path, *, allow_non
 
 def check_embeddings(emb, path: Path, allow_nonfinite: bool = False):
     """:func:`finish`'s checks on Embeddings another loader built (search indexes, gensim files)."""
-    from ..embeddings import Embeddings
-
     if isinstance(emb, Embeddings):
         check_finite(emb.keys, emb.vectors, path, allow_nonfinite)
         emb._index = unique_index(emb.keys, path)

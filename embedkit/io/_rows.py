@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._keys import lookup
+from ..data._open import json_lines
 from ..exceptions import InputFormatError, InvalidParameterError
 
 #: the metrics every target understands (the same names as embedkit.index)
@@ -69,8 +70,6 @@ def metadata_rows(emb, metadata) -> list | None:
 
 def read_metadata_file(path) -> dict:
     """A JSON lines file of objects with a ``key`` field -> {key: the other fields} (``--metadata``)."""
-    from ..data._open import json_lines
-
     out = {}
     for line_no, line, obj in json_lines(path):
         if not isinstance(obj, dict) or "key" not in obj:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..embeddings import Embeddings
 from ..exceptions import InputFormatError
 
 
@@ -35,8 +36,6 @@ def read_gensim(path, *, mmap: bool = False):
     """Load a gensim ``KeyedVectors`` (or a model holding ``.wv``) saved with gensim's ``save``.
     ``mmap=True`` passes ``mmap="r"`` to gensim (arrays saved beside the file are mapped)."""
     from gensim.utils import SaveLoad
-
-    from ..embeddings import Embeddings
 
     path = Path(path)
     if not looks_like_pickle(path):

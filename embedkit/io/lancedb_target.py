@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import Param, validate
+from ..embeddings import Embeddings
 from ..exceptions import DatabaseError, EmptyInputError, InvalidParameterError
 from ._rows import METRICS, float32_rows, key_type, metadata_rows
 
@@ -115,7 +116,6 @@ def write(emb, url: str, *, metadata=None, **params) -> None:
 def read(url: str, *, table: str = "embeddings", limit: int | None = None):
     """The ``key`` and ``vector`` columns of a LanceDB table as :class:`~embedkit.Embeddings`
     (bit-identical float32), in the table's order; ``limit``: the first that many rows."""
-    from ..embeddings import Embeddings
     from .parquet import _rows
 
     lancedb = _lancedb()

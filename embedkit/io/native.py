@@ -22,8 +22,10 @@ import numpy as np
 
 from .._atomic import atomic_path
 from .._version import __version__
+from ..artifacts import artifact_for_meta, register_artifact
+from ..embeddings import Embeddings, summary_rows
 from ..exceptions import InputFormatError
-from ._checks import check_embeddings, finish
+from ._checks import finish
 from ._limits import (NUMBER_KINDS, LimitedZip, check_array_kind, keys_cap, map_npy, member_errors, parse_keys,
                       read_json_file, read_npy)
 
@@ -31,9 +33,6 @@ logger = logging.getLogger("embedkit")
 
 FORMAT_NAME = "embedkit.embeddings"
 FORMAT_VERSION = 1
-#: other artifacts stored the same way (a zip or folder with meta.json), by meta.json's
-#: "format": format name -> loader(path); e.g. recommender models register here
-LOADERS: dict = {}
 
 
 def is_native(path: Path) -> bool:
@@ -113,19 +112,6 @@ def _read_meta(meta, path: Path) -> dict:
     return meta
 
 
-def _format_of(path: Path) -> str | None:
-    """The "format" named in meta.json, or None when it cannot be read."""
-    try:
-        if path.is_dir():
-            meta = read_json_file(path / "meta.json")
-        else:
-            with LimitedZip(path) as zf:
-                meta = zf.read_json("meta.json")
-        return meta.get("format") if isinstance(meta, dict) else None
-    except InputFormatError:
-        return None
-
-
 def _load_folder(path: Path, mmap: bool):
     """``(meta, keys, vectors)`` of an unpacked .ekv folder."""
     meta = _read_meta(read_json_file(path / "meta.json"), path)
@@ -162,10 +148,33 @@ def _load_zip(path: Path, mmap: bool):
     return meta, keys, vectors
 
 
+def _meta_of(path: Path) -> dict | None:
+    """meta.json as a dict, or None when it cannot be read."""
+    try:
+        if path.is_dir():
+            meta = read_json_file(path / "meta.json")
+        else:
+            with LimitedZip(path) as zf:
+                meta = zf.read_json("meta.json")
+        return meta if isinstance(meta, dict) else None
+    except InputFormatError:
+        return None
+
+
 def load_native(path, *, mmap: bool = False, allow_nonfinite: bool = False):
-    """Load an .ekv (zip or unpacked folder). ``mmap=True`` maps the matrix read-only from
-    the file instead of reading it (see the module docstring); artifacts registered in
-    :data:`LOADERS` ignore it.
+    """Load an .ekv (zip or unpacked folder) as the artifact its ``meta.json`` names, found in the
+    artifact registry (:func:`embedkit.artifacts.artifact_for_meta`): plain embeddings
+    (:func:`load_embeddings`), subword embeddings, a recommender model, an encoder.
+    ``mmap`` and ``allow_nonfinite`` as for :func:`load_embeddings`."""
+    path = Path(path)
+    art = artifact_for_meta(_meta_of(path))
+    return (art.load if art is not None else load_embeddings)(path, mmap=mmap, allow_nonfinite=allow_nonfinite)
+
+
+def load_embeddings(path, *, mmap: bool = False, allow_nonfinite: bool = False) -> Embeddings:
+    """Load the plain :class:`~embedkit.Embeddings` of an .ekv (zip or unpacked folder).
+    ``mmap=True`` maps the matrix read-only from the file instead of reading it (see the
+    module docstring).
 
     Every member is read with limits (:mod:`embedkit.io._limits`): JSON members of at most
     64 MiB (keys.json: plus 1 KiB a vector), no member expanding more than 100 times,
@@ -174,8 +183,15 @@ def load_native(path, *, mmap: bool = False, allow_nonfinite: bool = False):
     accepts NaN/infinity; with ``mmap=True`` the check reads the mapped file once).
     """
     path = Path(path)
-    other = LOADERS.get(_format_of(path))
-    if other is not None:
-        return check_embeddings(other(path), path, allow_nonfinite)
     meta, keys, vectors = _load_folder(path, mmap) if path.is_dir() else _load_zip(path, mmap)
     return finish(keys, vectors, meta, path, allow_nonfinite=allow_nonfinite)
+
+
+def save_embeddings(emb, path) -> None:
+    """What ``embedkit train -o PATH`` writes for embeddings: ``.ekv`` with :meth:`~embedkit.Embeddings.save`
+    (a subclass's own artifact), any other extension with :meth:`~embedkit.Embeddings.export`."""
+    emb.save(path) if Path(path).suffix.lower() == ".ekv" else emb.export(path)
+
+
+register_artifact("embeddings", Embeddings, format=FORMAT_NAME, save=save_embeddings, load=load_embeddings,
+                  summary=summary_rows)

@@ -42,6 +42,7 @@ import numpy as np
 
 from .._validation import Param, validate
 from .._version import __version__
+from ..embeddings import Embeddings
 from ..exceptions import DatabaseError, EmptyInputError, InputFormatError, InvalidParameterError
 from ._rows import METRICS, float32_rows, key_type, metadata_rows, restore_keys
 
@@ -224,7 +225,6 @@ def read(url: str, *, table: str = "embeddings", limit: int | None = None, key_c
     (pgvector ``vector``). ``limit``: the first that many rows."""
     from psycopg import sql
 
-    from ..embeddings import Embeddings
     from .targets import mask_url
 
     psycopg, register_vector = _modules()

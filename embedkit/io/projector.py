@@ -20,6 +20,7 @@ import numpy as np
 
 from .._atomic import atomic_pair
 from .._keys import lookup
+from ..data import read_labels
 from ..data._open import text_lines
 from ..exceptions import EmptyInputError, InputFormatError
 from ._checks import NONFINITE_HINT, finish, unique_index
@@ -51,8 +52,6 @@ def write_projector(emb, path, *, labels=None, precision: int = EXACT_DIGITS) ->
     path = Path(path)
     meta_path = metadata_path(path)
     if labels is not None and not isinstance(labels, dict):
-        from ..data import read_labels
-
         labels = read_labels(labels)
     keys = [_cell(k, meta_path, "key") for k in emb.keys]
     if labels is not None:

@@ -32,6 +32,7 @@ import numpy as np
 from .._atomic import atomic_path
 from .._validation import Param, validate
 from .._version import __version__
+from ..data._open import json_lines
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
 from ._rows import METRICS, float32_rows, metadata_rows
 
@@ -146,8 +147,6 @@ def is_bulk_dir(path: Path) -> bool:
 def read_bulk(path, *, limit: int | None = None, allow_nonfinite: bool = False):
     """The keys and vectors of a folder written by :func:`write_bulk` (any ``_bulk`` files of
     ``index``/``create`` actions whose documents have ``key`` and ``vector`` read too)."""
-    from ..data._open import json_lines
-
     path = Path(path)
     files = sorted(path.glob(BULK_GLOB)) if path.is_dir() else []
     if not files:

@@ -17,6 +17,7 @@ import re
 from urllib.parse import urlsplit
 
 from . import lancedb_target, postgres
+from ..exceptions import InvalidParameterError
 
 __all__ = ["URL_TARGETS", "is_url", "scheme_of", "target_for", "mask_url"]
 
@@ -45,8 +46,6 @@ def is_url(path) -> bool:
 
 def target_for(url: str, where: str = "export"):
     """The module registered for ``url``'s scheme, or InvalidParameterError listing the schemes."""
-    from ..exceptions import InvalidParameterError
-
     scheme = scheme_of(url)
     if scheme not in URL_TARGETS:
         raise InvalidParameterError(where, "path", "a file path or a URL starting with one of " +

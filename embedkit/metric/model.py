@@ -23,9 +23,11 @@ from typing import Sequence
 import numpy as np
 
 from .._version import __version__
-from ..embeddings import Embeddings
+from ..artifacts import register_artifact
+from ..embeddings import Embeddings, summary_rows
 from ..exceptions import InputFormatError
 from ..io import native
+from ..io._checks import check_embeddings
 from ..io._zip import read_zip, write_zip
 
 FORMAT_NAME = "embedkit.encoder_embeddings"
@@ -136,6 +138,9 @@ class EncoderEmbeddings(Embeddings):
                    residual=info.get("residual", False))
 
 
-native.LOADERS[FORMAT_NAME] = EncoderEmbeddings.load
+register_artifact("encoder-embeddings", EncoderEmbeddings, format=FORMAT_NAME, save=native.save_embeddings,
+                  load=lambda path, *, mmap=False, allow_nonfinite=False: check_embeddings(
+                      EncoderEmbeddings.load(path), path, allow_nonfinite),
+                  summary=summary_rows)
 
 __all__ = ["EncoderEmbeddings"]

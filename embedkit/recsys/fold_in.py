@@ -31,7 +31,8 @@ import numpy as np
 from ..data.interactions import Interactions, read_interactions
 from ..embeddings import Embeddings
 from ..exceptions import EmbedkitError, InvalidParameterError
-from .model import FactorModel, mask_seen, topk
+from ..engines.topk import mask_seen, topk
+from .model import FactorModel
 
 logger = logging.getLogger("embedkit")
 

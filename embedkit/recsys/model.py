@@ -17,30 +17,20 @@ from typing import Hashable, Iterable
 import numpy as np
 
 from .._version import __version__
+from ..artifacts import register_artifact
 from ..embeddings import Embeddings
 from ..exceptions import EmbedkitError, InputFormatError, InvalidParameterError, KeyNotFoundError
 from ..io import native
+from ..engines.topk import mask_seen, topk, users_per_block
 from ..io._zip import read_zip, write_zip
 
 FORMAT_NAME = "embedkit.factor_model"
 FORMAT_VERSION = 1
-#: batched queries score users in blocks of ``batch x items`` float32: at most this many users...
-MAX_BATCH = 2048
-#: ...and at most this many bytes of scores (100k items: 655 users a block, not 819 MB)
-SCORE_BLOCK_BYTES = 256 << 20
 #: a model's fingerprint of its training interactions keeps the smallest this many pair hashes
 #: (a bottom-k sketch, 32 KB): saved even when the interactions are not (``include_seen=False``)
 SKETCH_SIZE = 4096
 #: fewer sampled test pairs than this under the sketch's cut-off: too few to estimate an overlap
 MIN_SKETCH_SAMPLE = 30
-
-
-def users_per_block(n_items: int, batch_size: int | None = None) -> int:
-    """``batch_size`` if given, else the most users (up to :data:`MAX_BATCH`) whose float32
-    scores against ``n_items`` items fit in :data:`SCORE_BLOCK_BYTES`."""
-    if batch_size is not None:
-        return int(batch_size)
-    return int(max(1, min(MAX_BATCH, SCORE_BLOCK_BYTES // (4 * max(n_items, 1)))))
 
 
 class FactorModel:
@@ -370,33 +360,17 @@ def _check_k(k, where: str) -> None:
         raise InvalidParameterError(where, "k", "an integer >= 1", k)
 
 
-def mask_seen(scores: np.ndarray, rows: np.ndarray, indptr: np.ndarray, indices: np.ndarray) -> None:
-    """Set ``scores[b, j] = -inf`` for every item ``j`` that user ``rows[b]`` has in the CSR
-    ``(indptr, indices)``, in place, without a Python loop over users."""
-    starts, ends = indptr[rows], indptr[rows + 1]
-    counts = ends - starts
-    total = int(counts.sum())
-    if total == 0:
-        return
-    local = np.repeat(np.arange(rows.shape[0]), counts)
-    offs = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts) + np.repeat(starts, counts)
-    scores[local, indices[offs]] = -np.inf
+def _summary(model: FactorModel) -> list[tuple[str, str]]:
+    rows = [("model", f"{model.num_users} users x {model.num_items} items, dim {model.dim}")]
+    if "backend" in model.meta:
+        rows.append(("backend", f"{model.meta['backend']} on {model.meta['device']}"))
+    if "train_time_s" in model.meta:
+        rows.append(("train", f"{model.meta['train_time_s']:.2f} s"))
+    return rows
 
 
-def topk(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Row-wise top ``k`` of a float32 ``(B, N)`` matrix, best first: int64 indices and values.
-
-    torch.topk (multi-threaded) does the selection; ties are broken by torch, deterministically.
-    """
-    import torch
-
-    t = torch.from_numpy(np.ascontiguousarray(scores))
-    val, idx = torch.topk(t, k, dim=1, largest=True, sorted=True)
-    return idx.numpy().astype(np.int64), val.numpy()
-
-
-def _load_for_registry(path) -> FactorModel:
-    return FactorModel.load(path)
-
-
-native.LOADERS[FORMAT_NAME] = _load_for_registry
+# .ekv: the whole model; other formats: its item vectors
+register_artifact("factor-model", FactorModel, format=FORMAT_NAME, save=lambda model, path: model.export(path),
+                  load=lambda path, *, mmap=False, allow_nonfinite=False: FactorModel.load(path), summary=_summary,
+                  written=lambda model, path: str(path) + ("" if path.suffix == ".ekv" else " (item vectors)"),
+                  tables=lambda model: {"items": model.items, "users": model.users})

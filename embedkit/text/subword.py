@@ -43,13 +43,16 @@ from typing import Hashable, Sequence
 import numpy as np
 
 from .._atomic import atomic_path
+from ..artifacts import register_artifact
 from .._device import resolve_device
 from .._validation import VERBOSE, Param, validate
 from .._version import __version__
 from ..api import Method, register
-from ..embeddings import Embeddings, check_k, top_k
+from ..embeddings import Embeddings, check_k, summary_rows, top_k
 from ..engines.skipgram import SGNSConfig, train_sgns
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError, KeyNotFoundError
+from ..io._limits import LimitedZip
+from ..io.native import FORMAT_NAME, FORMAT_VERSION, load_embeddings, save_embeddings
 from ._reading import READ_PARAMS, corpus_from
 from ._units import UNIT_KINDS, piece_trees, units_of
 from .bpe import BPE, Tokenizer
@@ -254,8 +257,6 @@ class SubwordEmbeddings(Embeddings):
         """``.ekv`` (a zip, no pickle): ``vectors.npy``, ``keys.json`` (the words) and ``meta.json``
         as for any :class:`~embedkit.Embeddings`, plus ``unit_keys.npy``, ``unit_vectors.npy`` and,
         for BPE units, ``tokenizer.model`` (sentencepiece). Written atomically."""
-        from ..io.native import FORMAT_NAME, FORMAT_VERSION
-
         meta = dict(self.meta)
         meta.setdefault("embedkit_version", __version__)
         meta.update(format=FORMAT_NAME, format_version=FORMAT_VERSION, shape=list(self.vectors.shape))
@@ -287,8 +288,6 @@ class SubwordEmbeddings(Embeddings):
                                    SUBWORD_FORMAT_VERSION else " (retrain them: the model changed)"), path)
         units = info.get("units", "bpe")
 
-        from ..io._limits import LimitedZip
-
         try:
             if path.is_dir():
                 keys = np.load(path / UNIT_KEYS_FILE, allow_pickle=False)
@@ -311,6 +310,16 @@ class SubwordEmbeddings(Embeddings):
 
 #: the largest tokenizer model a saved subword artifact may hold (sentencepiece models are a few MB)
 MAX_TOKENIZER_BYTES = 256 << 20
+
+
+def _load_subword(path, *, mmap: bool = False, allow_nonfinite: bool = False) -> SubwordEmbeddings:
+    """An .ekv of subword embeddings: its word vectors, unit table and tokenizer."""
+    return SubwordEmbeddings.from_saved(load_embeddings(path, mmap=mmap, allow_nonfinite=allow_nonfinite), path)
+
+
+# an .ekv of embeddings whose meta.json has a "subword" entry
+register_artifact("subword-embeddings", SubwordEmbeddings, format=FORMAT_NAME, save=save_embeddings,
+                  load=_load_subword, summary=summary_rows, recognise=lambda meta: "subword" in meta)
 
 
 # ---------------------------------------------------------------------------- training

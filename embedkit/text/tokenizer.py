@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import NamedTuple, Sequence
 
 from .._atomic import atomic_path
+from ..artifacts import register_artifact
 from ..exceptions import InputFormatError, InvalidParameterError
 from ._spm_proto import _read_model_proto
 
@@ -366,5 +367,15 @@ def load_tokenizer(path) -> Tokenizer:
     """Read a sentencepiece ``.model`` file (``ek.load("tok.model")`` does the same)."""
     return Tokenizer.load(path)
 
+
+def _summary(tok: Tokenizer) -> list[tuple[str, str]]:
+    merges = sum(1 for p in tok.vocab if tok.piece_type(p) == "normal" and len(p) > 1)
+    return [("vocabulary", f"{tok.vocab_size} pieces ({merges} merges)"),
+            ("train", f"{tok.meta.get('spm_train_time_s', 0.0):.2f} s (sentencepiece)")]
+
+
+register_artifact("tokenizer", Tokenizer, format="sentencepiece", save=lambda tok, path: tok.save(path),
+                  load=lambda path, *, mmap=False, allow_nonfinite=False: Tokenizer.load(path), summary=_summary,
+                  suffixes=(".model",))
 
 __all__ = ["Tokenizer", "MergeStep", "load_tokenizer", "SPACE"]
