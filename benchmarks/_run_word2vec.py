@@ -39,7 +39,7 @@ def run_embedkit(a) -> dict:
 
     params = dict(dim=a.dim, window=a.window, min_count=a.min_count, seed=a.seed, verbose=False)
     if a.method != "svd":
-        params.update(negative=a.negative, sample=a.sample, epochs=a.epochs, workers=a.workers,
+        params.update(negatives=a.negative, sample=a.sample, epochs=a.epochs, workers=a.workers,
                       backend=a.backend, device="cpu")
     params.update(parse_params(a.param))
     w0 = time.perf_counter()

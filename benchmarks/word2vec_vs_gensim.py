@@ -41,7 +41,7 @@ RUNS = {
     "sg-torch": ("embedkit", "skipgram", ["--backend", "torch"], "embedkit skip-gram (torch CPU)"),
     "cbow-gensim": ("gensim", "cbow", [], "gensim CBOW"),
     "cbow-numba": ("embedkit", "cbow", ["--backend", "numba"], "embedkit CBOW (numba, alpha 0.05: the default)"),
-    "cbow-numba-a025": ("embedkit", "cbow", ["--backend", "numba", "--param", "alpha=0.025"],
+    "cbow-numba-a025": ("embedkit", "cbow", ["--backend", "numba", "--param", "learning_rate=0.025"],
                         "embedkit CBOW (numba, alpha 0.025 as gensim)"),
     "cbow-torch": ("embedkit", "cbow", ["--backend", "torch"], "embedkit CBOW (torch CPU)"),
     "svd": ("embedkit", "svd", [], "embedkit PPMI + SVD"),

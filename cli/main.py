@@ -530,7 +530,7 @@ def evaluate_ranking(ctx, data, method, test_path, split, test_fraction, leave_k
                      ks, **read_kw):
     """Split DATA (or take --test), train METHOD, print recall/precision/ndcg/map/hit rate/coverage at k.
 
-    Extra options go to the method, e.g. --dim 64 --iterations 15.
+    Extra options go to the method, e.g. --dim 64 --epochs 15.
     """
     cls = ek.get_method(method)
     params = parse_extra(cls, ctx.args)

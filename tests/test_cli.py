@@ -39,7 +39,7 @@ def test_options_come_from_the_parameter_table(runner):
     for p in ek.get_method("node2vec").params:
         if p.cli:
             assert "--" + p.name.replace("_", "-") in res.output, p.name
-    assert "--walks-per-node" in res.output and "--min-alpha" in res.output
+    assert "--walks-per-node" in res.output and "--min-learning-rate" in res.output
 
 
 def test_same_vectors_as_the_python_api(runner, tmp_path):

@@ -114,7 +114,7 @@ def test_karate_factions_from_two_labels_per_faction(name, karate, karate_labels
 
 def test_karate_without_training_signal_is_near_chance(karate, karate_labels):
     """The same model with its weights untrained (0 effective epochs: lr tiny) stays far below."""
-    res = ek.train("gcn", _two_per_faction(karate, karate_labels, 0), lr=1e-9, epochs=1, seed=0, verbose=False)
+    res = ek.train("gcn", _two_per_faction(karate, karate_labels, 0), learning_rate=1e-9, epochs=1, seed=0, verbose=False)
     assert res.evaluate()["test_accuracy"] < 0.8
 
 

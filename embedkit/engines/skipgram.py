@@ -12,7 +12,7 @@ Backends (``backend=``):
   unigram^``ns_exponent`` noise table, linear learning-rate decay, gensim's
   initialisation and its rule of skipping saturated pairs), parallel over
   chunks of sequences. Deterministic for a seed when ``workers=1``. For
-  skip-gram, ``window_negatives=True`` (default) draws the noise words once per
+  skip-gram, ``shared_negatives=True`` (default) draws the noise words once per
   center window and applies the output-row updates once per window (pWord2Vec,
   Ji et al. 2016): about 2.5x faster than per-pair draws on the CPU. CBOW draws its
   noise words from Walker's alias table of the same distribution (``alias_table``: it
@@ -27,8 +27,8 @@ Backends (``backend=``):
   with their dynamic windows; each center's window is a strided view of the
   run's vectors, so the pairs' scores and gradients are small batched matrix
   products, with no per-pair gather. Noise words are shared (the idea of
-  pWord2Vec, Ji et al. 2016): CBOW, ``negative`` per group of
-  ``share_negatives`` centers; skip-gram, about ``negative * (window + 1)`` per
+  pWord2Vec, Ji et al. 2016): CBOW, ``negatives`` per group of
+  ``centers_per_noise_draw`` centers; skip-gram, about ``negatives * (window + 1)`` per
   group of as many context rows, each weighted to stand for word2vec's per-pair
   draws. Repeated rows' summed updates are capped at ``dup_cap`` updates'
   worth. Deterministic for a seed on the CPU, where it runs on one thread.
@@ -58,25 +58,27 @@ BACKENDS = ("auto", "numba", "torch", "gensim")
 
 @dataclass
 class SGNSConfig:
-    """Hyper-parameters of the engine; names follow gensim's."""
+    """Hyper-parameters of the engine; the public concepts carry the methods' names (``negatives``,
+    ``learning_rate``, ``shared_negatives``: docs/parameters.md)."""
 
     dim: int = 128
     window: int = 5
-    negative: int = 5
+    negatives: int = 5
     sample: float = 1e-3
     epochs: int = 1
-    alpha: float = 0.025
-    min_alpha: float = 0.0001
+    learning_rate: float = 0.025
+    min_learning_rate: float = 0.0001
     ns_exponent: float = 0.75
     sg: bool = True
     seed: int = 0
     workers: int = 2
     batch_size: int = 8192
-    share_negatives: int = 8
+    #: torch CBOW: centers that share one draw of noise words
+    centers_per_noise_draw: int = 8
     dup_cap: int = 32
     #: numba skip-gram: draw the noise words once per center window instead of once per pair
-    window_negatives: bool = True
-    #: with window_negatives: apply the output rows' updates once at the end of the window
+    shared_negatives: bool = True
+    #: with shared_negatives: apply the output rows' updates once at the end of the window
     #: (pWord2Vec) rather than pair by pair (word2vec.c). Deferred is better on text (Gutenberg
     #: 20 MB: analogy 0.144-0.148 against 0.131-0.134, WS353 0.36 against 0.33); pair by pair on
     #: walks (Facebook link prediction: dot-product AUC 0.960 against 0.946), so walk methods
@@ -92,12 +94,12 @@ class SGNSConfig:
 
     @classmethod
     def from_params(cls, params: dict, *, sg: bool = True, workers: int) -> "SGNSConfig":
-        """The settings from a method's validated parameters (named as gensim names them;
-        ``shared_negatives`` sets ``window_negatives``; ``ns_exponent`` defaults to 0.75)."""
-        return cls(dim=params["dim"], window=params["window"], negative=params["negative"],
-                   sample=params["sample"], epochs=params["epochs"], alpha=params["alpha"],
-                   min_alpha=params["min_alpha"], ns_exponent=params.get("ns_exponent", 0.75), sg=sg,
-                   seed=params["seed"], workers=workers, window_negatives=params["shared_negatives"])
+        """The settings from a method's validated parameters (the same names; ``ns_exponent``
+        defaults to 0.75)."""
+        return cls(dim=params["dim"], window=params["window"], negatives=params["negatives"],
+                   sample=params["sample"], epochs=params["epochs"], learning_rate=params["learning_rate"],
+                   min_learning_rate=params["min_learning_rate"], ns_exponent=params.get("ns_exponent", 0.75),
+                   sg=sg, seed=params["seed"], workers=workers, shared_negatives=params["shared_negatives"])
 
 
 def noise_table(counts: np.ndarray, exponent: float, size: int | None = None) -> np.ndarray:
@@ -382,7 +384,7 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
 
 @njit(cache=True, parallel=True, fastmath=True)
 def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, window, negative,
-                 alpha0, min_alpha, done_before, total, seed, call_id, sg, max_len, window_negatives,
+                 alpha0, min_alpha, done_before, total, seed, call_id, sg, max_len, shared_negatives,
                  defer_output, unit_ptr, unit_idx, alias_prob, alias_idx):
     units = unit_ptr.shape[0] > 1
     n_chunks = bounds.shape[0] - 1
@@ -424,8 +426,8 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                 center = buf[i]
                 if units:
                     state = _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
-                                           unit_ptr, unit_idx, neu1, neu1e, window_negatives)
-                elif sg and window_negatives:
+                                           unit_ptr, unit_idx, neu1, neu1e, shared_negatives)
+                elif sg and shared_negatives:
                     state = _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
                                             targets, labels, grad_out, neu1e, defer_output)
                 elif sg:
@@ -490,8 +492,8 @@ def _train_numba(tokens, offsets, counts, cfg: SGNSConfig, verbose, units=None):
                         bounds = np.concatenate([bounds, [b]])
                     done_before = float(epoch * per_epoch + offsets[a])
                     _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, cfg.window,
-                                 cfg.negative, cfg.alpha, cfg.min_alpha, done_before, total, cfg.seed,
-                                 call_id, cfg.sg, max_len, cfg.window_negatives, cfg.defer_output, unit_ptr,
+                                 cfg.negatives, cfg.learning_rate, cfg.min_learning_rate, done_before, total, cfg.seed,
+                                 call_id, cfg.sg, max_len, cfg.shared_negatives, cfg.defer_output, unit_ptr,
                                  unit_idx, alias_prob, alias_idx)
                     call_id += 1
                     bar.update(int(offsets[b] - offsets[a]))
@@ -598,7 +600,7 @@ def _sg_noise_words(cfg: SGNSConfig) -> int:
     """Torch skip-gram: noise words each window row is scored against, ``negative * (window +
     1)`` (as many as word2vec draws for its pairs, on average) rounded up to a multiple of 8; a
     set of them is shared by as many window rows."""
-    return max(8, -(-cfg.negative * (cfg.window + 1) // 8) * 8)
+    return max(8, -(-cfg.negatives * (cfg.window + 1) // 8) * 8)
 
 
 def _train_torch(tokens, offsets, counts, cfg: SGNSConfig, device, verbose, sharded=False):
@@ -635,7 +637,7 @@ def _train_torch_windows(tokens, offsets, counts, cfg: SGNSConfig, dev, verbose,
     seed = cfg.seed + 1_000_003 * dist.rank
     V = len(counts)
     W = cfg.window
-    G = max(1, cfg.share_negatives)
+    G = max(1, cfg.centers_per_noise_draw)
     rng = np.random.default_rng(seed)
     gen = torch.Generator(device=dev)
     gen.manual_seed(seed)
@@ -677,7 +679,8 @@ def _train_torch_windows(tokens, offsets, counts, cfg: SGNSConfig, dev, verbose,
                 for s in range(0, n_tok, nb):
                     n = min(nb, n_tok - s)
                     frac = (done + (b - a) * s / n_tok) / total
-                    lr = max(cfg.min_alpha, cfg.alpha - (cfg.alpha - cfg.min_alpha) * frac)
+                    lr0, lr1 = cfg.learning_rate, cfg.min_learning_rate
+                    lr = max(lr1, lr0 - (lr0 - lr1) * frac)
                     win_ids = tok_t[s:s + n + 2 * W]                       # (n + 2w,) window rows
                     mask = _window_mask(sid_t[s:s + n + 2 * W], span_t[s:s + n], W).to(syn0.dtype)
                     parts0, parts1 = grads(syn0, syn1, win_ids, mask, lr, draw, cfg)
@@ -726,7 +729,7 @@ def _sg_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
     """
     import torch
 
-    W, K = cfg.window, cfg.negative
+    W, K = cfg.window, cfg.negatives
     G = kg = _sg_noise_words(cfg)                                     # rows per group, noise words per group
     m = win_ids.shape[0]                                              # n + 2w window rows
     n = m - 2 * W
@@ -765,7 +768,7 @@ def _cbow_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
     """
     import torch
 
-    W, K, G = cfg.window, cfg.negative, max(1, cfg.share_negatives)
+    W, K, G = cfg.window, cfg.negatives, max(1, cfg.centers_per_noise_draw)
     m = win_ids.shape[0]
     n = m - 2 * W
     d = syn0.shape[1]
@@ -816,8 +819,8 @@ def _train_gensim(tokens, offsets, counts, cfg: SGNSConfig, verbose):
                 yield [names[t] for t in tokens[offsets[s]:offsets[s + 1]].tolist()]
 
     model = Word2Vec(
-        sentences=_Sentences(), vector_size=cfg.dim, window=cfg.window, negative=cfg.negative,
-        sample=cfg.sample, epochs=cfg.epochs, alpha=cfg.alpha, min_alpha=cfg.min_alpha,
+        sentences=_Sentences(), vector_size=cfg.dim, window=cfg.window, negative=cfg.negatives,
+        sample=cfg.sample, epochs=cfg.epochs, alpha=cfg.learning_rate, min_alpha=cfg.min_learning_rate,
         ns_exponent=cfg.ns_exponent, sg=int(cfg.sg), hs=0, min_count=1, seed=cfg.seed,
         workers=cfg.workers,
     )
