@@ -782,7 +782,7 @@ def declare() -> None:  # noqa: C901
              "restrict_vocab"),
             ("retrieval-k=0", "ek.evaluate.retrieval(e, D / 'ml_ok.tsv', k=0)", "k"),
             ("bias-permutations=0", "ek.evaluate.bias(e, {'X': ['w1','w2'], 'Y': ['w3','w4']}, "
-                                    "{'A': ['w5','w6'], 'B': ['w7','w8']}, n_permutations=0)", "permutations"),
+                                    "{'A': ['w5','w6'], 'B': ['w7','w8']}, permutations=0)", "permutations"),
             ("ranking-k=0", None, "k")):
         if code is None:
             code = "m = ek.train('popular', r)\nek.evaluate.ranking(m, r, r, k=0)"

@@ -451,7 +451,7 @@ def evaluate_bias(vectors, tests, permutations, seed, as_json):
     """WEAT effect size and permutation p-value (Caliskan et al. 2017) on VECTORS."""
     emb = ek.load(vectors)
     for test in tests:
-        metrics = ek.evaluate.bias(emb, test, n_permutations=permutations, seed=seed)
+        metrics = ek.evaluate.bias(emb, test, permutations=permutations, seed=seed)
         missing = metrics["missing"]
         shown = type(metrics)({k: v for k, v in metrics.items() if k != "missing"}, metrics.primary)
         shown["missing_words"] = len(missing)

@@ -13,14 +13,19 @@ from .._overlap import describe, warn_low_coverage
 from ..data._open import text_lines
 from ..exceptions import EmptyInputError, InputFormatError
 from ._metrics import Metrics
+from ._registry import evaluator
 
 logger = logging.getLogger("embedkit")
 
 METHODS = ("3cosadd", "3cosmul")
 COSMUL_EPS = 0.001  # Levy & Goldberg 2014, eq. 4
 PARAMS = (
-    Param("method", str, "3cosadd", "how a candidate x is scored for a:b :: c:x", choices=METHODS),
-    Param("restrict_vocab", int, 30000, "search the first N rows only", low=1, nullable=True),
+    Param("dataset", str, "google", "'google' (the word2vec questions gensim ships) or a file of 'a b c d' lines"),
+    Param("method", str, "3cosadd", "how a candidate x is scored for a:b :: c:x: 3CosAdd (Mikolov et al. 2013) "
+          "or 3CosMul (Levy & Goldberg 2014)", choices=METHODS),
+    Param("restrict_vocab", int, 30000, "search the first N rows only (most frequent words first); None: every "
+          "row", low=1, nullable=True),
+    Param("case_insensitive", bool, True, "compare lower-cased words"),
     Param("batch_size", int, 256, "questions per matrix product", low=1),
 )
 
@@ -105,6 +110,7 @@ def _vocab(keys, n: int, case_insensitive: bool) -> tuple[dict, np.ndarray]:
     return first, group
 
 
+@evaluator("analogy", PARAMS)
 def analogy(emb, dataset="google", method: str = "3cosadd", restrict_vocab: int | None = 30000,
             case_insensitive: bool = True, batch_size: int = 256) -> Metrics:
     """Accuracy on word analogies ``a b c d`` (a:b :: c:d): is ``d`` the best-scored word?
