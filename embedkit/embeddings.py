@@ -10,7 +10,7 @@ from typing import Any, Hashable, Iterable, Sequence
 import numpy as np
 
 from ._keys import lookup
-from .exceptions import DuplicateKeyError, InvalidParameterError, KeyNotFoundError
+from .exceptions import DuplicateKeyError, InvalidParameterError, KeyNotFoundError, ShapeError
 
 
 def check_k(query: str, k) -> None:
@@ -173,7 +173,7 @@ class Embeddings:
                                              isinstance(query[0], (float, np.floating))):
             q = np.asarray(query, dtype=np.float32).ravel()
             if q.shape[0] != self.dim:
-                raise ValueError(f"query vector has dim {q.shape[0]}, embeddings have dim {self.dim}")
+                raise ShapeError(f"query vector has dim {q.shape[0]}, embeddings have dim {self.dim}")
         else:
             exclude = self.index_of(query)
             q = self._vectors[exclude]
@@ -215,7 +215,7 @@ class Embeddings:
     @ann.setter
     def ann(self, value) -> None:
         if value is not None and (value.dim != self.dim or value.keys != self._keys):
-            raise ValueError(f"an index of {len(value)} x {value.dim} whose keys are not these embeddings' "
+            raise ShapeError(f"an index of {len(value)} x {value.dim} whose keys are not these embeddings' "
                              f"({len(self)} x {self.dim}, in row order)")
         self._ann = value
 

@@ -20,6 +20,9 @@ __all__ = [
     "InputMismatchError",
     "RowOutOfRangeError",
     "DatabaseError",
+    "ShapeError",
+    "ArgumentTypeError",
+    "TrainingDivergedError",
 ]
 
 
@@ -151,3 +154,19 @@ class DatabaseError(EmbedkitError, RuntimeError):
         self.target, self.table, self.problem = target, table, problem
         where = target + (f", table {table!r}" if table else "")
         super().__init__(f"{where}: {problem}")
+
+
+class ShapeError(EmbedkitError, ValueError):
+    """An array, index or model part does not fit what it is used with (a query vector of another
+    dimension, an index over other keys, features with the wrong number of columns); the message
+    gives both shapes."""
+
+
+class ArgumentTypeError(EmbedkitError, TypeError):
+    """An argument of the wrong kind (a number where text is expected, a mix of ids and pieces); the
+    message says what is accepted."""
+
+
+class TrainingDivergedError(EmbedkitError, FloatingPointError):
+    """Training produced NaN or infinite values (a learning rate too large for the data); the message
+    names the method and what to lower."""

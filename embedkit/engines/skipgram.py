@@ -871,7 +871,9 @@ def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg:
         ptr = np.ascontiguousarray(ptr, dtype=np.int64)
         idx = np.ascontiguousarray(idx, dtype=np.int32)
         if ptr.shape != (len(counts) + 1,) or (idx.size and (idx.min() < 0 or idx.max() >= n_rows)):
-            raise ValueError("units: ptr must have len(counts) + 1 entries and idx rows in [0, n_rows)")
+            from ..exceptions import ShapeError
+
+            raise ShapeError("units: ptr must have len(counts) + 1 entries and idx rows in [0, n_rows)")
         units = (ptr, idx, int(n_rows))
     logger.info("skip-gram engine: backend=%s device=%s tokens=%d vocab=%d", backend, dev, tokens.size, len(counts))
     if backend == "numba":
@@ -880,4 +882,6 @@ def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg:
         return _train_torch(tokens, offsets, counts, cfg, dev, verbose, sharded)
     if backend == "gensim":
         return _train_gensim(tokens, offsets, counts, cfg, verbose)
-    raise ValueError(f"unknown skip-gram backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    from ..exceptions import InvalidParameterError
+
+    raise InvalidParameterError("skip-gram engine", "backend", "one of " + ", ".join(map(repr, BACKENDS)), backend)

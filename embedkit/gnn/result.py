@@ -8,7 +8,7 @@ import numpy as np
 
 from ..embeddings import Embeddings
 from ..evaluate._metrics import Metrics
-from ..exceptions import EmbedkitError
+from ..exceptions import EmbedkitError, EmptyInputError
 
 
 class GNNEmbeddings(Embeddings):
@@ -136,5 +136,5 @@ class NodeClassifier(GNNEmbeddings):
         primary = next((k for k in ("test_accuracy", "test_micro_f1", "val_accuracy", "val_micro_f1",
                                     "train_accuracy", "train_micro_f1") if k in out), None)
         if primary is None:
-            raise ValueError("no labelled node in any mask to evaluate on")
+            raise EmptyInputError("no labelled node in any mask to evaluate on")
         return Metrics(out, primary=primary)

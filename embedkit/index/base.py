@@ -20,7 +20,7 @@ from .._atomic import atomic_pair, fingerprint
 from .._optional import require
 from .._validation import Param, validate
 from .._version import __version__
-from ..exceptions import InputFormatError, InvalidParameterError, KeyNotFoundError
+from ..exceptions import InputFormatError, InvalidParameterError, KeyNotFoundError, ShapeError
 
 logger = logging.getLogger("embedkit")
 
@@ -147,7 +147,7 @@ class VectorIndex:
         single = q.ndim == 1
         q = np.atleast_2d(q)
         if q.ndim != 2 or q.shape[1] != self.dim:
-            raise ValueError(f"queries must have shape (m, {self.dim}) or ({self.dim},); got {np.shape(queries)}")
+            raise ShapeError(f"queries must have shape (m, {self.dim}) or ({self.dim},); got {np.shape(queries)}")
         if self.metric == "cosine":
             q = unit_rows(q)
         return np.ascontiguousarray(q), single

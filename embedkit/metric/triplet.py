@@ -50,7 +50,7 @@ from .._validation import VERBOSE, Param, device_param, seed_param, validate, wo
 from ..api import Method, _jsonable, register
 from ..distributed import Dist, RowSync, context, data_parallel, mean_across, shard
 from ..embeddings import Embeddings
-from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
+from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError, TrainingDivergedError
 from .data import KINDS, MetricData, feature_table, read_metric_data
 from .miners import MINERS, label_masks, mine, mine_given, pair_codes, pair_masks
 from .model import EncoderEmbeddings
@@ -403,7 +403,7 @@ class _Trainer:
                 loss, frac = mean_across([float(loss_sum) / max(steps, 1), float(active) / max(mined, 1)],
                                          self.dist, self.device)
                 if not math.isfinite(loss):
-                    raise FloatingPointError("triplet: the loss became NaN or infinite; lower learning_rate")
+                    raise TrainingDivergedError("triplet: the loss became NaN or infinite; lower learning_rate")
                 self.meta["loss"].append(round(loss, 6))
                 self.meta["active"].append(round(frac, 6))
                 self.meta["triplets_per_step"].append(round(mined / max(steps, 1), 1))

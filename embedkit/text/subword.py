@@ -49,7 +49,7 @@ from .._version import __version__
 from ..api import Method, register
 from ..embeddings import Embeddings, check_k, top_k
 from ..engines.skipgram import SGNSConfig, train_sgns
-from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError, KeyNotFoundError
+from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError, KeyNotFoundError, ShapeError
 from ._reading import READ_PARAMS, corpus_from
 from ._units import UNIT_KINDS, piece_trees, units_of
 from .bpe import BPE, Tokenizer
@@ -115,16 +115,16 @@ class SubwordEmbeddings(Embeddings):
                  meta: dict | None = None):
         super().__init__(words, vectors, meta)
         if units not in UNIT_KINDS:
-            raise ValueError(f"units must be one of {UNIT_KINDS}; got {units!r}")
+            raise InvalidParameterError("SubwordEmbeddings", "units", "one of " + ", ".join(map(repr, UNIT_KINDS)), units)
         if units != "char" and tokenizer is None:
-            raise ValueError(f"units={units!r} needs its tokenizer")
+            raise InvalidParameterError("SubwordEmbeddings", "tokenizer", f"a Tokenizer with units={units!r}", tokenizer)
         self.unit_keys = np.ascontiguousarray(unit_keys, dtype=np.int64)
         self.unit_vectors = np.ascontiguousarray(unit_vectors, dtype=np.float32)
         if self.unit_vectors.shape != (self.unit_keys.size, self.dim):
-            raise ValueError(f"unit_vectors must be ({self.unit_keys.size}, {self.dim}); "
+            raise ShapeError(f"unit_vectors must be ({self.unit_keys.size}, {self.dim}); "
                              f"got {self.unit_vectors.shape}")
         if self.unit_keys.size > 1 and not (np.diff(self.unit_keys) > 0).all():
-            raise ValueError("unit_keys must be sorted and unique")
+            raise InputFormatError("unit_keys must be sorted and unique")
         self.units = units
         self.tokenizer = tokenizer
         self.min_n, self.max_n, self.buckets = int(min_n), int(max_n), int(buckets)
@@ -221,7 +221,7 @@ class SubwordEmbeddings(Embeddings):
         else:
             q = np.asarray(query, dtype=np.float32).ravel()
             if q.shape[0] != self.dim:
-                raise ValueError(f"query vector has dim {q.shape[0]}, embeddings have dim {self.dim}")
+                raise ShapeError(f"query vector has dim {q.shape[0]}, embeddings have dim {self.dim}")
         n = np.linalg.norm(q)
         return top_k(self._unit_vectors() @ (q / n if n > 0 else q), self.keys, k, exclude)
 
