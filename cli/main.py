@@ -390,8 +390,8 @@ def evaluate_analogy(vectors, as_json, **given):
     p = evaluator_params("analogy", given)
     emb = ek.load(vectors)
     metrics = ek.evaluate.analogy(emb, **p)
-    dataset, method = p["dataset"], p["method"]
-    _print_metrics(f"analogies: {vectors} on {dataset} ({method}, first {metrics['restrict_vocab']} words; "
+    dataset, scoring = p["dataset"], p["scoring"]
+    _print_metrics(f"analogies: {vectors} on {dataset} ({scoring}, first {metrics['restrict_vocab']} words; "
                    f"{metrics['answered']} of {metrics['total']} questions answered)", metrics, as_json)
     if as_json:
         return

@@ -219,7 +219,7 @@ class Embeddings:
                              f"({len(self)} x {self.dim}, in row order)")
         self._ann = value
 
-    def analogy(self, a: Hashable, b: Hashable, c: Hashable, k: int = 10, method: str = "3cosadd",
+    def analogy(self, a: Hashable, b: Hashable, c: Hashable, k: int = 10, scoring: str = "3cosadd",
                 restrict_vocab: int | None = None) -> list[tuple[Hashable, float]]:
         """The ``k`` best keys ``x`` for "``a`` is to ``b`` as ``c`` is to ``x``" (a:b :: c:x), best first.
 
@@ -227,7 +227,7 @@ class Embeddings:
         ``emb.analogy("france", "paris", "italy")`` answers rome. ``a``, ``b`` and ``c`` are
         never returned.
 
-        ``method``: ``"3cosadd"`` scores ``cos(x, b) - cos(x, a) + cos(x, c)`` (Mikolov et al.
+        ``scoring``: ``"3cosadd"`` scores ``cos(x, b) - cos(x, a) + cos(x, c)`` (Mikolov et al.
         2013); ``"3cosmul"`` scores ``cos'(x, b) cos'(x, c) / (cos'(x, a) + 0.001)`` with
         ``cos' = (cos + 1) / 2`` (Levy & Goldberg 2014). ``restrict_vocab``: search only the first
         that many rows (None: all). Same scoring as :func:`embedkit.evaluate.analogy`.
@@ -240,13 +240,13 @@ class Embeddings:
         from .evaluate.analogy import analogy_scores, check_params
 
         check_k("analogy", k)
-        p = check_params("analogy", method=method, restrict_vocab=restrict_vocab)
-        method, restrict_vocab = p["method"], p["restrict_vocab"]
+        p = check_params("analogy", scoring=scoring, restrict_vocab=restrict_vocab)
+        scoring, restrict_vocab = p["scoring"], p["restrict_vocab"]
         rows = [self.index_of(x) for x in (a, b, c)]
         unit = self._unit_vectors()
         n = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
         qa, qb, qc = (unit[i][None, :] for i in rows)
-        scores = analogy_scores(qa, qb, qc, unit[:n], method)[0]
+        scores = analogy_scores(qa, qb, qc, unit[:n], scoring)[0]
         return top_k(scores, self._keys, k, [i for i in rows if i < n])
 
     # ---- persistence ----------------------------------------------------------

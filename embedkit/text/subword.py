@@ -225,13 +225,13 @@ class SubwordEmbeddings(Embeddings):
         n = np.linalg.norm(q)
         return top_k(self._unit_vectors() @ (q / n if n > 0 else q), self.keys, k, exclude)
 
-    def analogy(self, a: str, b: str, c: str, k: int = 10, method: str = "3cosadd",
+    def analogy(self, a: str, b: str, c: str, k: int = 10, scoring: str = "3cosadd",
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """:meth:`Embeddings.analogy` over the listed words (``a``, ``b``, ``c`` may be any strings)."""
         extra = [w for w in (a, b, c) if self._lookup(w) is None]
         emb = self.word_embeddings(list(self.keys) + extra)
         n = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
-        return emb.analogy(a, b, c, k=k, method=method, restrict_vocab=n)
+        return emb.analogy(a, b, c, k=k, scoring=scoring, restrict_vocab=n)
 
     def word_embeddings(self, words: Sequence[str] | None = None) -> Embeddings:
         """Plain :class:`~embedkit.Embeddings` of ``words`` (default: the listed words), composed as
