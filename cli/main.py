@@ -645,7 +645,7 @@ def _index_options(f):
 
 
 def _target_options(f):
-    """--table, --index, --lists, --max-bytes ...: the database and _bulk targets' options (from
+    """--table, --index, --nlist, --max-bytes ...: the database and _bulk targets' options (from
     their tables in embedkit.io.TARGET_PARAMS, declared once), and --metadata / --which."""
     from embedkit.index import KINDS
     from embedkit.io import TARGET_PARAMS
