@@ -21,10 +21,10 @@ def run_implicit(a, train) -> dict:
     from threadpoolctl import threadpool_limits
 
     extra = parse_params(a.param)
-    alpha = extra.pop("alpha", None)
+    confidence = extra.pop("confidence", None)
     conf = train.matrix
-    if alpha is not None:  # embedkit's confidence 1 + alpha * r, given to implicit as its data
-        conf.data = (1.0 + alpha * conf.data).astype(np.float32)
+    if confidence is not None:  # embedkit's confidence 1 + confidence * r, given to implicit as its data
+        conf.data = (1.0 + confidence * conf.data).astype(np.float32)
     with threadpool_limits(1, "blas"):  # what implicit asks for; embedkit does the same
         if a.method == "als":
             from implicit.cpu.als import AlternatingLeastSquares

@@ -92,7 +92,8 @@ def node2vec(a) -> dict:
         del walks
         counts = np.bincount(tokens, minlength=g.num_nodes)
         t3 = time.perf_counter()
-        cfg = SGNSConfig.from_params({**params, "alpha": 0.025, "min_alpha": 0.0001, "negative": 5,
+        cfg = SGNSConfig.from_params({**params, "learning_rate": 0.025, "min_learning_rate": 0.0001,
+                                      "negatives": 5,
                                       "shared_negatives": True}, sg=True, workers=a.workers)
         train_sgns(tokens, offsets, counts, cfg, backend="numba")
         out.update(walk_s=t3 - t2, train_s=time.perf_counter() - t3, num_walk_tokens=int(tokens.size))
@@ -114,7 +115,7 @@ def skipgram(a) -> dict:
         t1 = time.perf_counter()
         out.update(read_s=t1 - t0, vocab=len(enc.words), num_tokens=enc.num_tokens,
                    tokens_memmap=type(enc.tokens).__name__ == "memmap", rss_after_read_mb=rss_mb())
-        emb = ek.train("skipgram", corpus, dim=a.dim, window=a.window, negative=5, sample=a.sample,
+        emb = ek.train("skipgram", corpus, dim=a.dim, window=a.window, negatives=5, sample=a.sample,
                        epochs=a.epochs, workers=a.workers, seed=a.seed, backend="numba", device="cpu",
                        verbose=False)
         out["train_s"] = time.perf_counter() - t1
@@ -155,7 +156,7 @@ def recsys(a) -> dict:
 
     train_path, test_path = f"{a.input}/train.tsv", f"{a.input}/test.tsv"
     out = {}
-    extra = {"iterations": a.iterations} if a.workload == "als" else {"epochs": a.iterations}
+    extra = {"epochs": a.iterations}  # als sweeps and bpr epochs: implicit's iterations
     if a.tool == "embedkit":
         import embedkit as ek
 
@@ -193,7 +194,7 @@ def recsys(a) -> dict:
             if a.workload == "als":
                 from implicit.cpu.als import AlternatingLeastSquares
 
-                # embedkit's confidence 1 + alpha * r with alpha = 1 and r = 1: 2 on every stored cell
+                # embedkit's confidence 1 + confidence * r with confidence = 1 and r = 1: 2 on every stored cell
                 model = AlternatingLeastSquares(factors=a.dim, num_threads=a.workers, random_state=a.seed,
                                                 iterations=a.iterations)
                 conf = train.copy()

@@ -23,7 +23,7 @@ def run_gensim(a) -> dict:
     import embedkit as ek
 
     t0 = time.perf_counter()
-    model = Word2Vec(vector_size=a.dim, window=a.window, negative=a.negative, sample=a.sample,
+    model = Word2Vec(vector_size=a.dim, window=a.window, negative=a.negatives, sample=a.sample,
                      min_count=a.min_count, workers=a.workers, sg=int(a.method == "skipgram"), seed=a.seed)
     model.build_vocab(corpus_file=a.input)
     t1 = time.perf_counter()
@@ -39,7 +39,7 @@ def run_embedkit(a) -> dict:
 
     params = dict(dim=a.dim, window=a.window, min_count=a.min_count, seed=a.seed, verbose=False)
     if a.method != "svd":
-        params.update(negative=a.negative, sample=a.sample, epochs=a.epochs, workers=a.workers,
+        params.update(negatives=a.negatives, sample=a.sample, epochs=a.epochs, workers=a.workers,
                       backend=a.backend, device="cpu")
     params.update(parse_params(a.param))
     w0 = time.perf_counter()
@@ -65,7 +65,7 @@ def main() -> None:
     ap.add_argument("--backend", default="numba")
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--window", type=int, default=5)
-    ap.add_argument("--negative", type=int, default=5)
+    ap.add_argument("--negatives", type=int, default=5)
     ap.add_argument("--sample", type=float, default=1e-3)
     ap.add_argument("--min-count", type=int, default=5)
     ap.add_argument("--epochs", type=int, default=3)

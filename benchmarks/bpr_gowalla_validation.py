@@ -1,7 +1,7 @@
 """Choose embedkit's torch BPR settings for Gowalla on a validation split of the *training*
 interactions (a random 10 %, seed 1); the official test split is never read here.
 
-    .venv/bin/python benchmarks/bpr_gowalla_validation.py --param optimizer=adam --param lr=0.001 \
+    .venv/bin/python benchmarks/bpr_gowalla_validation.py --param optimizer=adam --param learning_rate=0.001 \
         --param reg=1e-4 --param epochs=100 --every 20
 
 Prints validation recall@20 / ndcg@20 every ``--every`` epochs (``bpr_torch``'s ``on_epoch``),
@@ -36,7 +36,7 @@ def main() -> None:
     from embedkit.recsys._common import make_model
 
     p = {q.name: q.default for q in BPR.params}
-    p.update(dim=64, negatives="uniform", batch_size=4096, lr=0.05)
+    p.update(dim=64, negative_sampling="uniform", batch_size=4096, learning_rate=0.05)
     p.update(parse_params(a.param))
     torch.set_num_threads(1)
     train, _ = _recsys_data.load("gowalla")
@@ -56,8 +56,8 @@ def main() -> None:
 
     print(json.dumps({"params": p, "load": os.getloadavg()}), flush=True)
     t0 = time.perf_counter()
-    bpr_torch(fit.indptr, fit.indices, fit.num_items, d, p["lr"], p["reg"], p["epochs"], p["batch_size"],
-              p["negatives"], p["verify_negatives"], a.seed, "cpu", False, optimizer=p["optimizer"],
+    bpr_torch(fit.indptr, fit.indices, fit.num_items, d, p["learning_rate"], p["reg"], p["epochs"], p["batch_size"],
+              p["negative_sampling"], p["verify_negatives"], a.seed, "cpu", False, optimizer=p["optimizer"],
               negative_candidates=p["negative_candidates"],
               on_epoch=on_epoch)
     fit_s = time.perf_counter() - t0 - spent[0]

@@ -709,9 +709,9 @@ def declare() -> None:  # noqa: C901
     walk = "dim=4, walks_per_node=1, walk_length=5, workers=1, verbose=False"
     for method in ("node2vec", "deepwalk"):
         for pname, val in (("dim", "0"), ("dim", "-3"), ("walk_length", "0"), ("walks_per_node", "-1"),
-                           ("window", "0"), ("negative", "-1"), ("epochs", "0"), ("alpha", "float('nan')"),
-                           ("alpha", "float('inf')"), ("alpha", "-0.1"), ("sample", "float('nan')"),
-                           ("min_alpha", "float('nan')"), ("workers", "-2")):
+                           ("window", "0"), ("negatives", "-1"), ("epochs", "0"), ("learning_rate", "float('nan')"),
+                           ("learning_rate", "float('inf')"), ("learning_rate", "-0.1"), ("sample", "float('nan')"),
+                           ("min_learning_rate", "float('nan')"), ("workers", "-2")):
             kw = walk.replace(f"{pname}=", f"_{pname}=") if f"{pname}=" in walk else walk
             kw = ", ".join(x for x in kw.split(", ") if not x.startswith("_"))
             case(f"param/{method}-{pname}={val}/api", "parameters", loc=(re.escape(repr(pname)),),
@@ -729,36 +729,36 @@ def declare() -> None:  # noqa: C901
          api=G + f"result = ek.train('node2vec', g, {nkw}, q=1e-6)")
     C = "c = ek.read_text(D / 'c_ok.txt')\n"
     skw = "dim=4, epochs=1, min_count=1, workers=1, verbose=False"
-    for pname, val in (("alpha", "float('nan')"), ("alpha", "float('inf')"), ("sample", "float('nan')"),
-                       ("sample", "-1.0"), ("ns_exponent", "float('inf')"), ("window", "0"), ("negative", "-1"),
+    for pname, val in (("learning_rate", "float('nan')"), ("learning_rate", "float('inf')"), ("sample", "float('nan')"),
+                       ("sample", "-1.0"), ("ns_exponent", "float('inf')"), ("window", "0"), ("negatives", "-1"),
                        ("dim", "0")):
         kw = ", ".join(x for x in skw.split(", ") if not x.startswith(pname + "="))
         case(f"param/skipgram-{pname}={val}/api", "parameters", loc=(re.escape(repr(pname)),),
              api=C + f"result = ek.train('skipgram', c, {kw}, {pname}={val})")
-    for pname, val in (("eig", "float('nan')"), ("cds", "float('inf')"), ("neg", "0"), ("dim", "0")):
+    for pname, val in (("eig", "float('nan')"), ("cds", "float('inf')"), ("pmi_shift", "0"), ("dim", "0")):
         case(f"param/svd-{pname}={val}/api", "parameters", loc=(re.escape(repr(pname)),),
              api=C + f"result = ek.train('svd', c, dim=4, min_count=1, verbose=False, {pname}={val})"
              if pname != "dim" else C + "result = ek.train('svd', c, min_count=1, verbose=False, dim=0)")
     R = "r = ek.read_interactions(D / 'r_ok.csv')\n"
-    for method, pname, val in (("als", "reg", "float('nan')"), ("als", "reg", "-1.0"), ("als", "alpha", "float('inf')"),
-                               ("als", "iterations", "0"), ("als", "dim", "0"), ("bpr", "lr", "float('nan')"),
-                               ("bpr", "lr", "float('inf')"), ("bpr", "reg", "-0.1"), ("bpr", "epochs", "0"),
-                               ("mf", "lr", "float('inf')"), ("mf", "init_std", "float('nan')"),
+    for method, pname, val in (("als", "reg", "float('nan')"), ("als", "reg", "-1.0"), ("als", "confidence", "float('inf')"),
+                               ("als", "epochs", "0"), ("als", "dim", "0"), ("bpr", "learning_rate", "float('nan')"),
+                               ("bpr", "learning_rate", "float('inf')"), ("bpr", "reg", "-0.1"), ("bpr", "epochs", "0"),
+                               ("mf", "learning_rate", "float('inf')"), ("mf", "init_std", "float('nan')"),
                                ("mf", "batch_size", "0")):
-        base_kw = {"als": "dim=4, iterations=2", "bpr": "dim=4, epochs=2", "mf": "dim=4, epochs=2"}[method]
+        base_kw = {"als": "dim=4, epochs=2", "bpr": "dim=4, epochs=2", "mf": "dim=4, epochs=2"}[method]
         kw = ", ".join(x for x in base_kw.split(", ") if not x.startswith(pname + "="))
         mr = R if method != "mf" else "r = ek.read_interactions(D / 'r_ok.csv', rating_col=2)\n"
         case(f"param/{method}-{pname}={val}/api", "parameters", loc=(re.escape(repr(pname)),),
              api=mr + f"result = ek.train({method!r}, r, {kw}, {pname}={val}, verbose=False)")
     GN = "d = ek.read_node_data(D / 'g_ok.edgelist', labels=D / 'l_ok.txt')\n"
-    for pname, val in (("lr", "float('nan')"), ("dropout", "1.5"), ("dropout", "float('nan')"), ("epochs", "0"),
+    for pname, val in (("learning_rate", "float('nan')"), ("dropout", "1.5"), ("dropout", "float('nan')"), ("epochs", "0"),
                        ("hidden", "0"), ("weight_decay", "float('inf')"), ("train_fraction", "float('nan')"),
                        ("train_fraction", "1.2")):
         kw = ", ".join(x for x in "dim=4, hidden=4, epochs=2".split(", ") if not x.startswith(pname + "="))
         case(f"param/gcn-{pname}={val}/api", "parameters", loc=(re.escape(repr(pname)),),
              api=GN + f"result = ek.train('gcn', d, {kw}, {pname}={val}, verbose=False)")
     T = "from embedkit.metric.data import read_metric_data\nt = read_metric_data(D / 't_ok.tsv')\n"
-    for pname, val in (("margin", "float('nan')"), ("margin", "-1.0"), ("lr", "float('inf')"), ("epochs", "0")):
+    for pname, val in (("margin", "float('nan')"), ("margin", "-1.0"), ("learning_rate", "float('inf')"), ("epochs", "0")):
         case(f"param/triplet-{pname}={val}/api", "parameters", loc=(re.escape(repr(pname)),),
              api=T + f"result = ek.train('triplet', t, dim=4, {'epochs=2, ' if pname != 'epochs' else ''}"
                      f"{pname}={val}, verbose=False)")
@@ -782,7 +782,7 @@ def declare() -> None:  # noqa: C901
              "restrict_vocab"),
             ("retrieval-k=0", "ek.evaluate.retrieval(e, D / 'ml_ok.tsv', k=0)", "k"),
             ("bias-permutations=0", "ek.evaluate.bias(e, {'X': ['w1','w2'], 'Y': ['w3','w4']}, "
-                                    "{'A': ['w5','w6'], 'B': ['w7','w8']}, n_permutations=0)", "permutations"),
+                                    "{'A': ['w5','w6'], 'B': ['w7','w8']}, permutations=0)", "permutations"),
             ("ranking-k=0", None, "k")):
         if code is None:
             code = "m = ek.train('popular', r)\nek.evaluate.ranking(m, r, r, k=0)"
@@ -798,7 +798,8 @@ def declare() -> None:  # noqa: C901
              "q"),
             ("node2vec-p-nan", ["train", "node2vec", karate, "--p", "nan", "-o", "o.txt", *dw], "p"),
             ("deepwalk-dim-0", ["train", "deepwalk", karate, "-o", "o.txt", *dw, "--dim", "0"], "dim"),
-            ("deepwalk-alpha-nan", ["train", "deepwalk", karate, "-o", "o.txt", *dw, "--alpha", "nan"], "alpha"),
+            ("deepwalk-learning-rate-nan", ["train", "deepwalk", karate, "-o", "o.txt", *dw, "--learning-rate", "nan"],
+             "learning_rate"),
             ("skipgram-sample-inf", ["train", "skipgram", "{D}/c_ok.txt", "-o", "o.txt", *sg, "--sample", "inf"],
              "sample"),
             ("nodeclass-repeats-0", ["evaluate", "nodeclass", "{D}/v_nodes.txt", "{D}/l_ok.txt", "--repeats", "0"],
@@ -814,7 +815,7 @@ def declare() -> None:  # noqa: C901
             ("ranking-test-fraction-inf", ["evaluate", "ranking", "{D}/r_ok.csv", "--method", "popular",
                                            "--test-fraction", "inf"], "test.fraction"),
             ("als-reg-nan", ["train", "als", "{D}/r_ok.csv", "-o", "o.ekv", "--reg", "nan", "--dim", "4",
-                             "--iterations", "1"], "reg"),
+                             "--epochs", "1"], "reg"),
             ("gcn-dropout-2", ["train", "gcn", karate, "--labels", "{D}/l_ok.txt", "-o", "o.txt", *gcn,
                                "--dropout", "2"], "dropout"),
             ("analogy-restrict-vocab-0", ["evaluate", "analogy", "{D}/v_ok.txt", "--dataset", "{D}/an_ok.txt",
@@ -868,7 +869,7 @@ def declare() -> None:  # noqa: C901
          cli=["evaluate", "similarity", "{D}/v_ok.txt", "--dataset", "{D}/wp_unknown.txt"])
     case("mismatch/ranking-train-test-swapped/api", MM, expect="fail_or_warn", loc=("train",),
          api=R + "tr, te = ek.split_interactions(r, test_fraction=0.2, seed=0)\n"
-                 "m = ek.train('als', tr, dim=4, iterations=3, verbose=False)\n"
+                 "m = ek.train('als', tr, dim=4, epochs=3, verbose=False)\n"
                  "result = ek.evaluate.ranking(m, te, tr, k=5)")
     case("mismatch/gcn-labels-other-graph/api", MM, expect="fail", loc=(name("l_other_graph.txt"),),
          api="d = ek.read_node_data(D / 'g_ok.edgelist', labels=D / 'l_other_graph.txt')\n"

@@ -26,7 +26,7 @@ from _recsys_data import load  # noqa: E402
 import embedkit as ek  # noqa: E402
 
 PARAMS = {
-    "als": dict(dim=64, iterations=15, workers=1),
+    "als": dict(dim=64, epochs=15, workers=1),
     "bpr": dict(dim=64, epochs=100, workers=1),
     "mf": dict(dim=64, epochs=40, workers=1),
 }

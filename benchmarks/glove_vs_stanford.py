@@ -88,7 +88,7 @@ def main() -> None:
     out_dir = HERE / "out"
     corpus = head_mb(tokenized_file(out_dir), a.max_mb, out_dir)
     params = dict(dim=a.dim, window=a.window, epochs=a.epochs, workers=a.threads, min_count=5, x_max=100.0,
-                  alpha=0.75, eta=0.05, seed=0, backend=a.backend, verbose=False)
+                  weight_exponent=0.75, learning_rate=0.05, seed=0, backend=a.backend, verbose=False)
     ek.train("glove", ek.datasets.load_text("emma"), **{**params, "epochs": 1})  # warm-up: numba's compilation
     rows = []
     load0 = os.getloadavg()

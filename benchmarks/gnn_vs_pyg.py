@@ -35,10 +35,10 @@ DATA = Path(os.environ.get("EMBEDKIT_DATA", HERE.parent.parent / "shared" / "dat
 #: the papers' settings (GCN: Kipf & Welling 2017; GAT: Velickovic et al. 2018, PubMed: 8 output heads,
 #: lr 0.01, weight decay 0.001)
 SETTINGS = {
-    ("gcn", "cora"): dict(hidden=16, dropout=0.5, lr=0.01, weight_decay=5e-4, epochs=200),
-    ("gcn", "pubmed"): dict(hidden=16, dropout=0.5, lr=0.01, weight_decay=5e-4, epochs=200),
-    ("gat", "cora"): dict(hidden=8, heads=8, output_heads=1, dropout=0.6, lr=0.005, weight_decay=5e-4, epochs=200),
-    ("gat", "pubmed"): dict(hidden=8, heads=8, output_heads=8, dropout=0.6, lr=0.01, weight_decay=1e-3, epochs=200),
+    ("gcn", "cora"): dict(hidden=16, dropout=0.5, learning_rate=0.01, weight_decay=5e-4, epochs=200),
+    ("gcn", "pubmed"): dict(hidden=16, dropout=0.5, learning_rate=0.01, weight_decay=5e-4, epochs=200),
+    ("gat", "cora"): dict(hidden=8, heads=8, output_heads=1, dropout=0.6, learning_rate=0.005, weight_decay=5e-4, epochs=200),
+    ("gat", "pubmed"): dict(hidden=8, heads=8, output_heads=8, dropout=0.6, learning_rate=0.01, weight_decay=1e-3, epochs=200),
 }
 
 
@@ -79,9 +79,9 @@ def plain_pyg(method: str, x, edge_index, y, masks, s: dict, seed: int) -> tuple
     model = GCN() if method == "gcn" else GAT()
     if method == "gcn":  # as PyG's example: weight decay on the first layer only
         opt = torch.optim.Adam([dict(params=model.conv1.parameters(), weight_decay=s["weight_decay"]),
-                                dict(params=model.conv2.parameters(), weight_decay=0)], lr=s["lr"])
+                                dict(params=model.conv2.parameters(), weight_decay=0)], lr=s["learning_rate"])
     else:
-        opt = torch.optim.Adam(model.parameters(), lr=s["lr"], weight_decay=s["weight_decay"])
+        opt = torch.optim.Adam(model.parameters(), lr=s["learning_rate"], weight_decay=s["weight_decay"])
     best_val = test_at_best = 0.0
     t0 = time.perf_counter()
     for _ in range(s["epochs"]):

@@ -8,7 +8,7 @@ Data, read in place from ``../shared/data`` (``benchmarks/_recsys_data.py``):
    recall/ndcg/precision/map@10 and @20 for implicit ALS and BPR, embedkit's als and bpr
    (the default CPU backend, which is implicit's solver, and the torch backend on the CPU)
    and the popularity baseline. dim 64, everything else at each tool's defaults; one extra
-   implicit ALS row gets embedkit's confidence ``1 + alpha * r`` (alpha 1) as its data, which
+   implicit ALS row gets embedkit's confidence ``1 + confidence * r`` (confidence 1) as its data, which
    is what embedkit's als computes (implicit's own default confidence is ``r``).
 2. MovieLens-100k official folds u1..u5, explicit ratings: embedkit ``mf`` RMSE / MAE
    (implicit has no explicit-rating model).
@@ -40,7 +40,7 @@ from node2vec_vs_pecanpy import loadavg, run_child, versions_embedkit  # noqa: E
 RUNS = {
     # name: (tool, method, params, label)
     "implicit-als": ("implicit", "als", [], "implicit ALS"),
-    "implicit-als-c": ("implicit", "als", ["alpha=1.0"], "implicit ALS, confidence 1 + r"),
+    "implicit-als-c": ("implicit", "als", ["confidence=1.0"], "implicit ALS, confidence 1 + r"),
     "embedkit-als": ("embedkit", "als", [], "embedkit als (backend implicit)"),
     # torch on the CPU with 1 thread: on the shared 2-core machine 2 threads were several times slower
     "embedkit-als-torch": ("embedkit", "als", ["backend=torch", "workers=1"], "embedkit als (torch, CPU, 1 thread)"),

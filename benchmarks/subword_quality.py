@@ -136,10 +136,10 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--runs", default="sg,ft,bpe,char", help="comma-separated: sg, ft, bpe, bpe-pieces, char; a unit kind may carry "
-                    "subword parameters: char@shared_negatives=false@alpha=0.05")
+                    "subword parameters: char@shared_negatives=false@learning_rate=0.05")
     ap.add_argument("--vocab-size", type=int, default=8000, help="BPE pieces (units=bpe*)")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                    help="extra subword parameter (e.g. alpha=0.05)")
+                    help="extra subword parameter (e.g. learning_rate=0.05)")
     a = ap.parse_args()
     out_dir = HERE / "out"
     part = head_mb(tokenized_file(out_dir), a.max_mb, out_dir)
@@ -150,7 +150,7 @@ def main() -> None:
     enc = corpus.encode(5)
     frequent = [w for w in enc.words[:2000] if len(w) >= 5 and w.isalpha()]
     typo_sets = {"transposition": typos(frequent, counts, transpose), "one edit": typos(frequent, counts, one_edit)}
-    common = dict(dim=100, window=5, negative=5, sample=1e-3, min_count=5, epochs=a.epochs, workers=a.workers,
+    common = dict(dim=100, window=5, negatives=5, sample=1e-3, min_count=5, epochs=a.epochs, workers=a.workers,
                   seed=0, verbose=False)
     extra = {}
     for kv in a.param:

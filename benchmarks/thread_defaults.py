@@ -26,7 +26,7 @@ SETUP = {
     "bpr": ("ek.read_interactions(f'{D}/movielens-100k/u.data', rating_col=2, implicit_threshold=4)",
             "dim=64, epochs=20, backend='torch'"),
     "als": ("ek.read_interactions(f'{D}/movielens-100k/u.data', rating_col=2, implicit_threshold=4)",
-            "dim=64, iterations=15, backend='torch'"),
+            "dim=64, epochs=15, backend='torch'"),
     "gcn": ("ek.datasets.read_planetoid(f'{D}/cora', 'cora')", "epochs=100, patience=0"),
     "gat": ("ek.datasets.read_planetoid(f'{D}/cora', 'cora')", "epochs=50, patience=0"),
 }

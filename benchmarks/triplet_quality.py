@@ -53,7 +53,7 @@ def skipgram_vectors(max_mb: float, out_dir: Path, seed: int):
         return ek.load(cache), corpus
     t = time.perf_counter()
     emb = ek.train("skipgram", ek.read_text(corpus, tokenizer=str.split, lowercase=False, verbose=False), dim=100,
-                   window=5, negative=5, min_count=5, epochs=3, seed=seed, verbose=False)
+                   window=5, negatives=5, min_count=5, epochs=3, seed=seed, verbose=False)
     print(f"skip-gram on {corpus.name}: {len(emb):,} words, {emb.meta['num_tokens']:,} tokens, "
           f"{time.perf_counter() - t:.0f} s", flush=True)
     emb.save(cache)
@@ -114,8 +114,8 @@ def simlex_part(a) -> dict:
     fit_pairs, val_pairs = [train[i] for i in p2[:cut]], [train[i] for i in p2[cut:]]
     fit_set = {(x, y) for x, y, _ in fit_pairs} | {(y, x) for x, y, _ in fit_pairs}
     fit_triplets = [t for t in triplets if (t[0], t[1]) in fit_set]
-    grids = {"table": [dict(init=sg, lr=lr, epochs=e) for lr in (0.01, 0.05) for e in (10, 30)],
-             "residual mlp": [dict(features=sg, residual=True, lr=lr, epochs=e) for lr in (0.0003, 0.001)
+    grids = {"table": [dict(init=sg, learning_rate=lr, epochs=e) for lr in (0.01, 0.05) for e in (10, 30)],
+             "residual mlp": [dict(features=sg, residual=True, learning_rate=lr, epochs=e) for lr in (0.0003, 0.001)
                               for e in (3, 10)]}
     chosen, validation = {}, []
     for family, grid in grids.items():

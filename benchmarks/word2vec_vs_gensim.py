@@ -6,7 +6,7 @@ Corpus: the 426 Gutenberg books of ``../shared/data/gutenberg-top100-authors``,
 only the text between the ``*** START OF`` / ``*** END OF`` lines, tokenized once
 by embedkit's default reader (lowercase ``\\w+`` words, one paragraph per line;
 ``benchmarks/out/gutenberg-tokens.txt``): both tools train on that file.
-Settings: d=100, window 5, negative 5, min_count 5, sample 1e-3, 3 epochs,
+Settings: d=100, window 5, negatives 5, min_count 5, sample 1e-3, 3 epochs,
 2 workers; each tool's default learning rate (gensim 0.025; embedkit cbow 0.05,
 as word2vec.c) unless a run names one.
 
@@ -41,7 +41,7 @@ RUNS = {
     "sg-torch": ("embedkit", "skipgram", ["--backend", "torch"], "embedkit skip-gram (torch CPU)"),
     "cbow-gensim": ("gensim", "cbow", [], "gensim CBOW"),
     "cbow-numba": ("embedkit", "cbow", ["--backend", "numba"], "embedkit CBOW (numba, alpha 0.05: the default)"),
-    "cbow-numba-a025": ("embedkit", "cbow", ["--backend", "numba", "--param", "alpha=0.025"],
+    "cbow-numba-a025": ("embedkit", "cbow", ["--backend", "numba", "--param", "learning_rate=0.025"],
                         "embedkit CBOW (numba, alpha 0.025 as gensim)"),
     "cbow-torch": ("embedkit", "cbow", ["--backend", "torch"], "embedkit CBOW (torch CPU)"),
     "svd": ("embedkit", "svd", [], "embedkit PPMI + SVD"),

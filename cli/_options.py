@@ -1,9 +1,12 @@
 """Command-line options built from a method's parameter table (declared once)."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
 from embedkit._validation import Param
+from embedkit.exceptions import InvalidParameterError
 
 _CLICK_TYPES = {int: click.INT, float: click.FLOAT, str: click.STRING}
 
@@ -73,3 +76,62 @@ def parse_extra(method_cls, args: list[str]) -> dict:
         conv = _CLICK_TYPES.get(p.type, click.STRING)
         out[p.name] = conv.convert(inline, None, None) if not p.choices else inline
     return out
+
+
+# ---- evaluators: `embedkit evaluate NAME` options from the evaluator's table --------------------
+def evaluator_option(p: Param) -> click.Option:
+    """A click option for an evaluator's parameter ``p``. Its default stays None (an empty tuple for a
+    repeatable option), so the table's default applies (:func:`evaluator_params`); the help shows it."""
+    shown = ", ".join(map(str, p.default)) if p.multiple and p.default else p.default
+    help_text = f"{p.help} [default: {shown}]"
+    flag = p.name.replace("_", "-")
+    if p.type is bool:
+        return click.Option([f"--{flag}/--no-{flag}", p.name], default=None, help=help_text)
+    decl = f"-{flag}" if len(flag) == 1 else f"--{flag}"
+    ptype = click.Choice(p.choices, case_sensitive=False) if p.choices else _Checked(p)
+    return click.Option([decl, p.name], type=ptype, default=None, multiple=p.multiple, help=help_text,
+                        metavar=p.type.__name__.upper() if not p.choices else None)
+
+
+class _Checked(click.ParamType):
+    """One value of ``p``'s type, checked against ``p``'s bounds: a bad one is a usage error that
+    names the option (as click's own types do)."""
+
+    def __init__(self, p: Param):
+        self.p = replace(p, multiple=False, nullable=False)
+        self.base = _CLICK_TYPES.get(p.type, click.STRING)
+        self.name = self.base.name
+
+    def convert(self, value, param, ctx):
+        value = self.base.convert(value, param, ctx)
+        try:
+            return self.p.check("", value)
+        except InvalidParameterError as exc:
+            self.fail(f"must be {exc.allowed}; got {value!r}", param, ctx)
+
+
+def evaluator_options(name: str):
+    """Decorator: add the options of evaluator ``name`` (those with ``cli=True``) to a command."""
+    from embedkit.evaluate._registry import EVALUATORS
+
+    def deco(f):
+        if not hasattr(f, "__click_params__"):
+            f.__click_params__ = []
+        for p in reversed(EVALUATORS[name].params):  # click lists the options in reverse order of addition
+            if p.cli:
+                f.__click_params__.append(evaluator_option(p))
+        return f
+
+    return deco
+
+
+def evaluator_params(name: str, given: dict) -> dict:
+    """The parameters of evaluator ``name``: the options given (None / empty = not given) checked
+    against its table, every other one at the table's default."""
+    from embedkit._validation import validate
+    from embedkit.evaluate._registry import EVALUATORS
+
+    ev = EVALUATORS[name]
+    names = {p.name for p in ev.params}
+    chosen = {k: v for k, v in given.items() if k in names and v is not None and v != ()}
+    return validate(f"evaluate {name}", ev.params, chosen)

@@ -19,12 +19,11 @@ from rich.table import Table
 import embedkit as ek
 from embedkit.artifacts import artifact_of
 from embedkit.distributed import is_main
-from embedkit.evaluate.analogy import METHODS as ANALOGY_METHODS
 from embedkit.exceptions import EmbedkitError
 from embedkit.io import check_output, check_path
 
 from ._history import training_rows, write_history
-from ._options import COUNT, FRACTION, click_option, parse_extra
+from ._options import COUNT, FRACTION, click_option, evaluator_options, evaluator_params, parse_extra
 from ._report import echo_rows
 from .explore import explore
 from .tokenize import tokenize
@@ -312,9 +311,10 @@ def evaluate() -> None:
 @click.option("--test-fraction", default=0.1, show_default=True, type=FRACTION, help="edges held out")
 @click.option("--split-seed", default=0, show_default=True, type=int, help="seed of the split")
 @click.option("--directed", is_flag=True, help="read the edge list as directed")
+@evaluator_options("linkpred")
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
 @click.pass_context
-def evaluate_linkpred(ctx, graph, method, test_fraction, split_seed, directed, as_json):
+def evaluate_linkpred(ctx, graph, method, test_fraction, split_seed, directed, as_json, **given):
     """Hold out edges of GRAPH, train METHOD on the rest, score the held-out edges.
 
     Extra options go to the method, e.g. --dim 64 --p 1 --q 0.5.
@@ -327,13 +327,14 @@ def evaluate_linkpred(ctx, graph, method, test_fraction, split_seed, directed, a
             hint += " (embedkit evaluate ranking scores recommenders)"
         raise ek.InvalidParameterError("evaluate linkpred", "method", "a method that embeds graphs: "
                                        + ", ".join(graph_methods), method, hint=hint)
+    evaluation = evaluator_params("linkpred", given)
     params = parse_extra(cls, ctx.args)
     params.setdefault("verbose", False)
     graph = _shipped(graph)[0]
     g = ek.read_graph(graph, directed=directed)
     train_g, split = ek.split_edges(g, test_fraction=test_fraction, seed=split_seed)
     emb = ek.train(method, train_g, **params)
-    metrics = ek.evaluate.link_prediction(emb, split)
+    metrics = ek.evaluate.link_prediction(emb, split, **evaluation)
     _print_metrics(f"link prediction: {method} on {graph} ({split.test_pos.shape[0]} held-out edges)", metrics,
                    as_json)
 
@@ -341,34 +342,29 @@ def evaluate_linkpred(ctx, graph, method, test_fraction, split_seed, directed, a
 @evaluate.command("nodeclass")
 @click.argument("vectors", type=click.Path(exists=False))
 @click.argument("labels", type=click.Path(exists=False))
-@click.option("--train-fraction", default=0.5, show_default=True, type=FRACTION)
-@click.option("--repeats", default=5, show_default=True, type=COUNT, help="random splits averaged")
-@click.option("--seed", default=0, show_default=True, type=int)
+@evaluator_options("nodeclass")
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
-def evaluate_nodeclass(vectors, labels, train_fraction, repeats, seed, as_json):
+def evaluate_nodeclass(vectors, labels, as_json, **given):
     """Node classification with logistic regression on VECTORS, LABELS a 'node label' file or .mat."""
+    p = evaluator_params("nodeclass", given)
     emb = ek.load(vectors)
     labels = _shipped(labels, "labels")[0]  # "karate": the shipped labels
-    metrics = ek.evaluate.node_classification(emb, labels, train_fraction=train_fraction, seed=seed,
-                                              repeats=repeats)
+    metrics = ek.evaluate.node_classification(emb, labels, **p)
     _print_metrics(f"node classification: {vectors} ({metrics['num_labelled']} labelled nodes, "
-                   f"{train_fraction:.0%} train, {repeats} splits)", metrics, as_json)
+                   f"{p['train_fraction']:.0%} train, {p['repeats']} splits)", metrics, as_json)
 
 
 @evaluate.command("analogy")
 @click.argument("vectors", type=click.Path(exists=False))
-@click.option("--dataset", default="google", show_default=True,
-              help="'google' (the word2vec questions gensim ships) or a file of 'a b c d' lines")
-@click.option("--method", default="3cosadd", show_default=True, type=click.Choice(ANALOGY_METHODS),
-              help="3CosAdd (Mikolov et al. 2013) or 3CosMul (Levy & Goldberg 2014)")
-@click.option("--restrict-vocab", default=30000, show_default=True, type=COUNT,
-              help="search the first N vectors (most frequent words first)")
+@evaluator_options("analogy")
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
-def evaluate_analogy(vectors, dataset, method, restrict_vocab, as_json):
+def evaluate_analogy(vectors, as_json, **given):
     """Word analogies a:b :: c:d on VECTORS: accuracy overall and per section."""
+    p = evaluator_params("analogy", given)
     emb = ek.load(vectors)
-    metrics = ek.evaluate.analogy(emb, dataset=dataset, method=method, restrict_vocab=restrict_vocab)
-    _print_metrics(f"analogies: {vectors} on {dataset} ({method}, first {metrics['restrict_vocab']} words; "
+    metrics = ek.evaluate.analogy(emb, **p)
+    dataset, scoring = p["dataset"], p["scoring"]
+    _print_metrics(f"analogies: {vectors} on {dataset} ({scoring}, first {metrics['restrict_vocab']} words; "
                    f"{metrics['answered']} of {metrics['total']} questions answered)", metrics, as_json)
     if as_json:
         return
@@ -385,14 +381,14 @@ def evaluate_analogy(vectors, dataset, method, restrict_vocab, as_json):
 
 @evaluate.command("similarity")
 @click.argument("vectors", type=click.Path(exists=False))
-@click.option("--dataset", default="wordsim353", show_default=True,
-              help="'wordsim353', 'simlex999' (copies gensim ships) or a file of 'word1 word2 score' lines")
+@evaluator_options("similarity")
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
-def evaluate_similarity(vectors, dataset, as_json):
+def evaluate_similarity(vectors, as_json, **given):
     """Spearman correlation of cosine similarity on VECTORS with human word-pair scores."""
+    p = evaluator_params("similarity", given)
     emb = ek.load(vectors)
-    metrics = ek.evaluate.similarity(emb, dataset=dataset)
-    _print_metrics(f"word similarity: {vectors} on {dataset} ({metrics['pairs']} pairs scored, "
+    metrics = ek.evaluate.similarity(emb, **p)
+    _print_metrics(f"word similarity: {vectors} on {p['dataset']} ({metrics['pairs']} pairs scored, "
                    f"{metrics['oov_pairs']} with unknown words)", metrics, as_json)
     if not as_json:
         n = metrics["pairs"]
@@ -417,14 +413,14 @@ def _coverage_note(scored: int, total: int, items: str, needs: str, vocab: int, 
 @click.argument("vectors", type=click.Path(exists=False))
 @click.option("--test", "tests", multiple=True, default=("weat1",), show_default=True,
               help="a built-in WEAT test (weat1 ... weat10, or an alias such as career-family); repeat for several")
-@click.option("--permutations", default=100_000, show_default=True, type=COUNT, help="partitions for the p-value")
-@click.option("--seed", default=0, show_default=True, type=int)
+@evaluator_options("bias")
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON (one object per test)")
-def evaluate_bias(vectors, tests, permutations, seed, as_json):
+def evaluate_bias(vectors, tests, as_json, **given):
     """WEAT effect size and permutation p-value (Caliskan et al. 2017) on VECTORS."""
+    p = evaluator_params("bias", given)
     emb = ek.load(vectors)
     for test in tests:
-        metrics = ek.evaluate.bias(emb, test, n_permutations=permutations, seed=seed)
+        metrics = ek.evaluate.bias(emb, test, **p)
         missing = metrics["missing"]
         shown = type(metrics)({k: v for k, v in metrics.items() if k != "missing"}, metrics.primary)
         shown["missing_words"] = len(missing)
@@ -435,13 +431,13 @@ def evaluate_bias(vectors, tests, permutations, seed, as_json):
 @evaluate.command("retrieval")
 @click.argument("vectors", type=click.Path(exists=False))
 @click.argument("labels", type=click.Path(exists=False))
-@click.option("-k", "ks", multiple=True, type=COUNT, default=(1, 5, 10), show_default=True, help="list lengths")
-@click.option("--distance", default="cosine", show_default=True, type=click.Choice(["cosine", "euclidean"]))
+@evaluator_options("retrieval")
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
-def evaluate_retrieval(vectors, labels, ks, distance, as_json):
+def evaluate_retrieval(vectors, labels, as_json, **given):
     """Same-label retrieval on VECTORS: recall@k, precision@k, mAP; LABELS has 'key label' lines."""
+    p = evaluator_params("retrieval", given)
     emb = ek.load(vectors)
-    metrics = ek.evaluate.retrieval(emb, labels, k=tuple(ks), distance=distance)
+    metrics = ek.evaluate.retrieval(emb, labels, **p)
     _print_metrics(f"retrieval: {vectors} ({metrics['queries']} queries among {metrics['items']} labelled keys, "
                    f"{metrics['missing_keys']} labelled keys without a vector)", metrics, as_json)
 
@@ -449,12 +445,13 @@ def evaluate_retrieval(vectors, labels, ks, distance, as_json):
 @evaluate.command("triplets")
 @click.argument("vectors", type=click.Path(exists=False))
 @click.argument("triplets", type=click.Path(exists=False))
-@click.option("--distance", default="cosine", show_default=True, type=click.Choice(["cosine", "euclidean"]))
+@evaluator_options("triplets")
 @click.option("--json", "as_json", is_flag=True, help="print the metrics as JSON")
-def evaluate_triplets(vectors, triplets, distance, as_json):
+def evaluate_triplets(vectors, triplets, as_json, **given):
     """Triplet accuracy on VECTORS: the share of 'anchor positive negative' lines with d(a, p) < d(a, n)."""
+    p = evaluator_params("triplets", given)
     emb = ek.load(vectors)
-    metrics = ek.evaluate.triplet_accuracy(emb, triplets, distance=distance)
+    metrics = ek.evaluate.triplet_accuracy(emb, triplets, **p)
     _print_metrics(f"triplet accuracy: {vectors} on {triplets} ({metrics['triplets']} triplets scored, "
                    f"{metrics['oov_triplets']} with unknown keys)", metrics, as_json)
 
@@ -497,14 +494,16 @@ def _recsys_evaluate_options(default_method: str):
 
 @evaluate.command("ranking", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @_recsys_evaluate_options("als")
-@click.option("-k", "ks", multiple=True, type=COUNT, default=(10, 20), show_default=True, help="list lengths")
+@evaluator_options("ranking")
 @click.pass_context
 def evaluate_ranking(ctx, data, method, test_path, split, test_fraction, leave_k, split_seed, delimiter, as_json,
-                     ks, **read_kw):
+                     **read_kw):
     """Split DATA (or take --test), train METHOD, print recall/precision/ndcg/map/hit rate/coverage at k.
 
-    Extra options go to the method, e.g. --dim 64 --iterations 15.
+    Extra options go to the method, e.g. --dim 64 --epochs 15.
     """
+    evaluation = evaluator_params("ranking", read_kw)
+    read_kw = {k: v for k, v in read_kw.items() if k not in evaluation}
     cls = ek.get_method(method)
     params = parse_extra(cls, ctx.args)
     if "verbose" in {p.name for p in cls.params}:
@@ -512,7 +511,7 @@ def evaluate_ranking(ctx, data, method, test_path, split, test_fraction, leave_k
     train_i, test, how = _recsys_split(data, test_path, split, test_fraction, leave_k, split_seed, delimiter,
                                        read_kw)
     model = ek.train(method, train_i, **params)
-    metrics = ek.evaluate.ranking(model, train_i, test, k=tuple(ks))
+    metrics = ek.evaluate.ranking(model, train_i, test, **evaluation)
     _print_metrics(f"ranking: {method} on {data} ({how}; {metrics['users']} users evaluated, "
                    f"{metrics['cold_start_users']} cold-start users left out)", metrics, as_json)
 
@@ -535,7 +534,7 @@ def evaluate_rating(ctx, data, method, test_path, split, test_fraction, leave_k,
     train_i, test, how = _recsys_split(data, test_path, split, test_fraction, leave_k, split_seed, delimiter,
                                        read_kw)
     model = ek.train(method, train_i, **params)
-    metrics = ek.evaluate.rating(model, test)
+    metrics = ek.evaluate.rating(model, test, **evaluator_params("rating", {}))
     _print_metrics(f"rating prediction: {method} on {data} ({how})", metrics, as_json)
 
 
@@ -619,7 +618,7 @@ def _index_options(f):
 
 
 def _target_options(f):
-    """--table, --index, --lists, --max-bytes ...: the database and _bulk targets' options (from
+    """--table, --index, --nlist, --max-bytes ...: the database and _bulk targets' options (from
     their tables in embedkit.io.TARGET_PARAMS, declared once), and --metadata / --which."""
     from embedkit.index import KINDS
     from embedkit.io import TARGET_PARAMS

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import numbers
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .exceptions import InvalidParameterError
@@ -23,7 +23,8 @@ class Param:
     ``low``/``high`` bound numbers (``low_open``/``high_open`` make a bound strict); a
     ``float`` parameter is always finite (nan, inf and -inf are refused whatever the bounds);
     ``choices`` lists allowed values; ``nullable`` admits ``None``; ``cli=False``
-    keeps a parameter out of the command line (e.g. Python objects).
+    keeps a parameter out of the command line (e.g. Python objects); ``multiple`` takes one value
+    of ``type`` or a sequence of them (a tuple after :meth:`check`; a repeatable CLI option).
     """
 
     name: str
@@ -37,7 +38,7 @@ class Param:
     choices: tuple = ()
     nullable: bool = False
     cli: bool = True
-    aliases: tuple = field(default=())
+    multiple: bool = False
 
     def allowed(self) -> str:
         if self.choices:
@@ -49,6 +50,8 @@ class Param:
             bounds = " and ".join(b for b in (lo, hi) if b)
             if bounds:
                 text += " " + bounds
+        if self.multiple:
+            text += ", or a sequence of them"
         if self.nullable:
             text += " (or None)"
         return text
@@ -59,6 +62,15 @@ class Param:
             if self.nullable:
                 return None
             raise InvalidParameterError(method, self.name, self.allowed(), value)
+        if self.multiple:
+            one = replace(self, multiple=False, nullable=False)
+            values = (value,) if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__") else tuple(value)
+            if not values:
+                raise InvalidParameterError(method, self.name, self.allowed(), value)
+            try:
+                return tuple(one.check(method, v) for v in values)
+            except InvalidParameterError:
+                raise InvalidParameterError(method, self.name, self.allowed(), value) from None
         if self.type is bool:
             if isinstance(value, (bool,)) or type(value).__name__ == "bool_":
                 value = bool(value)

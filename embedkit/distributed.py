@@ -35,6 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .exceptions import InvalidParameterError
+
 logger = logging.getLogger("embedkit")
 
 __all__ = ["Dist", "context", "launched", "is_main", "RowSync", "shard", "block", "data_parallel", "unwrap",
@@ -214,7 +216,7 @@ class RowSync:
 
     def __init__(self, tables, dist: Dist, every: int = 8, reduce: str = "mean"):
         if reduce not in ("mean", "sum"):
-            raise ValueError(f"RowSync: reduce must be 'mean' or 'sum', got {reduce!r}")
+            raise InvalidParameterError("RowSync", "reduce", "'mean' or 'sum'", reduce)
         self.tables = list(tables)
         self.dist = dist
         self.reduce = reduce

@@ -11,7 +11,7 @@ from typing import Any, Hashable, Iterable, Sequence
 import numpy as np
 
 from ._keys import lookup
-from .exceptions import DuplicateKeyError, InvalidParameterError, KeyNotFoundError
+from .exceptions import DuplicateKeyError, InvalidParameterError, KeyNotFoundError, ShapeError
 
 
 def check_k(query: str, k) -> None:
@@ -217,7 +217,7 @@ class Embeddings:
                                              isinstance(query[0], (float, np.floating))):
             q = np.asarray(query, dtype=np.float32).ravel()
             if q.shape[0] != self.dim:
-                raise ValueError(f"query vector has dim {q.shape[0]}, embeddings have dim {self.dim}")
+                raise ShapeError(f"query vector has dim {q.shape[0]}, embeddings have dim {self.dim}")
         else:
             exclude = self.index_of(query)
             q = self._vectors[exclude]
@@ -257,11 +257,11 @@ class Embeddings:
     @ann.setter
     def ann(self, value) -> None:
         if value is not None and (value.dim != self.dim or value.keys != self._keys):
-            raise ValueError(f"an index of {len(value)} x {value.dim} whose keys are not these embeddings' "
+            raise ShapeError(f"an index of {len(value)} x {value.dim} whose keys are not these embeddings' "
                              f"({len(self)} x {self.dim}, in row order)")
         self._ann = value
 
-    def analogy(self, a: Hashable, b: Hashable, c: Hashable, k: int = 10, method: str = "3cosadd",
+    def analogy(self, a: Hashable, b: Hashable, c: Hashable, k: int = 10, scoring: str = "3cosadd",
                 restrict_vocab: int | None = None) -> list[tuple[Hashable, float]]:
         """The ``k`` best keys ``x`` for "``a`` is to ``b`` as ``c`` is to ``x``" (a:b :: c:x), best first.
 
@@ -269,7 +269,7 @@ class Embeddings:
         ``emb.analogy("france", "paris", "italy")`` answers rome. ``a``, ``b`` and ``c`` are
         never returned.
 
-        ``method``: ``"3cosadd"`` scores ``cos(x, b) - cos(x, a) + cos(x, c)`` (Mikolov et al.
+        ``scoring``: ``"3cosadd"`` scores ``cos(x, b) - cos(x, a) + cos(x, c)`` (Mikolov et al.
         2013); ``"3cosmul"`` scores ``cos'(x, b) cos'(x, c) / (cos'(x, a) + 0.001)`` with
         ``cos' = (cos + 1) / 2`` (Levy & Goldberg 2014). ``restrict_vocab``: search only the first
         that many rows (None: all). Same scoring as :func:`embedkit.evaluate.analogy`.
@@ -280,7 +280,7 @@ class Embeddings:
         ['queen', 'apple']
         """
         check_k("analogy", k)
-        return view("analogy")(self, a, b, c, k=k, method=method, restrict_vocab=restrict_vocab)
+        return view("analogy")(self, a, b, c, k=k, scoring=scoring, restrict_vocab=restrict_vocab)
 
     # ---- persistence ----------------------------------------------------------
     def save(self, path) -> None:

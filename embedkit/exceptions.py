@@ -21,6 +21,9 @@ __all__ = [
     "RowOutOfRangeError",
     "DatabaseError",
     "CheckpointError",
+    "ShapeError",
+    "ArgumentTypeError",
+    "TrainingDivergedError",
 ]
 
 
@@ -157,3 +160,17 @@ class DatabaseError(EmbedkitError, RuntimeError):
 class CheckpointError(EmbedkitError, ValueError):
     """A checkpoint folder cannot be resumed from: written for other data or other parameters
     (the message names the difference), or unreadable."""
+class ShapeError(EmbedkitError, ValueError):
+    """An array, index or model part does not fit what it is used with (a query vector of another
+    dimension, an index over other keys, features with the wrong number of columns); the message
+    gives both shapes."""
+
+
+class ArgumentTypeError(EmbedkitError, TypeError):
+    """An argument of the wrong kind (a number where text is expected, a mix of ids and pieces); the
+    message says what is accepted."""
+
+
+class TrainingDivergedError(EmbedkitError, FloatingPointError):
+    """Training produced NaN or infinite values (a learning rate too large for the data); the message
+    names the method and what to lower."""

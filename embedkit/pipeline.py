@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from ._validation import Param, validate
 from .embeddings import register_view
-from .exceptions import KeyNotFoundError
+from .exceptions import InvalidParameterError, KeyNotFoundError, ShapeError
 
 #: the transformer's parameters, checked at fit/transform like a method's
 PARAMS = (
@@ -81,8 +81,6 @@ class EmbeddingTransformer(TransformerMixin, BaseEstimator):
         p = validate("EmbeddingTransformer", PARAMS,
                      {"oov": self.oov, "pooling": self.pooling, "normalize": self.normalize})
         if self.tokenizer not in (None, "whitespace") and not callable(self.tokenizer):
-            from .exceptions import InvalidParameterError
-
             raise InvalidParameterError("EmbeddingTransformer", "tokenizer", "None, 'whitespace' or a callable "
                                         "str -> list of keys", self.tokenizer)
         return p
@@ -102,10 +100,11 @@ class EmbeddingTransformer(TransformerMixin, BaseEstimator):
             X = X.to_numpy()
         if isinstance(X, np.ndarray) and X.ndim == 2:
             if X.shape[1] != 1:
-                raise ValueError(f"X has {X.shape[1]} columns; give one column of keys or token lists")
+                raise ShapeError(f"X has {X.shape[1]} columns; give one column of keys or token lists")
             X = X[:, 0]
         if isinstance(X, (str, bytes)):
-            raise ValueError("X is a single string; give a list of items (keys or token lists)")
+            raise InvalidParameterError("EmbeddingTransformer", "X", "a list of items (keys or token lists), not a "
+                                        "single string", X)
         return list(X)
 
     def _keys_of(self, item: Any) -> list:

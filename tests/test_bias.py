@@ -85,10 +85,10 @@ def test_sampled_permutations_agree_with_exact():
     s = np.random.default_rng(0).standard_normal(16) + np.r_[np.full(8, 0.4), np.zeros(8)]
     exact, n, is_exact = permutation_p_value(s, 8)
     assert is_exact and n == 12870
-    sampled, n, is_exact = permutation_p_value(s, 8, n_permutations=5000, seed=1)
+    sampled, n, is_exact = permutation_p_value(s, 8, permutations=5000, seed=1)
     assert not is_exact and n == 5000
     assert abs(sampled - exact) < 0.02  # 3 standard errors at p ~ 0.1
-    assert permutation_p_value(s, 8, n_permutations=5000, seed=1)[0] == sampled  # seeded
+    assert permutation_p_value(s, 8, permutations=5000, seed=1)[0] == sampled  # seeded
 
 
 def test_builtin_sets_and_missing_words():
@@ -100,7 +100,7 @@ def test_builtin_sets_and_missing_words():
     rng = np.random.default_rng(0)
     words = list(flowers[1][:10]) + list(insects[1][:10]) + list(pleasant[1]) + list(unpleasant[1])
     emb = Embeddings(words, rng.standard_normal((len(words), 10)))
-    m = ek.evaluate.bias(emb, "flowers-insects", n_permutations=2000)
+    m = ek.evaluate.bias(emb, "flowers-insects", permutations=2000)
     assert (m["n_x"], m["n_y"], m["n_a"], m["n_b"]) == (10, 10, 25, 25)
     assert len(m["missing"]) == 30 and "zinnia" in m["missing"] and not m["exact"]
     assert m["targets"] == "flowers vs insects" and m["attributes"] == "pleasant vs unpleasant"
@@ -134,7 +134,7 @@ def test_evaluate_bias_command(tmp_path):
                                    "--permutations", "5000"])
     assert res.exit_code == 0, res.output
     m = json.loads(res.output)
-    want = ek.evaluate.bias(emb, (X, Y), (A, B), n_permutations=5000)
+    want = ek.evaluate.bias(emb, (X, Y), (A, B), permutations=5000)
     assert m["effect_size"] == pytest.approx(want["effect_size"]) and m["n_x"] == 8 and len(m["missing"]) == 4 * 17
     res = CliRunner().invoke(cli, ["evaluate", "bias", str(path), "--test", "weat1"])
     assert res.exit_code == 0 and "effect_size" in res.output and "missing_words" in res.output

@@ -39,7 +39,7 @@ def test_options_come_from_the_parameter_table(runner):
     for p in ek.get_method("node2vec").params:
         if p.cli:
             assert "--" + p.name.replace("_", "-") in res.output, p.name
-    assert "--walks-per-node" in res.output and "--min-alpha" in res.output
+    assert "--walks-per-node" in res.output and "--min-learning-rate" in res.output
 
 
 def test_same_vectors_as_the_python_api(runner, tmp_path):
@@ -156,12 +156,12 @@ def test_evaluate_analogy(runner, tmp_path):
     _gender_vectors(vec)
     questions = tmp_path / "q.txt"
     questions.write_text(": family\nman woman king queen\nboy girl prince princess\nman woman dog bitch\n")
-    res = runner.invoke(cli, ["evaluate", "analogy", str(vec), "--dataset", str(questions), "--method", "3cosmul",
+    res = runner.invoke(cli, ["evaluate", "analogy", str(vec), "--dataset", str(questions), "--scoring", "3cosmul",
                               "--json"])
     assert res.exit_code == 0, res.output
     metrics = json.loads(res.output)
     assert metrics["accuracy"] == 1.0 and metrics["answered"] == 2 and metrics["oov"] == 1
-    assert metrics["method"] == "3cosmul" and metrics["section/family/total"] == 3
+    assert metrics["scoring"] == "3cosmul" and metrics["section/family/total"] == 3
     res = runner.invoke(cli, ["evaluate", "analogy", str(vec), "--restrict-vocab", "100"])  # the Google set
     assert res.exit_code == 0, res.output
     assert "accuracy" in res.output and "coverage" in res.output and "19544" in res.output
@@ -169,7 +169,7 @@ def test_evaluate_analogy(runner, tmp_path):
     assert "family" in section_rows and "gram9-plural-verbs" in section_rows
     assert section_rows["capital-world"].split("│")[2].strip() == "-"  # nothing answered
     assert "section/" not in res.output
-    res = runner.invoke(cli, ["evaluate", "analogy", str(vec), "--method", "3cosmax"])
+    res = runner.invoke(cli, ["evaluate", "analogy", str(vec), "--scoring", "3cosmax"])
     assert res.exit_code == 2 and "3cosmax" in res.output
 
 

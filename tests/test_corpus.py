@@ -118,5 +118,5 @@ def test_errors_name_the_file_and_the_problem(tmp_path):
         ek.read_text(broken_gz, min_count=1).vocab
     with pytest.raises(ek.InputFormatError, match="sequence 1 is a int"):
         ek.read_text([["a", "b"], 3], min_count=1).vocab
-    with pytest.raises(ValueError, match="unit must be one of"):
+    with pytest.raises(ek.InvalidParameterError, match="'unit' must be one of"):
         ek.read_text(rare, unit="sentence")

@@ -189,7 +189,7 @@ def test_pg_cli(pg_url, tmp_path):
     meta = tmp_path / "meta.jsonl"
     meta.write_text('{"key": "y", "colour": "red"}\n')
     res = CliRunner().invoke(cli, ["export", str(tmp_path / "v.ekv"), "-o", pg_url, "--table", "clitab",
-                                   "--metric", "l2", "--index", "ivfflat", "--lists", "2", "--metadata", str(meta)])
+                                   "--metric", "l2", "--index", "ivfflat", "--nlist", "2", "--metadata", str(meta)])
     assert res.exit_code == 0, res.output
     assert "table clitab" in res.output
     assert np.array_equal(ek.load(pg_url, table="clitab").vectors, emb.vectors)
@@ -273,7 +273,7 @@ def test_lancedb_index_recall(lancedb, tmp_path):
     x = (centres[rng.integers(0, 30, n)] + rng.standard_normal((n, 32))).astype(np.float32)
     q = (centres[rng.integers(0, 30, 50)] + rng.standard_normal((50, 32))).astype(np.float32)
     # 40 cells, more than the 20 LanceDB probes by default, so that the index (not a full scan) answers
-    ek.Embeddings(list(range(n)), x).export(f"lancedb://{tmp_path}", table="vec", num_partitions=40)
+    ek.Embeddings(list(range(n)), x).export(f"lancedb://{tmp_path}", table="vec", nlist=40)
     tbl = lancedb.connect(str(tmp_path)).open_table("vec")
     indices = tbl.list_indices()
     assert len(indices) == 1 and indices[0].index_type == "IvfFlat" and indices[0].columns == ["vector"]

@@ -19,8 +19,8 @@ def _blocks(groups=4, users_per=30, items_per=10, picks=7, seed=0):
 
 
 TRAIN = {
-    "als": dict(dim=8, iterations=10, backend="torch", device="cpu"),
-    "bpr": dict(dim=8, epochs=150, lr=0.05, backend="torch", device="cpu", negatives="uniform"),
+    "als": dict(dim=8, epochs=10, backend="torch", device="cpu"),
+    "bpr": dict(dim=8, epochs=150, learning_rate=0.05, backend="torch", device="cpu", negative_sampling="uniform"),
 }
 
 
@@ -65,7 +65,7 @@ def test_fold_in_new_item_lands_with_its_users_group(method):
 def test_fold_in_als_is_the_exact_least_squares_solve():
     u, i = _blocks(seed=1)
     inter = ek.read_interactions((u, i))
-    model = ek.train("als", inter, dim=6, iterations=40, cg_steps=6, reg=0.1, alpha=2.0, backend="torch",
+    model = ek.train("als", inter, dim=6, epochs=40, cg_steps=6, reg=0.1, confidence=2.0, backend="torch",
                      device="cpu", seed=0, verbose=False)
     # folding a trained user back in from its own interactions solves the normal equations
     # (Y^T C_u Y + reg I) x = Y^T C_u p_u exactly...
@@ -93,7 +93,7 @@ def test_fold_in_mf_ridge_recovers_a_planted_user():
     i = np.concatenate([rng.choice(n_items, 30, replace=False) for _ in range(n_users)])
     r = 6 + (P[u] * Q[i]).sum(1)
     inter = ek.read_interactions((u, i, r))
-    model = ek.train("mf", inter, dim=4, epochs=60, lr=0.01, reg=0.01, seed=0, workers=1, verbose=False)
+    model = ek.train("mf", inter, dim=4, epochs=60, learning_rate=0.01, reg=0.01, seed=0, workers=1, verbose=False)
     # a new user with a planted taste: its predictions from the folded-in row match the taste
     p_new = rng.normal(0, 0.7, size=4)
     seen = rng.choice(n_items, 40, replace=False)

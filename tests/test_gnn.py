@@ -114,7 +114,7 @@ def test_karate_factions_from_two_labels_per_faction(name, karate, karate_labels
 
 def test_karate_without_training_signal_is_near_chance(karate, karate_labels):
     """The same model with its weights untrained (0 effective epochs: lr tiny) stays far below."""
-    res = ek.train("gcn", _two_per_faction(karate, karate_labels, 0), lr=1e-9, epochs=1, seed=0, verbose=False)
+    res = ek.train("gcn", _two_per_faction(karate, karate_labels, 0), learning_rate=1e-9, epochs=1, seed=0, verbose=False)
     assert res.evaluate()["test_accuracy"] < 0.8
 
 
@@ -151,7 +151,7 @@ def test_mini_batches_learn_too():
     full = ek.train("gcn", nd, seed=0, verbose=False, epochs=100)
     mini = ek.train("gcn", nd, seed=0, verbose=False, epochs=30, batch_size=32, num_neighbors=5)
     logistic = ek.evaluate.node_classification(ek.Embeddings(g.nodes, X), {i: c for i, c in enumerate(y)},
-                                               train_fraction=0.3, seed=0)
+                                               train_fraction=0.3, seed=0, repeats=1)
     assert full.evaluate()["test_accuracy"] >= 0.9
     assert mini.evaluate()["test_accuracy"] >= 0.9 > logistic["accuracy"] + 0.1, logistic
     emb = ek.train("gcn", ek.NodeData(g, X), seed=0, verbose=False, epochs=10, batch_size=256, dim=8)

@@ -127,7 +127,7 @@ def test_fine_tuning_random_vectors_on_a_synonym_list_generalises_to_held_out_sy
     # init's keys first, in its order, then the new keys; words not trained keep their direction
     assert emb.keys[:len(init)] == init.keys and sorted(emb.keys[len(init):]) == sorted(words[:5])
     assert emb.dim == 32 and emb.meta["init_missing_keys"] == 5
-    assert emb.meta["params"]["dim"] == 32 and emb.meta["params"]["lr"] == 0.01  # as used
+    assert emb.meta["params"]["dim"] == 32 and emb.meta["params"]["learning_rate"] == 0.01  # as used
     for w in others:
         np.testing.assert_allclose(emb[w], init[w] / np.linalg.norm(init[w]), rtol=1e-5)
 
@@ -381,7 +381,7 @@ def test_encoder_embeddings_embed_save_and_load(tmp_path):
 def test_residual_encoder_starts_at_the_features_and_keeps_their_size(gaussian, tmp_path):
     (x, y), (x_test, y_test) = gaussian
     data = {"features": x, "labels": y}
-    still = ek.train("triplet", data, residual=True, lr=1e-12, epochs=1, **CPU)  # (almost) no step: the identity
+    still = ek.train("triplet", data, residual=True, learning_rate=1e-12, epochs=1, **CPU)  # (almost) no step: the identity
     assert still.dim == x.shape[1]
     np.testing.assert_allclose(still.vectors, x / np.linalg.norm(x, axis=1, keepdims=True), atol=1e-5)
     emb = ek.train("triplet", data, residual=True, epochs=20, batch_size=128, **CPU)

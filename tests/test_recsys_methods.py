@@ -31,9 +31,9 @@ def low_rank():
 @pytest.mark.parametrize("name, params", [
     ("als", {"backend": "implicit"}),
     ("als", {"backend": "torch"}),
-    ("bpr", {"backend": "implicit", "lr": 0.05}),
-    ("bpr", {"backend": "torch", "lr": 0.05}),
-    ("bpr", {"backend": "torch", "lr": 0.05, "negatives": "uniform"}),
+    ("bpr", {"backend": "implicit", "learning_rate": 0.05}),
+    ("bpr", {"backend": "torch", "learning_rate": 0.05}),
+    ("bpr", {"backend": "torch", "learning_rate": 0.05, "negative_sampling": "uniform"}),
 ])
 def test_block_data_each_user_gets_the_held_out_items_of_their_block_first(blocks, name, params):
     train, test = blocks
@@ -54,8 +54,8 @@ def test_block_data_each_user_gets_the_held_out_items_of_their_block_first(block
     ("als", {"backend": "torch"}),
     ("bpr", {"backend": "implicit"}),
     ("bpr", {"backend": "torch"}),
-    ("bpr", {"backend": "torch", "optimizer": "adam", "negatives": "uniform"}),
-    ("bpr", {"backend": "torch", "negative_candidates": 4, "negatives": "uniform", "lr": 0.05}),
+    ("bpr", {"backend": "torch", "optimizer": "adam", "negative_sampling": "uniform"}),
+    ("bpr", {"backend": "torch", "negative_candidates": 4, "negative_sampling": "uniform", "learning_rate": 0.05}),
 ])
 def test_low_rank_tastes_beat_popularity(low_rank, name, params):
     train, test = low_rank
@@ -85,7 +85,7 @@ def test_mf_predicts_ratings_much_better_than_the_mean():
     assert m["rmse"] <= 0.9 * mean_rmse, (m["rmse"], mean_rmse)
     assert model.global_bias == pytest.approx(train.values.mean(), rel=1e-5)
     assert model.meta["train_rmse"] < m["rmse"]
-    adam = ek.train("mf", train, dim=8, optimizer="adam", lr=0.005, epochs=20, seed=0, **CPU)
+    adam = ek.train("mf", train, dim=8, optimizer="adam", learning_rate=0.005, epochs=20, seed=0, **CPU)
     assert ek.evaluate.rating(adam, test)["rmse"] <= 0.95 * mean_rmse
 
 
@@ -93,8 +93,8 @@ def test_mf_refuses_implicit_data_and_bpr_implicit_refuses_uniform_negatives_and
     train, _ = blocks
     with pytest.raises(ek.InputFormatError, match="mf learns explicit ratings.*rating_col"):
         ek.train("mf", train, **CPU)
-    with pytest.raises(ek.InvalidParameterError, match="'negatives' must be 'popularity' with the implicit"):
-        ek.train("bpr", train, backend="implicit", negatives="uniform", **CPU)
+    with pytest.raises(ek.InvalidParameterError, match="'negative_sampling' must be 'popularity' with the implicit"):
+        ek.train("bpr", train, backend="implicit", negative_sampling="uniform", **CPU)
     with pytest.raises(ek.InvalidParameterError, match="'optimizer' must be 'sgd' with the implicit"):
         ek.train("bpr", train, backend="implicit", optimizer="adam", **CPU)
     with pytest.raises(ek.InvalidParameterError, match="'optimizer'"):

@@ -30,7 +30,7 @@ def _group_separation(vectors, group):
                                         ("gensim", True)])
 def test_tokens_that_co_occur_end_up_close(backend, sg):
     tokens, offsets, counts, group = _group_sequences()
-    cfg = SGNSConfig(dim=16, window=3, negative=5, sample=0, epochs=3, sg=sg, seed=0, workers=1)
+    cfg = SGNSConfig(dim=16, window=3, negatives=5, sample=0, epochs=3, sg=sg, seed=0, workers=1)
     vec = train_sgns(tokens, offsets, counts, cfg, backend=backend)
     assert vec.shape == (len(counts), 16) and vec.dtype == np.float32
     within, across = _group_separation(vec, group)
@@ -48,8 +48,8 @@ def test_shared_negatives_learn_with_either_output_update(defer_output):
     the window (text's setting) or pair by pair (walks'): both separate the groups, and the
     two are different computations."""
     tokens, offsets, counts, group = _group_sequences()
-    cfg = SGNSConfig(dim=16, window=3, negative=5, sample=0, epochs=3, seed=0, workers=1,
-                     window_negatives=True, defer_output=defer_output)
+    cfg = SGNSConfig(dim=16, window=3, negatives=5, sample=0, epochs=3, seed=0, workers=1,
+                     shared_negatives=True, defer_output=defer_output)
     vec = train_sgns(tokens, offsets, counts, cfg, backend="numba")
     within, across = _group_separation(vec, group)
     assert within > 0.8 and across < within - 0.4, (within, across)
@@ -82,7 +82,7 @@ def test_walk_methods_update_output_rows_pair_by_pair_and_text_defers(monkeypatc
 def test_untrained_vectors_are_not_separated():
     """The floor: initial random vectors show no group structure."""
     tokens, offsets, counts, group = _group_sequences()
-    cfg = SGNSConfig(dim=16, epochs=1, seed=0, workers=1, alpha=1e-12, min_alpha=0.0)
+    cfg = SGNSConfig(dim=16, epochs=1, seed=0, workers=1, learning_rate=1e-12, min_learning_rate=0.0)
     vec = train_sgns(tokens, offsets, counts, cfg, backend="numba")
     within, across = _group_separation(vec, group)
     assert abs(within - across) < 0.1
@@ -149,7 +149,7 @@ def _planted_corpus():
 
 def test_torch_cbow_solves_planted_analogies_and_neighbours():
     pt, enc = _planted_corpus()
-    cfg = SGNSConfig(dim=32, window=5, negative=5, epochs=5, sg=False, seed=0)
+    cfg = SGNSConfig(dim=32, window=5, negatives=5, epochs=5, sg=False, seed=0)
     vec = train_sgns(enc.tokens, enc.offsets, enc.counts, cfg, backend="torch", device="cpu")
     unit = vec / np.linalg.norm(vec, axis=1, keepdims=True)
     row = {w: i for i, w in enumerate(enc.words)}

@@ -171,7 +171,7 @@ def test_unit_table_and_the_engine_update_every_row():
     rng = np.random.default_rng(0)
     tokens = rng.integers(0, 3, 2000).astype(np.int32)
     offsets = np.array([0, 1000, 2000], dtype=np.int64)
-    cfg = SGNSConfig(dim=8, window=2, negative=2, sample=0, epochs=1, workers=1, seed=0)
+    cfg = SGNSConfig(dim=8, window=2, negatives=2, sample=0, epochs=1, workers=1, seed=0)
     table = train_sgns(tokens, offsets, np.bincount(tokens, minlength=3), cfg, units=(ptr, idx, n_rows + 1))
     from embedkit.engines.skipgram import _init_vectors
 

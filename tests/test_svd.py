@@ -86,8 +86,8 @@ def test_cooccurrence_rejects_ids_out_of_range():
 
 
 # ---- PPMI --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("neg, cds", [(1.0, 0.75), (1.0, 1.0), (2.0, 0.75), (5.0, 0.5)])
-def test_ppmi_equals_a_loop_over_the_definition(neg, cds):
+@pytest.mark.parametrize("shift, cds", [(1.0, 0.75), (1.0, 1.0), (2.0, 0.75), (5.0, 0.5)])
+def test_ppmi_equals_a_loop_over_the_definition(shift, cds):
     counts = np.array([[4, 0, 1, 2],
                        [0, 3, 0, 5],
                        [1, 1, 6, 0]], dtype=float)
@@ -99,8 +99,8 @@ def test_ppmi_equals_a_loop_over_the_definition(neg, cds):
         for c in range(4):
             if counts[w, c] > 0:
                 pmi = math.log(counts[w, c] * smoothed_total / (n_w[w] * n_c[c] ** cds))
-                ref[w, c] = max(pmi - math.log(neg), 0.0)
-    out = ppmi(sp.csr_matrix(counts), neg=neg, cds=cds)
+                ref[w, c] = max(pmi - math.log(shift), 0.0)
+    out = ppmi(sp.csr_matrix(counts), pmi_shift=shift, cds=cds)
     assert out.dtype == np.float32 and out.has_sorted_indices
     np.testing.assert_allclose(out.toarray(), ref, rtol=1e-6)
     assert (out.data > 0).all()  # zeros are not stored
@@ -121,7 +121,7 @@ def test_truncated_svd_matches_dense_svd(solver):
     spectrum = np.concatenate([[20, 12, 8, 5, 3], 0.05 * rng.random(55)])
     dense = (u0[:, :60] * spectrum) @ v0.T
     u_ref, s_ref, vt_ref = np.linalg.svd(dense, full_matrices=False)
-    u, s, vt = truncated_svd(sp.csr_matrix(dense), 5, n_iter=5, oversample=10, seed=0, solver=solver)
+    u, s, vt = truncated_svd(sp.csr_matrix(dense), 5, n_iter=5, oversample=10, seed=0, backend=solver)
     assert u.shape == (80, 5) and s.shape == (5,) and vt.shape == (5, 60)
     np.testing.assert_allclose(s, s_ref[:5], rtol=1e-4)
     np.testing.assert_allclose(np.abs(u), np.abs(u_ref[:, :5]), atol=1e-3)
@@ -181,8 +181,8 @@ def test_meta_and_vector_options(planted):
 
 def test_torch_solver_gives_the_same_vectors_on_cpu(planted):
     kw = dict(dim=8, min_count=1, seed=0, device="cpu", verbose=False)
-    a = ek.train("svd", planted.sentences, solver="sklearn", **kw)
-    b = ek.train("svd", planted.sentences, solver="torch", **kw)
+    a = ek.train("svd", planted.sentences, backend="sklearn", **kw)
+    b = ek.train("svd", planted.sentences, backend="torch", **kw)
     assert np.abs(a.vectors @ b.vectors.T).diagonal().min() > 0.999  # same directions up to sign
 
 
@@ -215,7 +215,7 @@ def test_dim_larger_than_the_vocabulary_is_a_clear_error(karate):
         ek.train("svd", karate, verbose=False)
 
 
-@pytest.mark.parametrize("bad", [dict(neg=0.5), dict(cds=0.0), dict(cds=1.5), dict(eig=2.0), dict(solver="arpack"),
+@pytest.mark.parametrize("bad", [dict(pmi_shift=0.5), dict(cds=0.0), dict(cds=1.5), dict(eig=2.0), dict(backend="arpack"),
                                  dict(min_count=0)])
 def test_bad_parameters(bad):
     name = next(iter(bad))

@@ -117,7 +117,7 @@ def test_a_damaged_newest_checkpoint_falls_back_to_the_one_before(tmp_path):
 def test_callbacks_must_be_callables():
     inter = ek.read_interactions(([0, 1], [0, 1]))
     with pytest.raises(InvalidParameterError, match="callbacks"):
-        ek.train("als", inter, dim=2, iterations=2, callbacks=[3], verbose=False)
+        ek.train("als", inter, dim=2, epochs=2, callbacks=[3], verbose=False)
 
 
 # ---- every iterative method -------------------------------------------------------------------
@@ -145,11 +145,11 @@ def _recsys_quality(model) -> float:
 
 
 CASES = {
-    "als": dict(data=_blocks, params={"dim": 8, "iterations": 6, "workers": 1, "backend": "implicit"},
-                epochs="iterations", quality=_recsys_quality, bar=0.9),
+    "als": dict(data=_blocks, params={"dim": 8, "epochs": 6, "workers": 1, "backend": "implicit"},
+                epochs="epochs", quality=_recsys_quality, bar=0.9),
     "als-torch": dict(method="als", data=_blocks,
-                      params={"dim": 8, "iterations": 6, "workers": 1, "backend": "torch", "device": "cpu"},
-                      epochs="iterations", quality=_recsys_quality, bar=0.9),
+                      params={"dim": 8, "epochs": 6, "workers": 1, "backend": "torch", "device": "cpu"},
+                      epochs="epochs", quality=_recsys_quality, bar=0.9),
 }
 
 
@@ -213,12 +213,12 @@ def test_resume_from_a_checkpoint_is_bit_identical(name, tmp_path):
 def test_recommender_early_stopping_keeps_the_best_epoch():
     train = _blocks(seed=0)
     held = _blocks(seed=1)
-    model = ek.train("als", train, dim=8, iterations=12, workers=1, validation=held, patience=3, verbose=False)
+    model = ek.train("als", train, dim=8, epochs=12, workers=1, validation=held, patience=3, verbose=False)
     h = model.history
     scores = [row["val_recall@10"] for row in h]
     best = model.meta["training"]["best_epoch"]
     assert scores[best - 1] == max(scores)
-    again = ek.train("als", train, dim=8, iterations=best, workers=1, verbose=False)
+    again = ek.train("als", train, dim=8, epochs=best, workers=1, verbose=False)
     np.testing.assert_array_equal(model.users.vectors, again.users.vectors)
 
 
@@ -237,7 +237,7 @@ def _write_interactions(path, n_users=1500, n_items=300, per_user=20):
 
 
 CLI_KILL_CASES = {
-    "als": (_write_interactions, "data.tsv", ["--iterations", "12", "--dim", "32", "--workers", "1",
+    "als": (_write_interactions, "data.tsv", ["--epochs", "12", "--dim", "32", "--workers", "1",
                                               "--backend", "torch", "--device", "cpu"]),
 }
 

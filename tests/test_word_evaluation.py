@@ -68,21 +68,21 @@ def test_analogy_matches_gensim_evaluate_word_analogies(google_vectors, restrict
         assert m[f"section/{name}/answered"] == answered, name
         assert m[f"section/{name}"] == (None if acc is None else pytest.approx(acc)), name
     assert {"semantic_accuracy", "syntactic_accuracy"} <= set(m) and m.primary == "accuracy"
-    assert "method=3cosadd" in repr(m) and "dataset=google" in repr(m)
+    assert "scoring=3cosadd" in repr(m) and "dataset=google" in repr(m)
 
 
 def test_3cosmul_matches_gensim_most_similar_cosmul(google_vectors):
     kv = google_vectors.to_gensim()
     questions = read_analogies(GOOGLE)["capital-world"][:20] + read_analogies(GOOGLE)["gram3-comparative"][:20]
     for a, b, c, _ in questions:
-        ours = google_vectors.analogy(a, b, c, k=3, method="3cosmul")
+        ours = google_vectors.analogy(a, b, c, k=3, scoring="3cosmul")
         theirs = kv.most_similar_cosmul(positive=[b, c], negative=[a], topn=3)
         assert [k for k, _ in ours] == [k for k, _ in theirs]
         np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], rtol=1e-2)
         ours = google_vectors.analogy(a, b, c, k=3)
         assert [k for k, _ in ours] == [k for k, _ in kv.most_similar(positive=[b, c], negative=[a], topn=3)]
-    m = ek.evaluate.analogy(google_vectors, method="3cosmul", restrict_vocab=700, batch_size=100)
-    assert m["method"] == "3cosmul" and 0.3 < m["accuracy"] < 0.95
+    m = ek.evaluate.analogy(google_vectors, scoring="3cosmul", restrict_vocab=700, batch_size=100)
+    assert m["scoring"] == "3cosmul" and 0.3 < m["accuracy"] < 0.95
 
 
 def _planted_gender(noise: float = 0.05, seed: int = 0) -> ek.Embeddings:
@@ -108,7 +108,7 @@ def test_planted_analogies_are_all_right_and_oov_is_counted(tmp_path):
                  "\n# a comment\nprince princess husband wife\nman woman dog bitch\n"
                  ": gram-plural\nking kings man men\n")
     for method in ("3cosadd", "3cosmul"):
-        m = ek.evaluate.analogy(emb, dataset=str(f), method=method, batch_size=2)
+        m = ek.evaluate.analogy(emb, dataset=str(f), scoring=method, batch_size=2)
         assert m["accuracy"] == 1.0 and m["correct"] == m["answered"] == 4
         assert m["total"] == 6 and m["oov"] == 2 and m["coverage"] == pytest.approx(4 / 6)
         assert m["section/family"] == 1.0 and m["section/family/answered"] == 4
@@ -144,8 +144,8 @@ def test_bad_lines_and_parameters_are_reported(tmp_path):
         ek.evaluate.analogy(emb, dataset=str(f))
     with pytest.raises(InputFormatError, match="no such file.*'google'"):
         ek.evaluate.analogy(emb, dataset="gogle")
-    with pytest.raises(InvalidParameterError, match="'method' must be one of '3cosadd', '3cosmul'; got '3cosmax'"):
-        ek.evaluate.analogy(emb, method="3cosmax")
+    with pytest.raises(InvalidParameterError, match="'scoring' must be one of '3cosadd', '3cosmul'; got '3cosmax'"):
+        ek.evaluate.analogy(emb, scoring="3cosmax")
     with pytest.raises(InvalidParameterError, match="restrict_vocab"):
         ek.evaluate.analogy(emb, restrict_vocab=0)
     f.write_text("lion tiger cat dog\n")
@@ -156,7 +156,7 @@ def test_bad_lines_and_parameters_are_reported(tmp_path):
 def test_embeddings_analogy():
     emb = _planted_gender()
     for method in ("3cosadd", "3cosmul"):
-        top = emb.analogy("man", "king", "woman", method=method)
+        top = emb.analogy("man", "king", "woman", scoring=method)
         assert top[0][0] == "queen" and len(top) == 10
         assert not {"man", "king", "woman"} & {k for k, _ in top}
         scores = [s for _, s in top]

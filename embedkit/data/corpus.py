@@ -23,7 +23,7 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from .._progress import progress
-from ..exceptions import EmptyInputError, InputFormatError
+from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
 from ._open import BOM, open_binary, read_errors
 
 logger = logging.getLogger("embedkit")
@@ -117,13 +117,13 @@ class Corpus:
                  min_count: int = 5, max_vocab: int | None = None, unit: str = "line",
                  encoding: str = "utf-8", errors: str = "strict", verbose: bool | None = None):
         if unit not in UNITS:
-            raise ValueError(f"unit must be one of {', '.join(UNITS)}; got {unit!r}")
+            raise InvalidParameterError("read_text", "unit", "one of " + ", ".join(map(repr, UNITS)), unit)
         if errors not in ("strict", "replace", "ignore"):
-            raise ValueError(f"errors must be 'strict', 'replace' or 'ignore'; got {errors!r}")
+            raise InvalidParameterError("read_text", "errors", "one of 'strict', 'replace', 'ignore'", errors)
         if int(min_count) < 1:
-            raise ValueError(f"min_count must be >= 1; got {min_count!r}")
+            raise InvalidParameterError("read_text", "min_count", "an integer >= 1", min_count)
         if max_vocab is not None and int(max_vocab) < 1:
-            raise ValueError(f"max_vocab must be None or >= 1; got {max_vocab!r}")
+            raise InvalidParameterError("read_text", "max_vocab", "an integer >= 1 (or None)", max_vocab)
         self.paths: list[Path] | None = None
         self._memory: Sequence | None = None
         if isinstance(source, (list, tuple)) and not _looks_like_paths(source):

@@ -20,7 +20,7 @@ from typing import Any, Hashable, Sequence
 import numpy as np
 
 from .._keys import lookup
-from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
+from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError, KeyNotFoundError
 from ._csr import row_pointers, run_starts
 
 logger = logging.getLogger("embedkit")
@@ -197,13 +197,15 @@ class Interactions:
         """Row of ``user`` (the id or its str/int form); KeyError names it when absent."""
         r = lookup(self.user_index, user)
         if r is None:
-            raise KeyError(f"user {user!r} is not in these interactions ({self.num_users} users)")
+            raise KeyNotFoundError(f"user {user!r} is not in these interactions ({self.num_users} users)",
+                                   key=user, keys=self.users)
         return r
 
     def item_row(self, item: Hashable) -> int:
         r = lookup(self.item_index, item)
         if r is None:
-            raise KeyError(f"item {item!r} is not in these interactions ({self.num_items} items)")
+            raise KeyNotFoundError(f"item {item!r} is not in these interactions ({self.num_items} items)",
+                                   key=item, keys=self.items)
         return r
 
     def items_of(self, user: Hashable) -> list:

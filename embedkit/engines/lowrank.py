@@ -1,7 +1,7 @@
 """Truncated SVD of a sparse matrix by randomized subspace iteration.
 
 Halko, Martinsson & Tropp, "Finding Structure with Randomness", SIAM Review 2011
-(Algorithms 4.4 and 5.1). Two solvers behind one function:
+(Algorithms 4.4 and 5.1). Two backends behind one function:
 
 * ``"sklearn"`` — :func:`sklearn.utils.extmath.randomized_svd` on the CPU (scipy
   sparse products), ``random_state=seed``.
@@ -21,31 +21,32 @@ import logging
 import numpy as np
 
 from .._lazy import lazy_module
+from ..exceptions import InvalidParameterError
 
 sp = lazy_module("scipy.sparse")  # imported on first use: import embedkit stays fast
 
 logger = logging.getLogger("embedkit")
 
-SOLVERS = ("auto", "sklearn", "torch")
+BACKENDS = ("auto", "sklearn", "torch")
 
 
 def truncated_svd(matrix, k: int, *, n_iter: int = 5, oversample: int = 10, seed: int = 0,
-                  solver: str = "sklearn", device: str = "cpu") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                  backend: str = "sklearn", device: str = "cpu") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The ``k`` leading singular triplets of a sparse ``(m, n)`` matrix.
 
     Returns ``U`` ``(m, k)``, ``S`` ``(k,)`` descending and ``Vt`` ``(k, n)`` as
     numpy arrays of the matrix's float dtype. ``oversample`` extra columns
     (capped at ``min(m, n)``) and ``n_iter`` power iterations set the accuracy.
-    ``solver="auto"`` is ``torch`` on a CUDA device and ``sklearn`` otherwise.
+    ``backend="auto"`` is ``torch`` on a CUDA device and ``sklearn`` otherwise.
     """
     matrix = sp.csr_matrix(matrix)
     matrix.sum_duplicates()  # canonical: sorted, no duplicates (a coalesced COO for torch)
     m, n = matrix.shape
     if not 1 <= k <= min(m, n):
-        raise ValueError(f"k must be between 1 and min(m, n) = {min(m, n)}; got {k}")
-    if solver == "auto":
-        solver = "torch" if str(device).startswith("cuda") else "sklearn"
-    if solver == "sklearn":
+        raise InvalidParameterError("truncated_svd", "k", f"an integer between 1 and min(m, n) = {min(m, n)}", k)
+    if backend == "auto":
+        backend = "torch" if str(device).startswith("cuda") else "sklearn"
+    if backend == "sklearn":
         from sklearn.utils.extmath import randomized_svd
 
         # the range finder takes min(k + oversample, n) columns in effect; cap it so QR stays square or tall
@@ -54,10 +55,10 @@ def truncated_svd(matrix, k: int, *, n_iter: int = 5, oversample: int = 10, seed
         # as QR here and 2-3x faster on a (64k, 110) block
         u, s, vt = randomized_svd(matrix, k, n_oversamples=over, n_iter=int(n_iter),
                                   power_iteration_normalizer="auto", random_state=int(seed), flip_sign=False)
-    elif solver == "torch":
+    elif backend == "torch":
         u, s, vt = _svd_torch(matrix, k, int(n_iter), int(oversample), int(seed), device)
     else:
-        raise ValueError(f"solver must be one of {', '.join(SOLVERS)}; got {solver!r}")
+        raise InvalidParameterError("truncated_svd", "backend", "one of " + ", ".join(BACKENDS), backend)
     return _flip_signs(u, s, vt)
 
 

@@ -1,6 +1,8 @@
 """The shape every evaluator returns."""
 from __future__ import annotations
 
+from ..exceptions import KeyNotFoundError
+
 
 class Metrics(dict):
     """A dict of metric name -> value with a ``primary`` metric name.
@@ -12,7 +14,8 @@ class Metrics(dict):
     def __init__(self, values: dict, primary: str):
         super().__init__(values)
         if primary not in self:
-            raise KeyError(primary)
+            raise KeyNotFoundError(f"the primary metric {primary!r} is not one of the metrics", key=primary,
+                                   keys=list(self))
         self.primary = primary
 
     @property

@@ -14,29 +14,34 @@ from ..data._open import text_lines
 from ..embeddings import register_view, top_k
 from ..exceptions import EmptyInputError, InputFormatError
 from ._metrics import Metrics
+from ._registry import evaluator
 
 logger = logging.getLogger("embedkit")
 
-METHODS = ("3cosadd", "3cosmul")
+SCORINGS = ("3cosadd", "3cosmul")
 COSMUL_EPS = 0.001  # Levy & Goldberg 2014, eq. 4
 PARAMS = (
-    Param("method", str, "3cosadd", "how a candidate x is scored for a:b :: c:x", choices=METHODS),
-    Param("restrict_vocab", int, 30000, "search the first N rows only", low=1, nullable=True),
+    Param("dataset", str, "google", "'google' (the word2vec questions gensim ships) or a file of 'a b c d' lines"),
+    Param("scoring", str, "3cosadd", "how a candidate x is scored for a:b :: c:x: 3CosAdd (Mikolov et al. 2013) "
+          "or 3CosMul (Levy & Goldberg 2014)", choices=SCORINGS),
+    Param("restrict_vocab", int, 30000, "search the first N rows only (most frequent words first); None: every "
+          "row", low=1, nullable=True),
+    Param("case_insensitive", bool, True, "compare lower-cased words"),
     Param("batch_size", int, 256, "questions per matrix product", low=1),
 )
 
 
 def check_params(where: str, **given) -> dict:
-    """``given`` (a subset of :data:`PARAMS`; ``method`` case-insensitive) checked, or
+    """``given`` (a subset of :data:`PARAMS`; ``scoring`` case-insensitive) checked, or
     :class:`InvalidParameterError`."""
-    if isinstance(given.get("method"), str):
-        given["method"] = given["method"].lower()
+    if isinstance(given.get("scoring"), str):
+        given["scoring"] = given["scoring"].lower()
     table = {p.name: p for p in PARAMS}
     return {name: table[name].check(where, value) for name, value in given.items()}
 
 
 def analogy_scores(a: np.ndarray, b: np.ndarray, c: np.ndarray, candidates: np.ndarray,
-                   method: str = "3cosadd") -> np.ndarray:
+                   scoring: str = "3cosadd") -> np.ndarray:
     """Score every candidate ``x`` as the answer to ``a:b :: c:x``.
 
     ``a``, ``b``, ``c``: ``(q, dim)`` unit-norm float32 rows, one question per row;
@@ -48,7 +53,7 @@ def analogy_scores(a: np.ndarray, b: np.ndarray, c: np.ndarray, candidates: np.n
 
     The inputs ``a``, ``b``, ``c`` are not masked here; callers exclude them.
     """
-    if method == "3cosadd":
+    if scoring == "3cosadd":
         return (b - a + c) @ candidates.T
     q = a.shape[0]
     cos = np.concatenate([a, b, c]) @ candidates.T  # (3q, n)
@@ -106,7 +111,8 @@ def _vocab(keys, n: int, case_insensitive: bool) -> tuple[dict, np.ndarray]:
     return first, group
 
 
-def analogy(emb, dataset="google", method: str = "3cosadd", restrict_vocab: int | None = 30000,
+@evaluator("analogy", PARAMS)
+def analogy(emb, dataset="google", scoring: str = "3cosadd", restrict_vocab: int | None = 30000,
             case_insensitive: bool = True, batch_size: int = 256) -> Metrics:
     """Accuracy on word analogies ``a b c d`` (a:b :: c:d): is ``d`` the best-scored word?
 
@@ -122,7 +128,7 @@ def analogy(emb, dataset="google", method: str = "3cosadd", restrict_vocab: int 
     emb : Embeddings
     dataset : ``"google"`` (the 19,544 questions of Mikolov et al. 2013, the copy gensim installs)
         or a path to a file :func:`read_analogies` reads.
-    method : ``"3cosadd"`` (default) or ``"3cosmul"`` (Levy & Goldberg 2014).
+    scoring : ``"3cosadd"`` (default) or ``"3cosmul"`` (Levy & Goldberg 2014).
     restrict_vocab : int or None, default 30000; None searches every row.
     case_insensitive : compare lower-cased words; the first row of a lower-cased word is its vector,
         and a prediction is right when its lower-cased key is ``d``.
@@ -132,12 +138,12 @@ def analogy(emb, dataset="google", method: str = "3cosadd", restrict_vocab: int 
     -------
     Metrics with primary ``accuracy`` (correct / answered), ``correct``, ``answered``, ``total``,
     ``oov``, ``coverage`` (answered / total), ``semantic_accuracy`` and ``syntactic_accuracy`` when
-    sections are named like the Google set's (``gram*`` is syntactic), ``method``, ``dataset``,
+    sections are named like the Google set's (``gram*`` is syntactic), ``scoring``, ``dataset``,
     ``restrict_vocab`` (the rows searched), and per section ``section/<name>`` (accuracy, None if
     nothing was answered), ``section/<name>/answered`` and ``section/<name>/total``.
     """
-    p = check_params("analogy", method=method, restrict_vocab=restrict_vocab, batch_size=batch_size)
-    method, restrict_vocab, batch_size = p["method"], p["restrict_vocab"], p["batch_size"]
+    p = check_params("analogy", scoring=scoring, restrict_vocab=restrict_vocab, batch_size=batch_size)
+    scoring, restrict_vocab, batch_size = p["scoring"], p["restrict_vocab"], p["batch_size"]
     path = _dataset_path(dataset)
     sections = read_analogies(path)
     if hasattr(emb, "word_embeddings"):  # SubwordEmbeddings: search its words, not its pieces
@@ -163,7 +169,7 @@ def analogy(emb, dataset="google", method: str = "3cosadd", restrict_vocab: int 
     warn_low_coverage("analogy", len(questions), total, items="questions", of=str(path),
                       found_in=f"the first {n} keys of {describe(emb, 'the embeddings')}")
     logger.info("analogies %s: %d of %d questions have all words in the first %d keys; scoring with %s",
-                path.name, len(questions), total, n, method)
+                path.name, len(questions), total, n, scoring)
 
     unit = emb._unit_vectors()
     cand = unit[:n]
@@ -171,7 +177,7 @@ def analogy(emb, dataset="google", method: str = "3cosadd", restrict_vocab: int 
     correct = np.zeros(len(questions), dtype=bool)
     for start in range(0, len(questions), batch_size):
         a, b, c, d = questions[start:start + batch_size].T
-        scores = analogy_scores(unit[a], unit[b], unit[c], cand, method)
+        scores = analogy_scores(unit[a], unit[b], unit[c], cand, scoring)
         r = np.arange(len(a))
         scores[r, a] = scores[r, b] = scores[r, c] = -np.inf
         if variants.size:
@@ -193,7 +199,7 @@ def analogy(emb, dataset="google", method: str = "3cosadd", restrict_vocab: int 
     if syntactic.any() and not syntactic.all():
         out["semantic_accuracy"] = acc(~syntactic[section_of])
         out["syntactic_accuracy"] = acc(syntactic[section_of])
-    out.update(method=method, dataset=str(dataset), restrict_vocab=n)
+    out.update(scoring=scoring, dataset=str(dataset), restrict_vocab=n)
     for s, nm in enumerate(names):
         mask = section_of == s
         out[f"section/{nm}"] = acc(mask)
@@ -205,16 +211,16 @@ def analogy(emb, dataset="google", method: str = "3cosadd", restrict_vocab: int 
     return Metrics(out, primary="accuracy")
 
 
-def analogy_query(emb, a, b, c, k: int = 10, method: str = "3cosadd", restrict_vocab: int | None = None):
+def analogy_query(emb, a, b, c, k: int = 10, scoring: str = "3cosadd", restrict_vocab: int | None = None):
     """``emb.analogy(a, b, c)``: the ``k`` best keys for a:b :: c:x, scored as :func:`analogy` scores
     (see :meth:`embedkit.Embeddings.analogy`)."""
-    p = check_params("analogy", method=method, restrict_vocab=restrict_vocab)
-    method, restrict_vocab = p["method"], p["restrict_vocab"]
+    p = check_params("analogy", scoring=scoring, restrict_vocab=restrict_vocab)
+    scoring, restrict_vocab = p["scoring"], p["restrict_vocab"]
     rows = [emb.index_of(x) for x in (a, b, c)]
     unit = emb._unit_vectors()
     n = len(emb) if restrict_vocab is None else min(restrict_vocab, len(emb))
     qa, qb, qc = (unit[i][None, :] for i in rows)
-    scores = analogy_scores(qa, qb, qc, unit[:n], method)[0]
+    scores = analogy_scores(qa, qb, qc, unit[:n], scoring)[0]
     return top_k(scores, emb.keys, k, [i for i in rows if i < n])
 
 

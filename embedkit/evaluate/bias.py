@@ -13,8 +13,8 @@ the effect size is
 (a Cohen's d, between -2 and 2; the sample standard deviation), and the one-sided
 permutation p-value is the share of equal-size re-partitions (X_i, Y_i) of X u Y whose
 statistic is at least the observed one: every partition when there are at most
-``n_permutations`` of them, else ``n_permutations`` random ones (then p is
-(hits + 1) / (n_permutations + 1), never 0).
+``permutations`` of them, else ``permutations`` random ones (then p is
+(hits + 1) / (permutations + 1), never 0).
 
 The ten tests of the paper are built in (``"weat1"`` ... ``"weat10"``, see
 :data:`embedkit.evaluate._weat_sets.TESTS`).
@@ -27,12 +27,21 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from .._validation import Param
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ._metrics import Metrics
+from ._registry import evaluator
 from ._weat_sets import ALIASES, TESTS
 
 #: exact enumeration up to this many partitions, by default; sampling beyond
 N_PERMUTATIONS = 100_000
+
+PARAMS = (
+    Param("permutations", int, N_PERMUTATIONS, "partitions for the p-value: all of them when there are no more, "
+          "else this many drawn with seed", low=1),
+    Param("seed", int, 0, "seed of the drawn partitions", low=0),
+    Param("lowercase", bool, True, "also look a word up lower-cased"),
+)
 
 
 def _named(words: Any, default: str) -> tuple[str, list]:
@@ -82,7 +91,7 @@ def association(emb, words: Sequence, a: Sequence, b: Sequence) -> np.ndarray:
         (w @ unit[np.asarray(b, dtype=np.int64)].T).mean(axis=1)
 
 
-def permutation_p_value(s: np.ndarray, n_x: int, n_permutations: int = N_PERMUTATIONS,
+def permutation_p_value(s: np.ndarray, n_x: int, permutations: int = N_PERMUTATIONS,
                         seed: int = 0) -> tuple[float, int, bool]:
     """One-sided p-value of ``sum(s[:n_x]) - sum(s[n_x:])`` against re-partitions of ``s``.
 
@@ -93,7 +102,7 @@ def permutation_p_value(s: np.ndarray, n_x: int, n_permutations: int = N_PERMUTA
     observed = s[:n_x].sum()
     tol = 1e-9 * max(1.0, float(np.abs(s).sum()))
     total = math.comb(n, n_x)
-    if total <= n_permutations:
+    if total <= permutations:
         hits = 0
         every = combinations(range(n), n_x)
         for _ in range(0, total, 200_000):  # in chunks: bounded memory
@@ -103,15 +112,16 @@ def permutation_p_value(s: np.ndarray, n_x: int, n_permutations: int = N_PERMUTA
     rng = np.random.default_rng(seed)
     hits = 0
     done = 0
-    while done < n_permutations:
-        m = min(10_000, n_permutations - done)
+    while done < permutations:
+        m = min(10_000, permutations - done)
         subsets = np.argsort(rng.random((m, n)), axis=1)[:, :n_x]
         hits += int((s[subsets].sum(axis=1) >= observed - tol).sum())
         done += m
-    return (hits + 1) / (n_permutations + 1), n_permutations, False
+    return (hits + 1) / (permutations + 1), permutations, False
 
 
-def bias(emb, targets: Any, attributes: Any = None, *, n_permutations: int = N_PERMUTATIONS, seed: int = 0,
+@evaluator("bias", PARAMS)
+def bias(emb, targets: Any, attributes: Any = None, *, permutations: int = N_PERMUTATIONS, seed: int = 0,
          lowercase: bool = True) -> Metrics:
     """WEAT effect size and permutation p-value (Caliskan et al. 2017; see the module docstring).
 
@@ -120,7 +130,7 @@ def bias(emb, targets: Any, attributes: Any = None, *, n_permutations: int = N_P
     aliases such as ``"flowers-insects"``, ``"career-family"``), which also gives the
     attributes. ``attributes``: a pair ``(A, B)`` of word lists (None with a built-in test).
     Words missing from ``emb`` are left out and listed (``missing``); a word is also looked
-    up lower-cased when ``lowercase``. ``n_permutations`` (100,000): the partitions are all
+    up lower-cased when ``lowercase``. ``permutations`` (100,000): the partitions are all
     enumerated when there are no more than that, else that many are drawn with ``seed``.
 
     Returns :class:`Metrics` with ``effect_size`` (primary), ``p_value``, ``statistic``,
@@ -135,8 +145,8 @@ def bias(emb, targets: Any, attributes: Any = None, *, n_permutations: int = N_P
             raise InvalidParameterError("bias", "attributes", "a pair (A, B) of word lists", attributes)
         x, y = targets
         a, b = attributes
-    if isinstance(n_permutations, bool) or not isinstance(n_permutations, (int, np.integer)) or n_permutations < 1:
-        raise InvalidParameterError("bias", "n_permutations", "an integer >= 1", n_permutations)
+    if isinstance(permutations, bool) or not isinstance(permutations, (int, np.integer)) or permutations < 1:
+        raise InvalidParameterError("bias", "permutations", "an integer >= 1", permutations)
     sets = [_named(ws, default) for ws, default in zip((x, y, a, b), ("X", "Y", "A", "B"))]
     found, missing = [], []
     for name, words in sets:
@@ -150,7 +160,7 @@ def bias(emb, targets: Any, attributes: Any = None, *, n_permutations: int = N_P
     s = association(emb, rx + ry, ra, rb)
     sx, sy = s[:len(rx)], s[len(rx):]
     effect = float((sx.mean() - sy.mean()) / s.std(ddof=1)) if s.std(ddof=1) > 0 else 0.0
-    p, used, exact = permutation_p_value(s, len(rx), n_permutations, seed)
+    p, used, exact = permutation_p_value(s, len(rx), permutations, seed)
     names = [name for name, _ in sets]
     return Metrics({
         "effect_size": effect, "p_value": float(p), "statistic": float(sx.sum() - sy.sum()),

@@ -9,13 +9,23 @@ import numpy as np
 from .._keys import rows_of
 from .._overlap import check_overlap, describe
 from ..data.split import EdgeSplit, sample_non_edges
+from .._validation import Param
 from ..exceptions import EmptyInputError
 from ._checks import finite_rows
 from ._metrics import Metrics
+from ._registry import evaluator
 
 logger = logging.getLogger("embedkit")
 
 
+PARAMS = (
+    # cli=False: `embedkit evaluate linkpred` passes --seed (and other unknown options) to the method it trains
+    Param("seed", int, 0, "seed of the sampled training non-edges and the classifier", low=0, cli=False),
+    Param("max_train_pairs", int, 200_000, "most training pairs the edge classifier sees", low=1),
+)
+
+
+@evaluator("linkpred", PARAMS)
 def link_prediction(emb, split: EdgeSplit, *, seed: int = 0, max_train_pairs: int = 200_000) -> Metrics:
     """Score held-out edges against sampled non-edges.
 

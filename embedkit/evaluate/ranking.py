@@ -41,8 +41,10 @@ from .._keys import rows_of
 from .._overlap import MIN_OVERLAP, check_overlap, describe
 from ..exceptions import EmbedkitError, InputMismatchError, InvalidParameterError
 from .._progress import track
+from .._validation import Param
 from ._metrics import Metrics
 from ..engines.topk import mask_seen, topk, users_per_block
+from ._registry import evaluator
 
 logger = logging.getLogger("embedkit")
 
@@ -109,6 +111,16 @@ def topk_sums(hits: np.ndarray, relevant: np.ndarray, ks: Iterable[int]) -> dict
     return out
 
 
+RANKING_PARAMS = (
+    Param("k", int, (10, 20), "list lengths: the metrics at each", low=1, multiple=True),
+    Param("filter_seen", bool, True, "leave a user's training items out of its list"),
+    # cli=False: `embedkit evaluate ranking` passes unknown options to the method, and bpr/mf have --batch-size
+    Param("batch_size", int, None, "users ranked at a time (None: about 4M scores a block)", low=1, nullable=True,
+          cli=False),
+)
+
+
+@evaluator("ranking", RANKING_PARAMS)
 def ranking(model, train, test, k: int | Iterable[int] = (10, 20), *, filter_seen: bool = True,
             batch_size: int | None = None) -> Metrics:
     """Top-k metrics of ``model`` (a :class:`~embedkit.recsys.FactorModel`) on ``test``.
@@ -204,6 +216,7 @@ def ranking(model, train, test, k: int | Iterable[int] = (10, 20), *, filter_see
     return Metrics(out, primary=f"recall@{ks[0]}")
 
 
+@evaluator("rating", ())
 def rating(model, test) -> Metrics:
     """RMSE and MAE of an explicit model's (``mf``) predictions on the ratings in ``test``.
 

@@ -29,9 +29,11 @@ import numpy as np
 from .._keys import rows_of
 from .._overlap import check_overlap, describe
 from .._progress import track
+from .._validation import Param
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ._metrics import Metrics
 from ..data.metric import read_metric_data
+from ._registry import evaluator
 from .ranking import _ks, topk_sums
 
 logger = logging.getLogger("embedkit")
@@ -63,6 +65,16 @@ def _same_label(md, have: np.ndarray):
     return lambda qi: (onehot[qi] @ onehot.T).toarray() > 0
 
 
+DISTANCE = Param("distance", str, "cosine", "1 - cosine similarity, or the euclidean distance", choices=DISTANCES)
+TRIPLET_PARAMS = (DISTANCE,)
+RETRIEVAL_PARAMS = (
+    Param("k", int, (1, 5, 10), "list lengths: recall@k and precision@k for each", low=1, multiple=True),
+    DISTANCE,
+    Param("batch_size", int, None, "queries ranked at a time (None: about 4M scores a block)", low=1, nullable=True),
+)
+
+
+@evaluator("triplets", TRIPLET_PARAMS)
 def triplet_accuracy(emb, triplets, distance: str = "cosine") -> Metrics:
     """The fraction of triplets ``(a, p, n)`` with ``d(a, p) < d(a, n)`` (ties count as wrong).
 
@@ -96,6 +108,7 @@ def triplet_accuracy(emb, triplets, distance: str = "cosine") -> Metrics:
     return Metrics(out, primary="accuracy")
 
 
+@evaluator("retrieval", RETRIEVAL_PARAMS)
 def retrieval(emb, labels, k: int | Iterable[int] = (1, 5, 10), distance: str = "cosine", *,
               batch_size: int | None = None) -> Metrics:
     """Same-label retrieval: ``recall@k``, ``precision@k``, ``map`` and ``map@r`` (module doc).

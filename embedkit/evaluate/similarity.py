@@ -9,9 +9,11 @@ from pathlib import Path
 import numpy as np
 
 from .._overlap import describe, warn_low_coverage
+from .._validation import Param
 from ..data._open import text_lines
 from ..exceptions import EmptyInputError, InputFormatError
 from ._metrics import Metrics
+from ._registry import evaluator
 from .analogy import _vocab
 
 logger = logging.getLogger("embedkit")
@@ -56,6 +58,15 @@ def read_word_pairs(path, delimiter: str | None = None) -> list[tuple[str, str, 
     return pairs
 
 
+PARAMS = (
+    Param("dataset", str, "wordsim353", "'wordsim353', 'simlex999' (copies gensim ships) or a file of 'word1 word2 "
+          "score' lines"),
+    Param("case_insensitive", bool, True, "compare lower-cased words"),
+    Param("delimiter", str, None, "field separator of the file (None: whitespace)", nullable=True),
+)
+
+
+@evaluator("similarity", PARAMS)
 def similarity(emb, dataset="wordsim353", case_insensitive: bool = True, delimiter: str | None = None) -> Metrics:
     """Spearman and Pearson correlation of ``cos(word1, word2)`` with the human scores.
 

@@ -21,7 +21,8 @@ logger = logging.getLogger("embedkit")
 MODES = ("auto", "supervised", "unsupervised")
 
 
-def gnn_params(*, hidden: int, dropout: float, lr: float, epochs: int, patience: int, extra: tuple = ()) -> tuple:
+def gnn_params(*, hidden: int, dropout: float, learning_rate: float, epochs: int, patience: int,
+               extra: tuple = ()) -> tuple:
     """The parameter table of a GNN method, with that method's defaults."""
     return (
         Param("mode", str, "auto", "supervised (node labels -> classification), unsupervised (graph "
@@ -31,7 +32,7 @@ def gnn_params(*, hidden: int, dropout: float, lr: float, epochs: int, patience:
         Param("dim", int, 64, "unsupervised mode: size of the output node vectors", low=1),
         *extra,
         Param("dropout", float, dropout, "dropout on every layer's input", low=0.0, high=1.0, high_open=True),
-        Param("lr", float, lr, "Adam learning rate", low=0.0, low_open=True),
+        Param("learning_rate", float, learning_rate, "Adam learning rate", low=0.0, low_open=True),
         Param("weight_decay", float, 5e-4, "L2 penalty (Adam weight decay): GCN on its first layer only, as Kipf & Welling; GAT on every layer", low=0.0),
         Param("epochs", int, epochs, "maximum training epochs", low=1),
         Param("patience", int, patience, "stop after this many epochs without a better validation metric "
@@ -97,8 +98,8 @@ class GNNMethod(Method):
             model = data_parallel(net, dist, dev)
             graphs = Graphs(nd.graph, X, dev, params["batch_size"], params["num_neighbors"], params["layers"],
                             params["seed"] + 1_000_003 * dist.rank)
-            common = dict(lr=params["lr"], weight_decay=params["weight_decay"], epochs=params["epochs"],
-                          patience=params["patience"], verbose=params["verbose"], name=self.name, dist=dist)
+            common = dict(learning_rate=params["learning_rate"], weight_decay=params["weight_decay"],
+                          epochs=params["epochs"], patience=params["patience"], verbose=params["verbose"], name=self.name, dist=dist)
             if mode == "supervised":
                 masks = {"train": nd.train_mask, "val": nd.val_mask, "test": nd.test_mask}
                 y = nd.labels if multi else np.where(nd.labels >= 0, nd.labels, 0)

@@ -136,8 +136,8 @@ def classification_scores(out: np.ndarray, y: np.ndarray, mask: np.ndarray, mult
             "macro_f1": float(f1_score(y[mask], pred, average="macro", zero_division=0))}
 
 
-def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: bool, *, lr: float,
-                     weight_decay: float, epochs: int, patience: int, verbose: bool, name: str,
+def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: bool, *,
+                     learning_rate: float, weight_decay: float, epochs: int, patience: int, verbose: bool, name: str,
                      dist: Dist = Dist()) -> Run:
     """Cross-entropy (or binary cross-entropy, multi-label) on the train nodes, Adam.
 
@@ -153,7 +153,7 @@ def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: b
     dev = graphs.device
     yt = torch.from_numpy(y.astype(np.float32) if multi else y).to(dev)
     loss_fn = torch.nn.BCEWithLogitsLoss() if multi else torch.nn.CrossEntropyLoss()
-    opt = torch.optim.Adam(unwrap(model).param_groups(weight_decay), lr=lr)
+    opt = torch.optim.Adam(unwrap(model).param_groups(weight_decay), lr=learning_rate)
     train_rows = np.flatnonzero(masks["train"])
     train_rows = train_rows[shard(len(train_rows), dist)]
     val = masks.get("val")
@@ -194,8 +194,8 @@ def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: b
 
 
 # ---- unsupervised -------------------------------------------------------------------------
-def train_autoencoder(model, graphs: Graphs, *, lr: float, weight_decay: float, epochs: int, patience: int,
-                      verbose: bool, name: str, seed: int, dist: Dist = Dist()) -> Run:
+def train_autoencoder(model, graphs: Graphs, *, learning_rate: float, weight_decay: float, epochs: int,
+                      patience: int, verbose: bool, name: str, seed: int, dist: Dist = Dist()) -> Run:
     """Graph auto-encoder (Kipf & Welling, "Variational Graph Auto-Encoders", 2016).
 
     Edges are scored by the inner product of the two nodes' output vectors; the loss
@@ -214,7 +214,7 @@ def train_autoencoder(model, graphs: Graphs, *, lr: float, weight_decay: float, 
     n = graphs.num_nodes
     edge_keys = np.sort(graphs.edges_np[:, 0] * n + graphs.edges_np[:, 1])
     edges = graphs.edges_np[shard(len(graphs.edges_np), dist)]
-    opt = torch.optim.Adam(unwrap(model).param_groups(weight_decay), lr=lr)
+    opt = torch.optim.Adam(unwrap(model).param_groups(weight_decay), lr=learning_rate)
     best = np.inf
     rng = np.random.default_rng(seed + 1_000_003 * dist.rank)
     step = graphs.batch_size or len(edges)

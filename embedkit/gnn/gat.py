@@ -45,7 +45,7 @@ class GAT(GNNMethod):
     ``output_heads``. Returns what :class:`~embedkit.gnn.gcn.GCN` returns; the vectors
     of a supervised model are the last hidden layer, ``(V, hidden * heads)``.
     Defaults are the paper's Cora setting: 8 heads of 8 units, dropout and attention
-    dropout 0.6, lr 0.005, weight decay 5e-4, patience 100.
+    dropout 0.6, learning rate 0.005, weight decay 5e-4, patience 100.
 
     >>> import embedkit as ek
     >>> emb = ek.train("gat", ek.datasets.load("karate"), dim=8, heads=2, epochs=20, seed=0, verbose=False)
@@ -56,7 +56,7 @@ class GAT(GNNMethod):
     name = "gat"
     kind = "gat"
     summary = "graph attention network on PyG GATConv (Velickovic et al. 2018): node classification or graph auto-encoder"
-    params = gnn_params(hidden=8, dropout=0.6, lr=0.005, epochs=300, patience=100, extra=(
+    params = gnn_params(hidden=8, dropout=0.6, learning_rate=0.005, epochs=300, patience=100, extra=(
         Param("heads", int, 8, "attention heads of each hidden layer (concatenated)", low=1),
         Param("output_heads", int, 1, "attention heads of the output layer (averaged; the paper uses 8 on PubMed)",
               low=1),

@@ -39,7 +39,7 @@ class GCN(GNNMethod):
     :class:`~embedkit.gnn.NodeClassifier` whose vectors are the last hidden layer
     ``(V, hidden)``; without labels (unsupervised, a graph auto-encoder) node
     :class:`~embedkit.Embeddings` ``(V, dim)``. Defaults are the paper's: 2 layers,
-    16 hidden units, dropout 0.5, lr 0.01, weight decay 5e-4, 200 epochs.
+    16 hidden units, dropout 0.5, learning rate 0.01, weight decay 5e-4, 200 epochs.
 
     >>> import embedkit as ek
     >>> g = ek.datasets.load("karate")
@@ -51,7 +51,7 @@ class GCN(GNNMethod):
     name = "gcn"
     kind = "gcn"
     summary = "graph convolutional network on PyG GCNConv (Kipf & Welling 2017): node classification or graph auto-encoder"
-    params = gnn_params(hidden=16, dropout=0.5, lr=0.01, epochs=200, patience=100)
+    params = gnn_params(hidden=16, dropout=0.5, learning_rate=0.01, epochs=200, patience=100)
 
     def _encoder_kw(self, params: dict) -> dict:
         return {"cached": not params["batch_size"]}

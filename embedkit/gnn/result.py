@@ -9,7 +9,7 @@ import numpy as np
 from ..artifacts import register_artifact
 from ..embeddings import Embeddings, summary_rows
 from ..evaluate._metrics import Metrics
-from ..exceptions import EmbedkitError
+from ..exceptions import EmbedkitError, EmptyInputError
 from ..io.native import FORMAT_NAME, save_embeddings
 
 
@@ -91,7 +91,7 @@ class NodeClassifier(GNNEmbeddings):
         self.scores = np.asarray(scores, dtype=np.float32)
         self.classes = list(classes)
         self.multi_label = multi_label
-        self.history = history or []
+        self.meta.setdefault("history", history or [])
         self._labels = labels
         self._masks = masks
 
@@ -138,7 +138,7 @@ class NodeClassifier(GNNEmbeddings):
         primary = next((k for k in ("test_accuracy", "test_micro_f1", "val_accuracy", "val_micro_f1",
                                     "train_accuracy", "train_micro_f1") if k in out), None)
         if primary is None:
-            raise ValueError("no labelled node in any mask to evaluate on")
+            raise EmptyInputError("no labelled node in any mask to evaluate on")
         return Metrics(out, primary=primary)
 
 

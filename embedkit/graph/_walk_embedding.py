@@ -24,7 +24,7 @@ WALK_PARAMS: tuple[Param, ...] = (
     Param("walk_length", int, 80, "nodes per walk", low=2),
     Param("walks_per_node", int, 10, "walks started from every node", low=1),
     Param("window", int, 10, "skip-gram context window (max distance along a walk)", low=1),
-    Param("negative", int, 5, "negative samples per positive pair", low=1),
+    Param("negatives", int, 5, "negative samples per positive pair", low=1),
     # 0 by default: on small graphs gensim's 1e-3 discards most of the walk tokens and the
     # vectors collapse (karate faction accuracy 0.93 with 0, 0.47-0.87 with 1e-3; docs/graph.md)
     Param("sample", float, 0.0, "subsampling threshold for frequent nodes (0 disables; gensim uses 1e-3)",
@@ -32,8 +32,8 @@ WALK_PARAMS: tuple[Param, ...] = (
     Param("shared_negatives", bool, True, "numba skip-gram: draw the negatives once per context window "
           "(pWord2Vec), about 2.5x faster than once per pair as word2vec.c does (docs/benchmarks.md)"),
     Param("epochs", int, 1, "passes of skip-gram over the walks", low=1),
-    Param("alpha", float, 0.025, "initial learning rate (decays linearly)", low=0.0, low_open=True),
-    Param("min_alpha", float, 0.0001, "final learning rate", low=0.0),
+    Param("learning_rate", float, 0.025, "initial learning rate (decays linearly to min_learning_rate)", low=0.0, low_open=True),
+    Param("min_learning_rate", float, 0.0001, "final learning rate", low=0.0),
     workers_param(),
     seed_param("random seed (repeatable on the CPU; with backend numba/gensim use workers=1 "
                "for bit-identical vectors)"),

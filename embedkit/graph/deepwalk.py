@@ -14,7 +14,7 @@ class DeepWalk(WalkEmbedding):
     """Node vectors from uniform (weight-proportional) random walks.
 
     ``fit(graph) -> Embeddings`` of shape ``(V, dim)`` keyed by node id.
-    Defaults: dim=128, walk_length=80, walks_per_node=10, window=10, negative=5.
+    Defaults: dim=128, walk_length=80, walks_per_node=10, window=10, negatives=5.
     """
 
     name = "deepwalk"

@@ -20,8 +20,8 @@ from .._atomic import atomic_pair, fingerprint
 from .._optional import require
 from .._validation import Param, validate
 from .._version import __version__
-from ..embeddings import Embeddings, check_k
-from ..exceptions import InputFormatError, InvalidParameterError, KeyNotFoundError
+from ..embeddings import check_k, Embeddings
+from ..exceptions import InputFormatError, InvalidParameterError, KeyNotFoundError, ShapeError
 from ..io.native import _keys_payload
 
 logger = logging.getLogger("embedkit")
@@ -149,7 +149,7 @@ class VectorIndex:
         single = q.ndim == 1
         q = np.atleast_2d(q)
         if q.ndim != 2 or q.shape[1] != self.dim:
-            raise ValueError(f"queries must have shape (m, {self.dim}) or ({self.dim},); got {np.shape(queries)}")
+            raise ShapeError(f"queries must have shape (m, {self.dim}) or ({self.dim},); got {np.shape(queries)}")
         if self.metric == "cosine":
             q = unit_rows(q)
         return np.ascontiguousarray(q), single

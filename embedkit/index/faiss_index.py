@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import Param
-from ..exceptions import InputFormatError
+from ..exceptions import InputFormatError, InvalidParameterError
 from .base import Backend
 
 #: a faiss cell wants at least this many training points (fewer and faiss warns)
@@ -124,7 +124,8 @@ class FaissIVF(_FaissBackend):
     def _train(self, vectors: np.ndarray) -> None:
         n = vectors.shape[0]
         if n < self.p["nlist"]:
-            raise ValueError(f"an IVF index of {self.p['nlist']} cells needs at least that many rows; got {n}")
+            raise InvalidParameterError("faiss IVF index", "nlist", f"an integer <= {n} (an IVF index needs a row per "
+                                        "cell, and these vectors have {n} rows)", self.p["nlist"])
         sample = vectors
         if n > self.p["train_size"]:
             rows = np.random.default_rng(self.p["seed"]).choice(n, self.p["train_size"], replace=False)

@@ -12,7 +12,7 @@ the new one is complete, so a failed load leaves the old rows readable.
 The ANN index (``index_type``, default ``IVF_FLAT``: k-means cells holding the full
 vectors, so the distances are exact within the cells scanned) is built only from
 :data:`MIN_INDEX_ROWS` rows on: k-means needs rows to train on, and below that
-LanceDB's brute-force scan is exact and fast. ``num_partitions`` defaults to
+LanceDB's brute-force scan is exact and fast. ``nlist`` (LanceDB's ``num_partitions``) defaults to
 about sqrt(rows) / 4 (at least 2), so that LanceDB's default of 20 cells probed per
 query covers a good share of them; raise ``nprobes`` at query time for more recall.
 
@@ -50,7 +50,8 @@ PARAMS = (
     Param("metric", str, "cosine", "distance the index serves", choices=METRICS),
     Param("index_type", str, "IVF_FLAT", "LanceDB index type (IVF_FLAT, IVF_HNSW_SQ, IVF_PQ) or none",
           choices=("IVF_FLAT", "IVF_HNSW_SQ", "IVF_PQ", "none")),
-    Param("num_partitions", int, None, "IVF cells [default: sqrt(rows) / 4, at least 2]", low=1, nullable=True),
+    Param("nlist", int, None, "IVF cells (LanceDB's num_partitions) [default: sqrt(rows) / 4, at least 2]", low=1,
+          nullable=True),
 )
 
 
@@ -103,7 +104,7 @@ def write(emb, url: str, *, metadata=None, **params) -> None:
         tbl = db.create_table(p["table"], data=table, mode="overwrite")
         built = p["index_type"] != "none" and len(emb) >= MIN_INDEX_ROWS
         if built:
-            parts = p["num_partitions"] or default_partitions(len(emb))
+            parts = p["nlist"] or default_partitions(len(emb))
             config = _index_config(p["index_type"])(distance_type=DISTANCES[p["metric"]],
                                                     num_partitions=min(parts, len(emb)))
             tbl.create_index("vector", config=config, replace=True)

@@ -11,7 +11,7 @@ What :func:`write` makes, in ONE transaction:
    psycopg adapter);
 2. its primary key on ``key`` (added after the load: faster than checking each row;
    a duplicate key — ``1`` and ``"1"`` are the same text — fails here);
-3. its index: ``hnsw`` (default; ``m``, ``ef_construction``) or ``ivfflat`` (``lists``),
+3. its index: ``hnsw`` (default; ``m``, ``ef_construction``) or ``ivfflat`` (``nlist``, pgvector's ``lists``),
    with the metric's operator class (``cosine`` -> ``vector_cosine_ops`` / ``<=>``,
    ``l2`` -> ``vector_l2_ops`` / ``<->``, ``dot`` -> ``vector_ip_ops`` / ``<#>``), or none;
 4. the old ``<table>`` dropped and the staging table renamed to it, with its key
@@ -63,7 +63,7 @@ PARAMS = (
     Param("m", int, 16, "HNSW links per node (pgvector's default)", low=2, high=100),
     Param("ef_construction", int, 64, "HNSW candidate list while building (pgvector's default; >= 2 m)",
           low=4, high=1000),
-    Param("lists", int, None, "IVFFlat lists [default: rows/1000 up to 1M rows, sqrt(rows) above: pgvector's "
+    Param("nlist", int, None, "IVFFlat cells (pgvector's lists) [default: rows/1000 up to 1M rows, sqrt(rows) above: pgvector's "
           "advice]", low=1, high=32768, nullable=True),
     Param("maintenance_work_mem", str, None, "memory for building the index in this transaction, e.g. '1GB' "
           "(SET LOCAL) [default: the server's]", nullable=True),
@@ -186,8 +186,8 @@ def _replace(conn, psycopg, register_vector, emb, x: np.ndarray, meta, parts, p)
                     .format(sql.Identifier(staging + "_embedding_idx"), staging_t, opclass,
                             sql.Literal(p["m"]), sql.Literal(p["ef_construction"])))
     elif p["index"] == "ivfflat":
-        lists = p["lists"] or default_lists(len(keys))
-        p = dict(p, lists=lists)
+        lists = p["nlist"] or default_lists(len(keys))
+        p = dict(p, nlist=lists)
         cur.execute(sql.SQL("CREATE INDEX {} ON {} USING ivfflat (embedding {}) WITH (lists = {})")
                     .format(sql.Identifier(staging + "_embedding_idx"), staging_t, opclass, sql.Literal(lists)))
     cur.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(final_t))
@@ -200,7 +200,7 @@ def _replace(conn, psycopg, register_vector, emb, x: np.ndarray, meta, parts, p)
     note = {"embedkit": {"version": __version__, "key_type": key_type(emb.keys), "dim": emb.dim,
                          "metric": p["metric"], "index": p["index"],
                          "index_params": {k: p[k] for k in ("m", "ef_construction") if p["index"] == "hnsw"} |
-                         ({"lists": p["lists"]} if p["index"] == "ivfflat" else {}),
+                         ({"nlist": p["nlist"]} if p["index"] == "ivfflat" else {}),
                          "meta": emb.meta}}
     cur.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(final_t, sql.Literal(json.dumps(note, default=str))))
 

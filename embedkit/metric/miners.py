@@ -24,6 +24,8 @@ filtered per triplet instead: :func:`mine_given`.
 """
 from __future__ import annotations
 
+from ..exceptions import InvalidParameterError
+
 MINERS = ("all", "random", "semihard", "batch_hard")
 
 
@@ -91,7 +93,7 @@ def mine(d, pos, neg, miner: str, margin: float = 0.0, generator=None):
         gap = d[a] - d[a, p][:, None]
         cand = cand & (gap > 0) & (gap <= margin)
     elif miner != "all":
-        raise ValueError(f"unknown miner {miner!r}; choose one of {', '.join(MINERS)}")
+        raise InvalidParameterError("mine", "miner", "one of " + ", ".join(map(repr, MINERS)), miner)
     t, n = torch.nonzero(cand, as_tuple=True)
     return a[t], p[t], n
 
@@ -114,7 +116,7 @@ def mine_given(d_ap, d_an, anchors, miner: str, margin: float = 0.0):
     if miner == "semihard":
         return torch.nonzero((gap > 0) & (gap <= margin)).squeeze(1)
     if miner != "batch_hard":
-        raise ValueError(f"unknown miner {miner!r}; choose one of {', '.join(MINERS)}")
+        raise InvalidParameterError("mine", "miner", "one of " + ", ".join(map(repr, MINERS)), miner)
     uniq, inv = torch.unique(anchors, return_inverse=True)
     hardest = torch.full((uniq.shape[0],), float("inf"), device=d_ap.device).scatter_reduce(0, inv, gap, "amin")
     idx = torch.arange(b, device=d_ap.device)

@@ -25,7 +25,7 @@ import numpy as np
 from .._version import __version__
 from ..artifacts import register_artifact
 from ..embeddings import Embeddings, summary_rows
-from ..exceptions import InputFormatError
+from ..exceptions import InputFormatError, ShapeError
 from ..io import native
 from ..io._checks import check_embeddings
 from ..io._zip import read_zip, write_zip
@@ -59,11 +59,11 @@ class EncoderEmbeddings(Embeddings):
         self.normalize = bool(normalize)
         self.residual = bool(residual)
         if not self.weights or len(self.weights) != len(self.biases):
-            raise ValueError("an encoder needs one bias per weight matrix, and at least one layer")
+            raise ShapeError("an encoder needs one bias per weight matrix, and at least one layer")
         if self.weights[-1].shape[0] != self.dim:
-            raise ValueError(f"the encoder outputs {self.weights[-1].shape[0]} values, the vectors have dim {self.dim}")
+            raise ShapeError(f"the encoder outputs {self.weights[-1].shape[0]} values, the vectors have dim {self.dim}")
         if self.residual and self.num_features != self.dim:
-            raise ValueError(f"a residual encoder needs dim = features; got {self.dim} and {self.num_features}")
+            raise ShapeError(f"a residual encoder needs dim = features; got {self.dim} and {self.num_features}")
 
     @property
     def num_features(self) -> int:
@@ -81,7 +81,7 @@ class EncoderEmbeddings(Embeddings):
         one = x.ndim == 1
         x = x[None, :] if one else x
         if x.ndim != 2 or x.shape[1] != self.num_features:
-            raise ValueError(f"features must have shape (n, {self.num_features}); got {np.shape(features)}")
+            raise ShapeError(f"features must have shape (n, {self.num_features}); got {np.shape(features)}")
         raw = x
         x = (x - self.feature_mean) / self.feature_scale
         for i, (w, b) in enumerate(zip(self.weights, self.biases)):

@@ -50,7 +50,7 @@ from .._validation import VERBOSE, Param, device_param, seed_param, validate, wo
 from ..api import Method, _jsonable, register
 from ..distributed import Dist, RowSync, context, data_parallel, mean_across, shard
 from ..embeddings import Embeddings
-from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError
+from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError, TrainingDivergedError
 from .data import KINDS, MetricData, feature_table, read_metric_data
 from .miners import MINERS, label_masks, mine, mine_given, pair_codes, pair_masks
 from .model import EncoderEmbeddings
@@ -99,7 +99,7 @@ TRIPLET_PARAMS = (
           "(P x K batches); 0: shuffled keys", low=0),
     Param("negatives", int, 1, "pairs: keys drawn uniformly (among the pairs' keys) per pair as extra negatives; "
           "the batch's other keys are candidates too", low=0),
-    Param("lr", float, None, "Adam learning rate; default 0.05 for a table learned from scratch, 0.01 for "
+    Param("learning_rate", float, None, "Adam learning rate; default 0.05 for a table learned from scratch, 0.01 for "
           "fine-tuning (init) and for the mlp", low=0.0, low_open=True, nullable=True),
     workers_param("CPU threads of torch; 1 by default: the batches are small, and 2 threads measured 5-50x "
                   "slower on a busy 2-core machine (0 = torch's default)", default=1),
@@ -125,7 +125,7 @@ class Triplet(Method):
     :class:`~embedkit.metric.model.EncoderEmbeddings` (``mlp``). ``data``: triplets, labelled keys
     or similar pairs (a file or Python objects; :mod:`embedkit.metric.data`). Defaults: dim 64,
     Euclidean distance on unit vectors, margin 0.2 (FaceNet's), batch-hard mining, 30 epochs of
-    batches of 256, Adam (lr 0.05 for a table from scratch, 0.01 when fine-tuning and for the MLP),
+    batches of 256, Adam (learning rate 0.05 for a table from scratch, 0.01 when fine-tuning and for the MLP),
     one CPU thread.
 
     >>> import embedkit as ek, numpy as np
@@ -180,8 +180,8 @@ class Triplet(Method):
             init = feature_table(init, name="init")
             _same_dim(self.name, "the init vectors", init.dim, params, self._given)
         _check_supervision(md)
-        if params["lr"] is None:
-            params["lr"] = 0.05 if encoder == "table" and init is None else 0.01
+        if params["learning_rate"] is None:
+            params["learning_rate"] = 0.05 if encoder == "table" and init is None else 0.01
         t0 = time.perf_counter()
         with cpu_threads(params["workers"], dev):
             trainer = _Trainer(md, encoder, feats, init, params, dev)
@@ -189,7 +189,7 @@ class Triplet(Method):
             result = trainer.result()
         train_s = time.perf_counter() - t0
         result.meta.update(trainer.meta, device=dev, train_time_s=round(train_s, 4))
-        # the parameters as used: dim from init or the features, lr by encoder
+        # the parameters as used: dim from init or the features, learning_rate by encoder
         result.meta["params"] = {k: v for k, v in params.items() if _jsonable(v)}
         logger.info("triplet (%s, %s, %s miner): %d epochs in %.2fs, last loss %.4f, %.1f%% active triplets",
                     encoder, dev, params["miner"], params["epochs"], train_s, trainer.meta["loss"][-1],
@@ -253,12 +253,12 @@ class _Trainer:
         n = md.num_keys
         if encoder == "table":
             start, self.init_missing = _start_vectors(md.keys, init, dim, params["init_missing"], self.rng)
-            if params["normalize"]:  # only directions count: unit rows make lr mean the same for any init's scale
+            if params["normalize"]:  # only directions count: unit rows make learning_rate mean the same for any init's scale
                 start /= np.maximum(np.linalg.norm(start, axis=1, keepdims=True), 1e-12)
             self.table = torch.nn.Embedding(n, dim, sparse=True, device=device)
             with torch.no_grad():
                 self.table.weight.copy_(torch.as_tensor(start, device=device))
-            self.opt = torch.optim.SparseAdam(list(self.table.parameters()), lr=params["lr"])
+            self.opt = torch.optim.SparseAdam(list(self.table.parameters()), lr=params["learning_rate"])
             self.sync = RowSync([self.table.weight], self.dist, every=SYNC_EVERY)
         else:
             rows = _feature_rows(md.keys, feats)
@@ -273,7 +273,7 @@ class _Trainer:
             self.skip = torch.as_tensor(x[rows], device=device) if params["residual"] else None
             self.mlp = _mlp(x.shape[1], params["hidden"], params["layers"], dim, self.order_gen, device,
                             zero_last=params["residual"])
-            self.opt = torch.optim.Adam(self.mlp.parameters(), lr=params["lr"])
+            self.opt = torch.optim.Adam(self.mlp.parameters(), lr=params["learning_rate"])
             self.net = data_parallel(self.mlp, self.dist, device)  # the mlp, in DDP under torchrun
             self.sync = RowSync([], Dist())
         if params["distance"] == "cosine":
@@ -403,7 +403,7 @@ class _Trainer:
                 loss, frac = mean_across([float(loss_sum) / max(steps, 1), float(active) / max(mined, 1)],
                                          self.dist, self.device)
                 if not math.isfinite(loss):
-                    raise FloatingPointError("triplet: the loss became NaN or infinite; lower lr")
+                    raise TrainingDivergedError("triplet: the loss became NaN or infinite; lower learning_rate")
                 self.meta["loss"].append(round(loss, 6))
                 self.meta["active"].append(round(frac, 6))
                 self.meta["triplets_per_step"].append(round(mined / max(steps, 1), 1))

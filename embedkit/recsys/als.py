@@ -2,7 +2,7 @@
 
 Hu, Koren & Volinsky, "Collaborative Filtering for Implicit Feedback Datasets",
 ICDM 2008. Every (user, item) cell has a preference ``p_ui`` (1 when the user
-interacted with the item, else 0) and a confidence ``c_ui = 1 + alpha * r_ui``
+interacted with the item, else 0) and a confidence ``c_ui = 1 + confidence * r_ui``
 (``r_ui`` the interaction value: a count, a rating, 1 for a positive; 1 for an
 empty cell). ALS minimises::
 
@@ -46,26 +46,27 @@ class ALS(Method):
 
     ``fit(interactions) -> FactorModel``: ``users`` ``(U, dim)``, ``items`` ``(I, dim)``, no
     biases; ``score(u, i) = x_u . y_i``. Interaction values are the ``r_ui`` of the confidence
-    ``1 + alpha * r_ui``. Defaults: dim=64, reg=0.01, alpha=1.0, iterations=15, cg_steps=3
+    ``1 + confidence * r_ui``. Defaults: dim=64, reg=0.01, confidence=1.0, epochs=15, cg_steps=3
     (implicit's defaults; with 0/1 data implicit's own default confidence is ``r_ui = 1``, i.e.
-    ``alpha=0`` here).
+    ``confidence=0`` here).
 
     >>> import embedkit as ek
     >>> inter = ek.read_interactions(([0, 0, 1, 1, 2, 2], [0, 1, 0, 1, 2, 3]))
-    >>> model = ek.train("als", inter, dim=2, iterations=5, backend="torch", device="cpu", verbose=False)
+    >>> model = ek.train("als", inter, dim=2, epochs=5, backend="torch", device="cpu", verbose=False)
     >>> model.users.vectors.shape, model.items.vectors.shape
     ((3, 2), (4, 2))
     """
 
     name = "als"
     family = "recsys"
-    summary = "implicit-feedback ALS, confidence 1 + alpha * r (Hu, Koren & Volinsky 2008)"
+    summary = "implicit-feedback ALS, confidence-weighted squared loss (Hu, Koren & Volinsky 2008)"
     input_kind = "interactions"
     params = (
         Param("dim", int, 64, "number of latent factors", low=1),
         Param("reg", float, 0.01, "L2 regularisation of the user and item vectors", low=0.0),
-        Param("alpha", float, 1.0, "confidence scale: c_ui = 1 + alpha * r_ui on interacted cells", low=0.0),
-        Param("iterations", int, 15, "ALS sweeps (users, then items)", low=1),
+        Param("confidence", float, 1.0, "confidence scale: c_ui = 1 + confidence * r_ui on interacted cells (the "
+              "paper's and implicit's alpha)", low=0.0),
+        Param("epochs", int, 15, "ALS sweeps (users, then items; implicit's iterations)", low=1),
         Param("cg_steps", int, 3, "conjugate-gradient steps per solve", low=1),
         Param("backend", str, "auto", "auto (implicit on the CPU, torch on a GPU), implicit, torch",
               choices=BACKENDS),
@@ -75,21 +76,21 @@ class ALS(Method):
         verbose_param(),
         *loop_rows(),
     )
-    quick_params = {"dim": 8, "iterations": 3, "workers": 1, "verbose": False}
+    quick_params = {"dim": 8, "epochs": 3, "workers": 1, "verbose": False}
 
     def _fit(self, data, **params):
         dev = resolve_device(params["device"], method=self.name)
         backend = pick_backend(self.name, params["backend"], dev)
         inter = interactions_of(data, self.name)
         conf = inter.matrix
-        conf.data = (1.0 + params["alpha"] * conf.data).astype(np.float32)
+        conf.data = (1.0 + params["confidence"] * conf.data).astype(np.float32)
         t0 = time.perf_counter()
         if backend == "implicit":
             training = _ImplicitALS(conf, params)
         else:
             training = _TorchALS(conf, params, dev)
         with cpu_threads(params["workers"], dev) if backend == "torch" else single_threaded_blas():
-            run = train_loop(self.name, training, inter, params, epochs=params["iterations"],
+            run = train_loop(self.name, training, inter, params, epochs=params["epochs"],
                              model=lambda: make_model(inter, *training.factors(), {}))
         X, Y = training.factors()
         train_s = time.perf_counter() - t0

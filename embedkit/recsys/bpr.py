@@ -10,7 +10,7 @@ ascent on::
 with ``x_ui = w_u . h_i + b_i``. As in implicit (its CPU default), an epoch draws as
 many triples as there are interactions, the positive uniformly among the stored
 interactions, the negative in proportion to item popularity (an item drawn from the
-stored interactions, ``negatives="popularity"``) or uniformly (``"uniform"``, Rendle's
+stored interactions, ``negative_sampling="popularity"``) or uniformly (``"uniform"``, Rendle's
 choice); a negative the user did interact with is skipped (``verify_negatives``).
 Interaction values are ignored: every stored entry is a positive.
 
@@ -56,7 +56,7 @@ class BPR(Method):
     """Matrix factorisation for ranking by BPR (Rendle et al. 2009).
 
     ``fit(interactions) -> FactorModel``: ``users`` ``(U, dim)``, ``items`` ``(I, dim)`` and an
-    item bias ``(I,)``; ``score(u, i) = w_u . h_i + b_i``. Defaults (implicit's): dim=64, lr=0.01,
+    item bias ``(I,)``; ``score(u, i) = w_u . h_i + b_i``. Defaults (implicit's): dim=64, learning_rate=0.01,
     reg=0.01, epochs=100, popularity-proportional negatives, verified.
 
     >>> import embedkit as ek
@@ -72,17 +72,17 @@ class BPR(Method):
     input_kind = "interactions"
     params = (
         Param("dim", int, 64, "number of latent factors", low=1),
-        Param("lr", float, 0.01, "SGD learning rate (per triple)", low=0.0, low_open=True),
+        Param("learning_rate", float, 0.01, "SGD learning rate (per triple)", low=0.0, low_open=True),
         Param("reg", float, 0.01, "L2 regularisation of the vectors and item biases", low=0.0),
         Param("epochs", int, 100, "passes; each draws as many triples as there are interactions", low=1),
-        Param("negatives", str, "popularity", "how negatives are drawn: in proportion to item popularity "
+        Param("negative_sampling", str, "popularity", "how negatives are drawn: in proportion to item popularity "
               "(implicit's) or uniformly (Rendle's)", choices=("popularity", "uniform")),
         Param("verify_negatives", bool, True, "skip a triple whose negative the user did interact with"),
         Param("negative_candidates", int, 1, "torch backend: draw this many negatives per triple and keep the "
               "one the model scores highest (dynamic negative sampling, Zhang et al. 2013); 1 = plain BPR", low=1),
         Param("batch_size", int, 1024, "torch backend: triples per update step", low=1),
-        Param("optimizer", str, "sgd", "torch backend: sgd (per-triple steps of size lr, Rendle's) or adam "
-              "(lazy Adam on the batch's mean loss, as LightGCN/RecBole train MF-BPR; lr is the step size)",
+        Param("optimizer", str, "sgd", "torch backend: sgd (per-triple steps of size learning_rate, Rendle's) or adam "
+              "(lazy Adam on the batch's mean loss, as LightGCN/RecBole train MF-BPR; learning_rate is the step size)",
               choices=("sgd", "adam")),
         Param("backend", str, "auto", "auto (implicit on the CPU, torch on a GPU), implicit, torch",
               choices=BACKENDS),
@@ -96,9 +96,9 @@ class BPR(Method):
     def _fit(self, data, **params):
         dev = resolve_device(params["device"], method=self.name)
         backend = pick_backend(self.name, params["backend"], dev, distributes=True)
-        if backend == "implicit" and params["negatives"] != "popularity":
-            raise InvalidParameterError(self.name, "negatives", "'popularity' with the implicit backend",
-                                        params["negatives"], hint="use backend='torch' for uniform negatives")
+        if backend == "implicit" and params["negative_sampling"] != "popularity":
+            raise InvalidParameterError(self.name, "negative_sampling", "'popularity' with the implicit backend",
+                                        params["negative_sampling"], hint="use backend='torch' for uniform negatives")
         if backend == "implicit" and params["optimizer"] != "sgd":
             raise InvalidParameterError(self.name, "optimizer", "'sgd' with the implicit backend",
                                         params["optimizer"], hint="use backend='torch' for adam")
@@ -111,8 +111,9 @@ class BPR(Method):
             X, Y = _fit_implicit(inter, params)
         else:
             with cpu_threads(params["workers"], dev):
-                X, Y = bpr_torch(inter.indptr, inter.indices, inter.num_items, params["dim"], params["lr"],
-                                 params["reg"], params["epochs"], params["batch_size"], params["negatives"],
+                X, Y = bpr_torch(inter.indptr, inter.indices, inter.num_items, params["dim"],
+                                 params["learning_rate"], params["reg"], params["epochs"], params["batch_size"],
+                                 params["negative_sampling"],
                                  params["verify_negatives"], params["seed"], dev, params["verbose"],
                                  optimizer=params["optimizer"], negative_candidates=params["negative_candidates"])
         train_s = time.perf_counter() - t0
@@ -127,7 +128,7 @@ def _fit_implicit(inter, params):
     from implicit.cpu.bpr import BayesianPersonalizedRanking
 
     with single_threaded_blas():
-        model = BayesianPersonalizedRanking(factors=params["dim"], learning_rate=params["lr"],
+        model = BayesianPersonalizedRanking(factors=params["dim"], learning_rate=params["learning_rate"],
                                             regularization=params["reg"], iterations=params["epochs"],
                                             verify_negative_samples=params["verify_negatives"],
                                             num_threads=params["workers"], random_state=params["seed"])
@@ -135,8 +136,8 @@ def _fit_implicit(inter, params):
     return as_float32(model.user_factors), as_float32(model.item_factors)
 
 
-def bpr_torch(indptr: np.ndarray, indices: np.ndarray, n_items: int, dim: int, lr: float, reg: float, epochs: int,
-              batch_size: int, negatives: str = "popularity", verify: bool = True, seed: int = 0,
+def bpr_torch(indptr: np.ndarray, indices: np.ndarray, n_items: int, dim: int, learning_rate: float, reg: float,
+              epochs: int, batch_size: int, negative_sampling: str = "popularity", verify: bool = True, seed: int = 0,
               device: str = "cpu", verbose: bool = False, *, optimizer: str = "sgd", negative_candidates: int = 1,
               on_epoch=None):
     """BPR by mini-batch SGD (or Adam) in torch on the CSR ``(indptr, indices)`` of positives.
@@ -145,9 +146,9 @@ def bpr_torch(indptr: np.ndarray, indices: np.ndarray, n_items: int, dim: int, l
     columns are 1 (users) and the item bias (items). Starts as implicit does: uniform
     ``[-0.5, 0.5) / dim``, zero for users and items without interactions.
 
-    ``optimizer="sgd"`` adds ``lr`` times each triple's gradient; ``"adam"`` hands the batch's
+    ``optimizer="sgd"`` adds ``learning_rate`` times each triple's gradient; ``"adam"`` hands the batch's
     mean gradient (the same per-triple terms, divided by the batch's size) to a lazy Adam
-    (:func:`_adam_rows`, torch ``SparseAdam``'s update) with step size ``lr``.
+    (:func:`_adam_rows`, torch ``SparseAdam``'s update) with step size ``learning_rate``.
     ``negative_candidates=k > 1`` draws ``k`` negatives per triple and keeps the highest-scored. ``on_epoch(epoch, X, Y)``, if given, is
     called after every epoch with the live torch tensors (e.g. to follow a validation metric).
     """
@@ -183,7 +184,7 @@ def bpr_torch(indptr: np.ndarray, indices: np.ndarray, n_items: int, dim: int, l
         for epoch in range(epochs):
             pos = torch.randint(0, nnz, (draws,), generator=gen, device=device)
             shape = (draws,) if negative_candidates == 1 else (draws, negative_candidates)
-            if negatives == "popularity":
+            if negative_sampling == "popularity":
                 neg = items_of[torch.randint(0, nnz, shape, generator=gen, device=device)]
             else:
                 neg = torch.randint(0, n_items, shape, generator=gen, device=device)
@@ -205,12 +206,12 @@ def bpr_torch(indptr: np.ndarray, indices: np.ndarray, n_items: int, dim: int, l
                 if adam:  # the mean ascent direction of the batch
                     steps += 1
                     scale = 1.0 / max(u.shape[0], 1)
-                    _adam_rows(X, *moments[:2], u, gu * scale, lr, steps)
-                    _adam_rows(Y, *moments[2:], torch.cat([i, j]), torch.cat([gi, gj]) * scale, lr, steps)
+                    _adam_rows(X, *moments[:2], u, gu * scale, learning_rate, steps)
+                    _adam_rows(Y, *moments[2:], torch.cat([i, j]), torch.cat([gi, gj]) * scale, learning_rate, steps)
                 else:
-                    X.index_add_(0, u, gu, alpha=lr)
-                    Y.index_add_(0, i, gi, alpha=lr)
-                    Y.index_add_(0, j, gj, alpha=lr)
+                    X.index_add_(0, u, gu, alpha=learning_rate)
+                    Y.index_add_(0, i, gi, alpha=learning_rate)
+                    Y.index_add_(0, j, gj, alpha=learning_rate)
                 sync.step([u, [i, j]])
             sync.finish()
             if on_epoch is not None:
@@ -253,7 +254,7 @@ def _is_positive(keys, q):
     return keys.index_select(0, at.reshape(-1)).view(q.shape) == q
 
 
-def _adam_rows(W, m, v, rows, grad, lr: float, t: int, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
+def _adam_rows(W, m, v, rows, grad, learning_rate: float, t: int, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
     """One lazy Adam step (Kingma & Ba 2015; torch ``SparseAdam``'s rule) along the ascent
     direction ``grad[k]`` of row ``rows[k]`` of ``W`` (repeated rows summed); ``m``, ``v`` are
     the moments, ``t`` the step count. Rows not in ``rows`` keep their moments and values."""
@@ -266,4 +267,4 @@ def _adam_rows(W, m, v, rows, grad, lr: float, t: int, b1: float = 0.9, b2: floa
     m.index_copy_(0, idx, mi)
     v.index_copy_(0, idx, vi)
     step = mi.div_(1.0 - b1 ** t).div_(vi.div_(1.0 - b2 ** t).sqrt_().add_(eps))
-    W.index_add_(0, idx, step, alpha=lr)
+    W.index_add_(0, idx, step, alpha=learning_rate)

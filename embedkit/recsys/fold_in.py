@@ -8,7 +8,7 @@ How each method solves the new rows (registered in :data:`SOLVERS` by method nam
 
 * ``als``: the exact least-squares solve of the ALS objective for each row with the other
   side fixed (Hu, Koren & Volinsky 2008, eq. 4), ``x_u = (Y^T C_u Y + reg I)^-1 Y^T C_u p_u``
-  with ``c_ui = 1 + alpha * r_ui`` — the step ALS itself alternates, solved exactly
+  with ``c_ui = 1 + confidence * r_ui`` — the step ALS itself alternates, solved exactly
   (``numpy.linalg.solve`` per row in float64) rather than by a few CG steps.
 * ``mf``: biased MF's squared error with the item side fixed is a ridge regression in
   ``(p_u, b_u)``; it is solved exactly, with the training penalty ``reg`` on every rating the
@@ -54,7 +54,7 @@ def _csr_rows(indptr: np.ndarray):
 # ---- solvers: (model, fixed side, CSR of the rows to solve against the fixed side's rows, values,
 #      params, own_bias_wanted) -> (vectors (n, d) float32, bias (n,) float32 or None)
 def _solve_als(model, fixed: _Side, indptr, indices, values, params, side: str):
-    alpha = float(params.get("alpha", 1.0))
+    confidence = float(params.get("confidence", 1.0))
     reg = float(params.get("reg", 0.01))
     Y = fixed.vectors.astype(np.float64)
     d = Y.shape[1]
@@ -64,7 +64,7 @@ def _solve_als(model, fixed: _Side, indptr, indices, values, params, side: str):
         cols = indices[indptr[r]:indptr[r + 1]]
         if cols.size == 0:
             continue
-        c = 1.0 + alpha * values[indptr[r]:indptr[r + 1]].astype(np.float64)
+        c = 1.0 + confidence * values[indptr[r]:indptr[r + 1]].astype(np.float64)
         Yc = Y[cols]
         A = base + (Yc * (c - 1.0)[:, None]).T @ Yc
         out[r] = np.linalg.solve(A, Yc.T @ c)
@@ -113,7 +113,7 @@ def _solve_bpr(model, fixed: _Side, indptr, indices, values, params, side: str):
     W = (torch.randn(n, items.shape[1], generator=gen) * 0.01).requires_grad_(True)
     b = torch.zeros(n, requires_grad=True)
     own_bias = side == "items" and model.item_bias is not None
-    step = _Adam([W, b] if own_bias else [W], lr=float(params.get("fold_in_lr", 0.05)))
+    step = _Adam([W, b] if own_bias else [W], lr=float(params.get("fold_in_learning_rate", 0.05)))
     fixed_vectors = t(fixed.vectors)
     for _ in range(epochs):
         neg = torch.randint(0, m, (rows.shape[0],), generator=gen)
@@ -180,7 +180,7 @@ def _params(model, options: dict) -> dict:
     params = dict(model.meta.get("params") or {})
     for name, value in options.items():
         if value is not None:
-            params["fold_in_" + name if name in ("epochs", "lr", "negatives") else name] = value
+            params["fold_in_" + name if name in ("epochs", "learning_rate", "negatives") else name] = value
     return params
 
 
@@ -207,7 +207,7 @@ def _grow(keys: list, known: Embeddings, ids: Iterable[Hashable]) -> tuple[np.nd
 
 
 def fold_in(model, interactions, *, update_existing: bool = False, epochs: int | None = None,
-            lr: float | None = None, negatives: int | None = None, seed: int | None = None):
+            learning_rate: float | None = None, negatives: int | None = None, seed: int | None = None):
     """The model grown by the users (and items) of ``interactions``, the rest unchanged bit for bit.
 
     ``interactions``: an :class:`~embedkit.Interactions` or anything
@@ -216,12 +216,13 @@ def fold_in(model, interactions, *, update_existing: bool = False, epochs: int |
     its seen items and help place new items) unless ``update_existing=True``, which solves its
     row again from the interactions given here (then pass all of that user's interactions).
     Items the model does not know get new rows solved against the users that chose them (after
-    the users are solved); existing item rows never change. ``epochs``, ``lr``, ``negatives`` (per positive) and
+    the users are solved); existing item rows never change. ``epochs``, ``learning_rate``, ``negatives`` (per
+    positive) and
     ``seed`` tune the ``bpr`` solver (defaults 100, 0.05, 8, the model's seed); the others are
     exact. Returns a new :class:`~embedkit.FactorModel`; ``model`` is not modified.
     """
     solve = _solver(model)
-    params = _params(model, {"epochs": epochs, "lr": lr, "negatives": negatives, "seed": seed})
+    params = _params(model, {"epochs": epochs, "learning_rate": learning_rate, "negatives": negatives, "seed": seed})
     inter = interactions if isinstance(interactions, Interactions) else read_interactions(interactions)
     item_rows, new_items = _grow(model.items.keys, model.items, inter.items)
     user_rows, new_users = _grow(model.users.keys, model.users, inter.users)

@@ -40,7 +40,7 @@ class MF(Method):
     ``fit(ratings) -> FactorModel`` with ``users`` ``(U, dim)``, ``items`` ``(I, dim)``, user
     and item biases and ``global_bias`` = the mean rating; ``predict(u, i)`` gives a rating
     (clipped to the training range). Needs explicit ratings
-    (``read_interactions(..., rating_col=...)``). Defaults: dim=64, epochs=40, lr=0.01,
+    (``read_interactions(..., rating_col=...)``). Defaults: dim=64, epochs=40, learning_rate=0.01,
     reg=0.1, batch_size=1024, init_std=0.1, optimizer sgd (chosen on a validation split of
     MovieLens-100k u1.base, not on a test fold; docs/recommenders.md).
 
@@ -58,7 +58,7 @@ class MF(Method):
     params = (
         Param("dim", int, 64, "number of latent factors", low=1),
         Param("epochs", int, 40, "passes over the ratings", low=1),
-        Param("lr", float, 0.01, "learning rate (sgd: per rating; adam: per step)", low=0.0, low_open=True),
+        Param("learning_rate", float, 0.01, "learning rate (sgd: per rating; adam: per step)", low=0.0, low_open=True),
         Param("reg", float, 0.1, "L2 regularisation of the rows (and biases) each rating touches", low=0.0),
         Param("batch_size", int, 1024, "ratings per gradient step", low=1),
         Param("init_std", float, 0.1, "standard deviation of the initial factors (biases start at 0)", low=0.0),
@@ -122,7 +122,8 @@ def _train(inter, params, device):
     bi = table(inter.num_items, 1, 0.0)
     tables = [P.weight, Q.weight, bu.weight, bi.weight]
     adam = params["optimizer"] == "adam"
-    opt = torch.optim.SparseAdam(tables, lr=params["lr"]) if adam else torch.optim.SGD(tables, lr=params["lr"])
+    rate = params["learning_rate"]
+    opt = torch.optim.SparseAdam(tables, lr=rate) if adam else torch.optim.SGD(tables, lr=rate)
     reg = params["reg"]
     # SGD on the summed loss: the processes' changes add up, as one process's batches would;
     # Adam's steps are normalised per process: averaged

@@ -19,7 +19,7 @@ import numpy as np
 from .._version import __version__
 from ..artifacts import register_artifact
 from ..embeddings import Embeddings
-from ..exceptions import EmbedkitError, InputFormatError, InvalidParameterError, KeyNotFoundError
+from ..exceptions import EmbedkitError, InputFormatError, InvalidParameterError, KeyNotFoundError, ShapeError
 from ..io import native
 from ..engines.topk import mask_seen, topk, users_per_block
 from ..io._zip import read_zip, write_zip
@@ -56,7 +56,7 @@ class FactorModel:
                  global_bias: float = 0.0, seen=None, explicit: bool = False,
                  rating_range: tuple[float, float] | None = None, meta: dict | None = None, seen_sketch=None):
         if users.dim != items.dim:
-            raise ValueError(f"user vectors have dim {users.dim}, item vectors {items.dim}")
+            raise ShapeError(f"user vectors have dim {users.dim}, item vectors {items.dim}")
         self.users = users
         self.items = items
         self.user_bias = None if user_bias is None else _vec(user_bias, len(users), "user_bias")
@@ -68,7 +68,7 @@ class FactorModel:
             indptr = np.asarray(seen[0], dtype=np.int64)
             indices = np.asarray(seen[1], dtype=np.int32)
             if indptr.shape[0] != len(users) + 1:
-                raise ValueError(f"seen has {indptr.shape[0] - 1} user rows for {len(users)} users")
+                raise ShapeError(f"seen has {indptr.shape[0] - 1} user rows for {len(users)} users")
             seen = (indptr, indices)
         self.seen = seen
         self._sketch = None if seen_sketch is None else np.asarray(seen_sketch, dtype=np.uint64)
@@ -326,7 +326,7 @@ class FactorModel:
 def _vec(x, n: int, name: str) -> np.ndarray:
     v = np.ascontiguousarray(np.asarray(x, dtype=np.float32).ravel())
     if v.shape[0] != n:
-        raise ValueError(f"{name} has {v.shape[0]} entries for {n} rows")
+        raise ShapeError(f"{name} has {v.shape[0]} entries for {n} rows")
     return v
 
 

@@ -5,9 +5,9 @@ Co-occurrences within ``window`` words, each pair at distance ``d`` counting ``1
 shared engine :func:`embedkit.engines.cooccurrence.cooccurrence`, ``weighting="harmonic"``,
 as GloVe's ``cooccur``; symmetric). Then, over every nonzero ``X_ij``, minimise
 
-    sum f(X_ij) (w_i . c_j + b_i + b'_j - log X_ij)^2,   f(x) = min(1, (x / x_max)^alpha)
+    sum f(X_ij) (w_i . c_j + b_i + b'_j - log X_ij)^2,   f(x) = min(1, (x / x_max)^weight_exponent)
 
-with AdaGrad (learning rate ``eta``, squared-gradient sums starting at 1, as Stanford's
+with AdaGrad (learning rate ``learning_rate``, the paper's eta; squared-gradient sums starting at 1, as Stanford's
 ``glove.c``), entries visited in a random order each epoch. Output: ``w + c`` (``glove.c``'s
 ``-model 2``), words most frequent first.
 
@@ -39,8 +39,9 @@ GLOVE_PARAMS: tuple[Param, ...] = (
     Param("dim", int, 100, "vector size", low=1),
     Param("window", int, 10, "words on either side counted as context (each at distance d counts 1/d)", low=1),
     Param("x_max", float, 100.0, "co-occurrence count at which the weight f(x) reaches 1", low=0.0, low_open=True),
-    Param("alpha", float, 0.75, "exponent of the weight f(x) = (x / x_max)^alpha below x_max", low=0.0),
-    Param("eta", float, 0.05, "AdaGrad's initial learning rate", low=0.0, low_open=True),
+    Param("weight_exponent", float, 0.75, "exponent of the weight f(x) = (x / x_max)^weight_exponent below "
+          "x_max (the paper's alpha)", low=0.0),
+    Param("learning_rate", float, 0.05, "AdaGrad's initial learning rate (the paper's eta)", low=0.0, low_open=True),
     Param("epochs", int, 15, "passes over the nonzero co-occurrences", low=1),
     Param("min_count", int, None, "ignore words rarer than this (default: the corpus's own, 5 for a path)",
           low=1, nullable=True),
@@ -119,7 +120,8 @@ def _init(V: int, dim: int, seed: int):
     return W, C, bw, bc
 
 
-def train_glove(X, dim: int = 100, *, x_max: float = 100.0, alpha: float = 0.75, eta: float = 0.05,
+def train_glove(X, dim: int = 100, *, x_max: float = 100.0, weight_exponent: float = 0.75,
+                learning_rate: float = 0.05,
                 epochs: int = 15, seed: int = 0, workers: int = 1, backend: str = "numba", device: str = "cpu",
                 batch_size: int = 65536, verbose: bool | None = None):
     """GloVe on a co-occurrence matrix ``X`` (scipy sparse ``(V, V)``).
@@ -134,13 +136,13 @@ def train_glove(X, dim: int = 100, *, x_max: float = 100.0, alpha: float = 0.75,
     cols = X.col[keep].astype(np.int32)
     x = X.data[keep].astype(np.float64)
     logx = np.log(x).astype(np.float32)
-    fx = np.minimum(1.0, (x / x_max) ** alpha).astype(np.float32)
+    fx = np.minimum(1.0, (x / x_max) ** weight_exponent).astype(np.float32)
     V = X.shape[0]
     W, C, bw, bc = _init(V, dim, seed)
     n = rows.size
     history = []
     if backend == "torch":
-        return _train_torch(rows, cols, logx, fx, W, C, bw, bc, eta, epochs, seed, device, batch_size, verbose)
+        return _train_torch(rows, cols, logx, fx, W, C, bw, bc, learning_rate, epochs, seed, device, batch_size, verbose)
     import numba
 
     gW = np.ones_like(W)
@@ -157,7 +159,7 @@ def train_glove(X, dim: int = 100, *, x_max: float = 100.0, alpha: float = 0.75,
             for epoch in range(epochs):
                 _shuffle(order, seed, epoch)
                 loss = _glove_epoch(rows, cols, logx, fx, order, bounds, W, C, bw, bc, gW, gC, gbw, gbc,
-                                    np.float32(eta))
+                                    np.float32(learning_rate))
                 history.append({"epoch": epoch + 1, "loss": float(loss / max(n, 1))})
                 logger.debug("glove: epoch %d loss %.5f", epoch + 1, history[-1]["loss"])
                 bar.update(1)
@@ -214,7 +216,7 @@ class GloVe(Method):
     vectors ``w + c``. ``fit(text) -> Embeddings`` keyed by the vocabulary, most frequent first,
     ``(V, dim)`` float32. ``meta["history"]``: the loss of every epoch.
 
-    Defaults: dim=100, window=10, x_max=100, alpha=0.75, eta=0.05, epochs=15 (``glove.c``'s
+    Defaults: dim=100, window=10, x_max=100, weight_exponent=0.75, learning_rate=0.05, epochs=15 (``glove.c``'s
     demo), min_count 5.
 
     >>> import embedkit as ek
@@ -244,8 +246,9 @@ class GloVe(Method):
         X = cooccurrence(enc.tokens, enc.offsets, len(enc.words), params["window"], weighting="harmonic",
                          verbose=params["verbose"], dtype=np.float64)
         t2 = time.perf_counter()
-        W, C, history = train_glove(X, params["dim"], x_max=params["x_max"], alpha=params["alpha"],
-                                    eta=params["eta"], epochs=params["epochs"], seed=params["seed"],
+        W, C, history = train_glove(X, params["dim"], x_max=params["x_max"],
+                                    weight_exponent=params["weight_exponent"],
+                                    learning_rate=params["learning_rate"], epochs=params["epochs"], seed=params["seed"],
                                     workers=workers, backend=backend, device=dev,
                                     batch_size=params["batch_size"], verbose=params["verbose"])
         t3 = time.perf_counter()

@@ -50,7 +50,7 @@ from .._version import __version__
 from ..api import Method, register
 from ..embeddings import Embeddings, check_k, summary_rows, top_k
 from ..engines.skipgram import SGNSConfig, train_sgns
-from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError, KeyNotFoundError
+from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError, KeyNotFoundError, ShapeError
 from ..io._limits import LimitedZip
 from ..io.native import FORMAT_NAME, FORMAT_VERSION, load_embeddings, save_embeddings
 from ._reading import READ_PARAMS, corpus_from
@@ -118,16 +118,16 @@ class SubwordEmbeddings(Embeddings):
                  meta: dict | None = None):
         super().__init__(words, vectors, meta)
         if units not in UNIT_KINDS:
-            raise ValueError(f"units must be one of {UNIT_KINDS}; got {units!r}")
+            raise InvalidParameterError("SubwordEmbeddings", "units", "one of " + ", ".join(map(repr, UNIT_KINDS)), units)
         if units != "char" and tokenizer is None:
-            raise ValueError(f"units={units!r} needs its tokenizer")
+            raise InvalidParameterError("SubwordEmbeddings", "tokenizer", f"a Tokenizer with units={units!r}", tokenizer)
         self.unit_keys = np.ascontiguousarray(unit_keys, dtype=np.int64)
         self.unit_vectors = np.ascontiguousarray(unit_vectors, dtype=np.float32)
         if self.unit_vectors.shape != (self.unit_keys.size, self.dim):
-            raise ValueError(f"unit_vectors must be ({self.unit_keys.size}, {self.dim}); "
+            raise ShapeError(f"unit_vectors must be ({self.unit_keys.size}, {self.dim}); "
                              f"got {self.unit_vectors.shape}")
         if self.unit_keys.size > 1 and not (np.diff(self.unit_keys) > 0).all():
-            raise ValueError("unit_keys must be sorted and unique")
+            raise InputFormatError("unit_keys must be sorted and unique")
         self.units = units
         self.tokenizer = tokenizer
         self.min_n, self.max_n, self.buckets = int(min_n), int(max_n), int(buckets)
@@ -224,17 +224,17 @@ class SubwordEmbeddings(Embeddings):
         else:
             q = np.asarray(query, dtype=np.float32).ravel()
             if q.shape[0] != self.dim:
-                raise ValueError(f"query vector has dim {q.shape[0]}, embeddings have dim {self.dim}")
+                raise ShapeError(f"query vector has dim {q.shape[0]}, embeddings have dim {self.dim}")
         n = np.linalg.norm(q)
         return top_k(self._unit_vectors() @ (q / n if n > 0 else q), self.keys, k, exclude)
 
-    def analogy(self, a: str, b: str, c: str, k: int = 10, method: str = "3cosadd",
+    def analogy(self, a: str, b: str, c: str, k: int = 10, scoring: str = "3cosadd",
                 restrict_vocab: int | None = None) -> list[tuple[str, float]]:
         """:meth:`Embeddings.analogy` over the listed words (``a``, ``b``, ``c`` may be any strings)."""
         extra = [w for w in (a, b, c) if self._lookup(w) is None]
         emb = self.word_embeddings(list(self.keys) + extra)
         n = len(self) if restrict_vocab is None else min(restrict_vocab, len(self))
-        return emb.analogy(a, b, c, k=k, method=method, restrict_vocab=n)
+        return emb.analogy(a, b, c, k=k, scoring=scoring, restrict_vocab=n)
 
     def word_embeddings(self, words: Sequence[str] | None = None) -> Embeddings:
         """Plain :class:`~embedkit.Embeddings` of ``words`` (default: the listed words), composed as

@@ -3,7 +3,7 @@
 Levy, Goldberg & Dagan, "Improving Distributional Similarity with Lessons
 Learned from Word Embeddings", TACL 2015, with their hyperwords defaults where
 they help: dynamic context window, context distribution smoothing ``cds=0.75``,
-shifted PPMI (``neg``), eigenvalue weighting ``eig=0.5`` and optional ``w+c``.
+shifted PPMI (``pmi_shift``, their ``neg``), eigenvalue weighting ``eig=0.5`` and optional ``w+c``.
 
 Pipeline: sequences (a text corpus encoded over its vocabulary, or uniform
 random walks on a graph) -> symmetric co-occurrence counts within ``window``
@@ -26,7 +26,7 @@ from .._validation import VERBOSE, Param, device_param, seed_param
 from ..api import Method, register
 from ..embeddings import Embeddings
 from ..engines.cooccurrence import cooccurrence
-from ..engines.lowrank import SOLVERS, truncated_svd
+from ..engines.lowrank import BACKENDS, truncated_svd
 from ..engines.ppmi import ppmi
 from ..exceptions import InvalidParameterError
 from ._reading import READ_PARAMS, corpus_from
@@ -56,7 +56,7 @@ class SVD(Method):
     from every node (DeepWalk's) are counted as sentences; keys are every node,
     in graph order, shape ``(num_nodes, dim)``.
 
-    Defaults: dim=100, window=5 (dynamic), neg=1, cds=0.75, eig=0.5,
+    Defaults: dim=100, window=5 (dynamic), pmi_shift=1, cds=0.75, eig=0.5,
     normalize=True, add_context=False.
 
     >>> import embedkit as ek
@@ -84,7 +84,8 @@ class SVD(Method):
               "text only", low=1, nullable=True),
         Param("max_vocab", int, None, "keep at most this many most frequent words (None: no cap); text only",
               low=1, nullable=True),
-        Param("neg", float, 1.0, "shift: PMI - log(neg), as SGNS with neg negative samples (1: plain PPMI)",
+        Param("pmi_shift", float, 1.0, "shifted PPMI: PMI - log(pmi_shift), as SGNS with pmi_shift negative samples "
+              "(1: plain PPMI; hyperwords' neg)",
               low=1.0),
         Param("cds", float, 0.75, "context distribution smoothing: context counts raised to this power",
               low=0.0, low_open=True, high=1.0),
@@ -100,8 +101,8 @@ class SVD(Method):
         Param("walks_per_node", int, 10, "graphs: walks started from every node", low=1),
         seed_param("random seed (walks and the SVD's random start; repeatable on the CPU)"),
         device_param("the SVD runs there"),
-        Param("solver", str, "auto", "SVD solver: auto (torch on a GPU, sklearn on the CPU), sklearn, torch",
-              choices=SOLVERS),
+        Param("backend", str, "auto", "SVD engine: auto (torch on a GPU, sklearn on the CPU), sklearn, torch",
+              choices=BACKENDS),
         VERBOSE,
     )
 
@@ -118,15 +119,15 @@ class SVD(Method):
         counts = cooccurrence(tokens, offsets, vocab_size, params["window"], dynamic=params["dynamic_window"],
                               verbose=params["verbose"])
         t2 = time.perf_counter()
-        matrix = ppmi(counts, neg=params["neg"], cds=params["cds"])
+        matrix = ppmi(counts, pmi_shift=params["pmi_shift"], cds=params["cds"])
         cooc_nnz = counts.nnz
         del counts
         t3 = time.perf_counter()
         if matrix.nnz == 0:
-            logger.warning("%s: the PPMI matrix is all zeros (every PMI <= log(neg)); the vectors are zero",
+            logger.warning("%s: the PPMI matrix is all zeros (every PMI <= log(pmi_shift)); the vectors are zero",
                            self.name)
         u, s, vt = truncated_svd(matrix, params["dim"], n_iter=params["n_iter"],
-                                 oversample=params["oversample"], seed=params["seed"], solver=params["solver"],
+                                 oversample=params["oversample"], seed=params["seed"], backend=params["backend"],
                                  device=dev)
         t4 = time.perf_counter()
         vectors = _combine(u, s, vt, params["eig"], params["add_context"], params["normalize"])

@@ -12,7 +12,7 @@ from typing import NamedTuple, Sequence
 
 from .._atomic import atomic_path
 from ..artifacts import register_artifact
-from ..exceptions import InputFormatError, InvalidParameterError
+from ..exceptions import ArgumentTypeError, InputFormatError, InvalidParameterError, KeyNotFoundError
 from ._spm_proto import _read_model_proto
 
 #: sentencepiece's whitespace mark: a piece that starts a word starts with it
@@ -122,7 +122,7 @@ class Tokenizer:
         """"normal", "unknown", "control", "user_defined", "unused" or "byte"."""
         i = self._index.get(piece)
         if i is None:
-            raise KeyError(f"{piece!r} is not a piece of this tokenizer")
+            raise KeyNotFoundError(f"{piece!r} is not a piece of this tokenizer", key=piece, keys=list(self._index))
         return self._pieces[i][2]
 
     @property
@@ -151,7 +151,7 @@ class Tokenizer:
     def _encode(self, text, as_pieces: bool, dropout: float, seed: int | None):
         single = isinstance(text, str)
         if not single and not (isinstance(text, (list, tuple)) and all(isinstance(t, str) for t in text)):
-            raise TypeError(f"encode takes a str or a list of str; got {type(text).__name__}")
+            raise ArgumentTypeError(f"encode takes a str or a list of str; got {type(text).__name__}")
         if not 0.0 <= dropout < 1.0:
             raise InvalidParameterError("encode", "dropout", "a number >= 0 and < 1", dropout)
         if isinstance(text, tuple):
@@ -179,7 +179,7 @@ class Tokenizer:
             return self._sp.decode_pieces(pieces)
         if all(isinstance(p, int) or type(p).__module__ == "numpy" for p in pieces):
             return self._sp.decode_ids([int(p) for p in pieces])
-        raise TypeError("decode takes a list of pieces (str) or a list of ids (int), not a mix")
+        raise ArgumentTypeError("decode takes a list of pieces (str) or a list of ids (int), not a mix")
 
     def normalize(self, text: str) -> str:
         """``text`` as the model sees it, written back as plain text (so that

@@ -26,14 +26,15 @@ WORD2VEC_PARAMS: tuple[Param, ...] = (
     Param("dim", int, 100, "vector size (gensim's vector_size)", low=1),
     Param("window", int, 5, "maximum distance between the center and a context word (dynamic window: "
           "each center draws its own span in 1..window)", low=1),
-    Param("negative", int, 5, "noise words per positive example", low=1),
+    Param("negatives", int, 5, "noise words (negative samples) per positive example", low=1),
     Param("sample", float, 1e-3, "subsampling threshold for frequent words (0 disables)", low=0.0),
     Param("min_count", int, None, "ignore words rarer than this (default: the corpus's own, 5 for a path)",
           low=1, nullable=True),
     Param("max_vocab", int, None, "keep at most this many most frequent words", low=1, nullable=True),
     Param("epochs", int, 5, "passes over the corpus", low=1),
-    Param("alpha", float, 0.025, "initial learning rate (decays linearly to min_alpha)", low=0.0, low_open=True),
-    Param("min_alpha", float, 0.0001, "final learning rate", low=0.0),
+    Param("learning_rate", float, 0.025, "initial learning rate (decays linearly to min_learning_rate; "
+          "gensim's alpha)", low=0.0, low_open=True),
+    Param("min_learning_rate", float, 0.0001, "final learning rate (gensim's min_alpha)", low=0.0),
     Param("ns_exponent", float, 0.75, "exponent of the unigram noise distribution", low=-1.0, high=1.0),
     # True by default: on the Gutenberg benchmark (23M words, 3 epochs) it is 3.1x gensim's words/s at
     # analogy 44.0% vs gensim's 43.1%; per-pair draws ran at 0.83x gensim (docs/benchmarks.md)
@@ -55,7 +56,7 @@ WORD2VEC_PARAMS: tuple[Param, ...] = (
 # (MEN, MTurk-771; Gutenberg, 3 epochs): 20 MB slice, MEN 0.42 / MTurk 0.32 at 0.05 against
 # 0.31 / 0.21 at 0.025; whole corpus in docs/benchmarks.md
 CBOW_PARAMS: tuple[Param, ...] = tuple(
-    replace(p, default=0.05, help=p.help + "; 0.05 for cbow, as word2vec.c") if p.name == "alpha" else p
+    replace(p, default=0.05, help=p.help + "; 0.05 for cbow, as word2vec.c") if p.name == "learning_rate" else p
     for p in WORD2VEC_PARAMS)
 
 

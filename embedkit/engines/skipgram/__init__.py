@@ -12,7 +12,7 @@ Backends (``backend=``):
   unigram^``ns_exponent`` noise table, linear learning-rate decay, gensim's
   initialisation and its rule of skipping saturated pairs), parallel over
   chunks of sequences. Deterministic for a seed when ``workers=1``. For
-  skip-gram, ``window_negatives=True`` (default) draws the noise words once per
+  skip-gram, ``shared_negatives=True`` (default) draws the noise words once per
   center window and applies the output-row updates once per window (pWord2Vec,
   Ji et al. 2016): about 2.5x faster than per-pair draws on the CPU. CBOW draws its
   noise words from Walker's alias table of the same distribution (``alias_table``: it
@@ -27,8 +27,8 @@ Backends (``backend=``):
   with their dynamic windows; each center's window is a strided view of the
   run's vectors, so the pairs' scores and gradients are small batched matrix
   products, with no per-pair gather. Noise words are shared (the idea of
-  pWord2Vec, Ji et al. 2016): CBOW, ``negative`` per group of
-  ``share_negatives`` centers; skip-gram, about ``negative * (window + 1)`` per
+  pWord2Vec, Ji et al. 2016): CBOW, ``negatives`` per group of
+  ``centers_per_noise_draw`` centers; skip-gram, about ``negative * (window + 1)`` per
   group of as many context rows, each weighted to stand for word2vec's per-pair
   draws. Repeated rows' summed updates are capped at ``dup_cap`` updates'
   worth. Deterministic for a seed on the CPU, where it runs on one thread.
@@ -53,6 +53,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...exceptions import InvalidParameterError, ShapeError
 from ._common import SGNSConfig, _init_vectors, alias_table, keep_probabilities, noise_table
 
 __all__ = ["BACKENDS", "SGNSConfig", "alias_table", "keep_probabilities", "noise_table", "register_backend",
@@ -127,23 +128,19 @@ def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg:
         backend = "numba" if units is not None else "torch" if dev.startswith("cuda") or launched() else "numba"
     spec = _BACKENDS.get(backend)
     if not auto and (spec is None or not spec.distributed) and launched():
-        from ...exceptions import InvalidParameterError
-
         raise InvalidParameterError("skip-gram engine", "backend", f"{_choices('distributed')} or 'auto' under "
                                     "torchrun", backend, hint="only the torch backend trains across processes")
     if units is not None:
         if spec is None or not spec.units or not cfg.sg:
-            from ...exceptions import InvalidParameterError
-
-            raise InvalidParameterError("skip-gram engine", "backend", f"{_choices('units')} (or 'auto') with "
+                raise InvalidParameterError("skip-gram engine", "backend", f"{_choices('units')} (or 'auto') with "
                                         "skip-gram for subword units", backend if cfg.sg else "cbow")
         ptr, idx, n_rows = units
         ptr = np.ascontiguousarray(ptr, dtype=np.int64)
         idx = np.ascontiguousarray(idx, dtype=np.int32)
         if ptr.shape != (len(counts) + 1,) or (idx.size and (idx.min() < 0 or idx.max() >= n_rows)):
-            raise ValueError("units: ptr must have len(counts) + 1 entries and idx rows in [0, n_rows)")
+            raise ShapeError("units: ptr must have len(counts) + 1 entries and idx rows in [0, n_rows)")
         units = (ptr, idx, int(n_rows))
     logger.info("skip-gram engine: backend=%s device=%s tokens=%d vocab=%d", backend, dev, tokens.size, len(counts))
     if spec is None:
-        raise ValueError(f"unknown skip-gram backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+        raise InvalidParameterError("skip-gram engine", "backend", "one of " + ", ".join(map(repr, BACKENDS)), backend)
     return spec.trainer()(tokens, offsets, counts, cfg, device=dev, verbose=verbose, sharded=sharded, units=units)

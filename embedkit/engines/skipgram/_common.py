@@ -14,21 +14,21 @@ class SGNSConfig:
 
     dim: int = 128
     window: int = 5
-    negative: int = 5
+    negatives: int = 5
     sample: float = 1e-3
     epochs: int = 1
-    alpha: float = 0.025
-    min_alpha: float = 0.0001
+    learning_rate: float = 0.025
+    min_learning_rate: float = 0.0001
     ns_exponent: float = 0.75
     sg: bool = True
     seed: int = 0
     workers: int = 2
     batch_size: int = 8192
-    share_negatives: int = 8
+    centers_per_noise_draw: int = 8
     dup_cap: int = 32
     #: numba skip-gram: draw the noise words once per center window instead of once per pair
-    window_negatives: bool = True
-    #: with window_negatives: apply the output rows' updates once at the end of the window
+    shared_negatives: bool = True
+    #: with shared_negatives: apply the output rows' updates once at the end of the window
     #: (pWord2Vec) rather than pair by pair (word2vec.c). Deferred is better on text (Gutenberg
     #: 20 MB: analogy 0.144-0.148 against 0.131-0.134, WS353 0.36 against 0.33); pair by pair on
     #: walks (Facebook link prediction: dot-product AUC 0.960 against 0.946), so walk methods
@@ -44,12 +44,12 @@ class SGNSConfig:
 
     @classmethod
     def from_params(cls, params: dict, *, sg: bool = True, workers: int) -> "SGNSConfig":
-        """The settings from a method's validated parameters (named as gensim names them;
-        ``shared_negatives`` sets ``window_negatives``; ``ns_exponent`` defaults to 0.75)."""
-        return cls(dim=params["dim"], window=params["window"], negative=params["negative"],
-                   sample=params["sample"], epochs=params["epochs"], alpha=params["alpha"],
-                   min_alpha=params["min_alpha"], ns_exponent=params.get("ns_exponent", 0.75), sg=sg,
-                   seed=params["seed"], workers=workers, window_negatives=params["shared_negatives"])
+        """The settings from a method's validated parameters (the same names; ``ns_exponent``
+        defaults to 0.75)."""
+        return cls(dim=params["dim"], window=params["window"], negatives=params["negatives"],
+                   sample=params["sample"], epochs=params["epochs"], learning_rate=params["learning_rate"],
+                   min_learning_rate=params["min_learning_rate"], ns_exponent=params.get("ns_exponent", 0.75), sg=sg,
+                   seed=params["seed"], workers=workers, shared_negatives=params["shared_negatives"])
 
 
 def noise_table(counts: np.ndarray, exponent: float, size: int | None = None) -> np.ndarray:

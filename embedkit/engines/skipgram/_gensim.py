@@ -17,8 +17,8 @@ def _train_gensim(tokens, offsets, counts, cfg: SGNSConfig, verbose):
                 yield [names[t] for t in tokens[offsets[s]:offsets[s + 1]].tolist()]
 
     model = Word2Vec(
-        sentences=_Sentences(), vector_size=cfg.dim, window=cfg.window, negative=cfg.negative,
-        sample=cfg.sample, epochs=cfg.epochs, alpha=cfg.alpha, min_alpha=cfg.min_alpha,
+        sentences=_Sentences(), vector_size=cfg.dim, window=cfg.window, negative=cfg.negatives,
+        sample=cfg.sample, epochs=cfg.epochs, alpha=cfg.learning_rate, min_alpha=cfg.min_learning_rate,
         ns_exponent=cfg.ns_exponent, sg=int(cfg.sg), hs=0, min_count=1, seed=cfg.seed,
         workers=cfg.workers,
     )

@@ -249,7 +249,7 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
 
 @njit(cache=True, parallel=True, fastmath=True)
 def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, window, negative,
-                 alpha0, min_alpha, done_before, total, seed, call_id, sg, max_len, window_negatives,
+                 alpha0, min_alpha, done_before, total, seed, call_id, sg, max_len, shared_negatives,
                  defer_output, unit_ptr, unit_idx, alias_prob, alias_idx):
     units = unit_ptr.shape[0] > 1
     n_chunks = bounds.shape[0] - 1
@@ -291,8 +291,8 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                 center = buf[i]
                 if units:
                     state = _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
-                                           unit_ptr, unit_idx, neu1, neu1e, window_negatives)
-                elif sg and window_negatives:
+                                           unit_ptr, unit_idx, neu1, neu1e, shared_negatives)
+                elif sg and shared_negatives:
                     state = _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
                                             targets, labels, grad_out, neu1e, defer_output)
                 elif sg:
@@ -352,8 +352,8 @@ def _train_numba(tokens, offsets, counts, cfg: SGNSConfig, verbose, units=None):
                         bounds = np.concatenate([bounds, [b]])
                     done_before = float(epoch * per_epoch + offsets[a])
                     _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, cfg.window,
-                                 cfg.negative, cfg.alpha, cfg.min_alpha, done_before, total, cfg.seed,
-                                 call_id, cfg.sg, max_len, cfg.window_negatives, cfg.defer_output, unit_ptr,
+                                 cfg.negatives, cfg.learning_rate, cfg.min_learning_rate, done_before, total, cfg.seed,
+                                 call_id, cfg.sg, max_len, cfg.shared_negatives, cfg.defer_output, unit_ptr,
                                  unit_idx, alias_prob, alias_idx)
                     call_id += 1
                     bar.update(int(offsets[b] - offsets[a]))

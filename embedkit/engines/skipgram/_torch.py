@@ -111,7 +111,7 @@ def _sg_noise_words(cfg: SGNSConfig) -> int:
     """Torch skip-gram: noise words each window row is scored against, ``negative * (window +
     1)`` (as many as word2vec draws for its pairs, on average) rounded up to a multiple of 8; a
     set of them is shared by as many window rows."""
-    return max(8, -(-cfg.negative * (cfg.window + 1) // 8) * 8)
+    return max(8, -(-cfg.negatives * (cfg.window + 1) // 8) * 8)
 
 
 def _train_torch(tokens, offsets, counts, cfg: SGNSConfig, device, verbose, sharded=False):
@@ -148,7 +148,7 @@ def _train_torch_windows(tokens, offsets, counts, cfg: SGNSConfig, dev, verbose,
     seed = cfg.seed + 1_000_003 * dist.rank
     V = len(counts)
     W = cfg.window
-    G = max(1, cfg.share_negatives)
+    G = max(1, cfg.centers_per_noise_draw)
     rng = np.random.default_rng(seed)
     gen = torch.Generator(device=dev)
     gen.manual_seed(seed)
@@ -190,7 +190,7 @@ def _train_torch_windows(tokens, offsets, counts, cfg: SGNSConfig, dev, verbose,
                 for s in range(0, n_tok, nb):
                     n = min(nb, n_tok - s)
                     frac = (done + (b - a) * s / n_tok) / total
-                    lr = max(cfg.min_alpha, cfg.alpha - (cfg.alpha - cfg.min_alpha) * frac)
+                    lr = max(cfg.min_learning_rate, cfg.learning_rate - (cfg.learning_rate - cfg.min_learning_rate) * frac)
                     win_ids = tok_t[s:s + n + 2 * W]                       # (n + 2w,) window rows
                     mask = _window_mask(sid_t[s:s + n + 2 * W], span_t[s:s + n], W).to(syn0.dtype)
                     parts0, parts1 = grads(syn0, syn1, win_ids, mask, lr, draw, cfg)
@@ -239,7 +239,7 @@ def _sg_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
     """
     import torch
 
-    W, K = cfg.window, cfg.negative
+    W, K = cfg.window, cfg.negatives
     G = kg = _sg_noise_words(cfg)                                     # rows per group, noise words per group
     m = win_ids.shape[0]                                              # n + 2w window rows
     n = m - 2 * W
@@ -278,7 +278,7 @@ def _cbow_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
     """
     import torch
 
-    W, K, G = cfg.window, cfg.negative, max(1, cfg.share_negatives)
+    W, K, G = cfg.window, cfg.negatives, max(1, cfg.centers_per_noise_draw)
     m = win_ids.shape[0]
     n = m - 2 * W
     d = syn0.shape[1]
