@@ -151,3 +151,26 @@ class DatabaseError(EmbedkitError, RuntimeError):
         self.target, self.table, self.problem = target, table, problem
         where = target + (f", table {table!r}" if table else "")
         super().__init__(f"{where}: {problem}")
+
+
+class PluginError(EmbedkitError, ImportError):
+    """A method declared in the ``embedkit.methods`` entry-point group cannot be used: its module
+    does not import, the object is not a :class:`~embedkit.api.Method`, its name differs from the
+    entry point's, or the name is taken by a built-in method. The message names the entry point
+    and the distribution that declares it."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class PluginWarning(UserWarning):
+    """A plugin was left out while listing methods (the message says which and why); the other
+    methods stay usable."""
+
+
+class UnknownInputKindError(EmbedkitError, KeyError):
+    """A method's ``input_kind`` (or ``also_accepts``) names no registered input kind; the
+    message lists the registered ones (see :mod:`embedkit.kinds`)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
