@@ -257,7 +257,25 @@ def _interactions_sample() -> Sample:
     ratings = low_rank_ratings(40, 30, density=0.3, seed=1)
     ratings.users = [f"user{u}" for u in ratings.users]
     ratings.items = [f"item{i}" for i in ratings.items]
-    return Sample(ratings, lambda result, params: [(result.users, ratings.users), (result.items, ratings.items)])
+    def write(name, text):
+        def make(folder):
+            path = folder / name
+            path.write_text(text)
+            return str(path)
+        return make
+
+    # no other form: a ratings file without --rating-col reads as implicit feedback, which mf refuses
+    return Sample(
+        ratings, lambda result, params: [(result.users, ratings.users), (result.items, ratings.items)],
+        bad_inputs=(
+            BadInput("an empty ratings file", write("empty.csv", ""), EmptyInputError,
+                     r"empty.csv: no interactions found \(the file is empty"),
+            BadInput("a header without rows", write("header.csv", "user,item,rating\n"), EmptyInputError,
+                     r"header.csv: no interactions found \(only a header line\)"),
+            BadInput("a missing file", lambda folder: str(folder / "missing.csv"), InputFormatError,
+                     "missing.csv: no such file"),
+        ),
+    )
 
 
 register_kind(InputKind("interactions", "a ratings or clicks file (CSV/TSV, 'user item [rating [time]]')",
