@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 from ._validation import Param, validate
 from .exceptions import NotFittedError, PluginError, PluginWarning, UnknownMethodError
 
-__all__ = ["Method", "Param", "register", "methods", "get_method", "plugin_origin", "train", "load",
+__all__ = ["Method", "Param", "register", "unregister", "methods", "get_method", "plugin_origin", "train", "load",
            "ENTRY_POINT_GROUP"]
 
 logger = logging.getLogger("embedkit")
@@ -115,6 +115,14 @@ def register(cls: type[Method]) -> type[Method]:
         raise TypeError(f"a method is already registered as {cls.name!r}: {_REGISTRY[cls.name].__name__}")
     _REGISTRY[cls.name] = cls
     return cls
+
+
+def unregister(name: str) -> None:
+    """Remove method ``name`` from this process's registry (built in, registered, or a loaded
+    plugin): a notebook that redefines a class calls it before registering the new one."""
+    if name not in _REGISTRY:
+        raise UnknownMethodError(f"unknown method {name!r}; choose one of: {', '.join(methods())}")
+    del _REGISTRY[name]
 
 
 def methods() -> list[str]:

@@ -1,7 +1,9 @@
 """Methods as plugins: a package installed apart declares a Method in the ``embedkit.methods``
 entry-point group and is listed, documented, trained and contract-checked like a built-in one.
 
-The toy plugin is a real distribution: its pyproject.toml is turned into a wheel (zipped here,
+The plugin is docs/adding-a-method.md's ``embedkit-eigenmaps``, built from the pyproject.toml and
+the module on that page, so the page walks the path tested here. It is a real distribution: its
+pyproject.toml is turned into a wheel (zipped here,
 as a build backend would: this machine has no ``wheel`` package and no network), and pip
 installs that wheel into a throwaway folder put on ``sys.path`` / ``PYTHONPATH``; embedkit
 finds it through importlib.metadata as it would in site-packages. Its method, Laplacian
@@ -14,6 +16,7 @@ import base64
 import hashlib
 import importlib
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -31,56 +34,15 @@ from embedkit_cli.main import cli
 
 ROOT = Path(__file__).resolve().parents[1]
 
-TOY_PYPROJECT = """\
-[build-system]
-requires = ["setuptools>=61"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "toy-spectral"
-version = "0.1"
-dependencies = ["embedkit"]
-
-[project.entry-points."embedkit.methods"]
-spectral = "toy_spectral:Spectral"
-"""
-
-TOY_MODULE = '''\
-"""Laplacian eigenmaps as an embedkit plugin method."""
-import numpy as np
-
-import embedkit as ek
-from embedkit.api import Method, Param
+DOC = ROOT / "docs" / "adding-a-method.md"
 
 
-class Spectral(Method):
-    """Laplacian eigenmaps (Belkin & Niyogi 2003): a node's vector is its row of the eigenvectors
-    of the ``dim`` smallest non-zero eigenvalues of the normalised Laplacian, scaled by
-    ``D^-1/2``. Dense ``(V, V)`` eigendecomposition: graphs of a few thousand nodes."""
+def _doc_block(lang: str) -> str:
+    """The first ```lang block of docs/adding-a-method.md: the plugin is built from the page."""
+    m = re.search(rf"^```{lang}\n(.*?)^```", DOC.read_text(encoding="utf-8"), re.S | re.M)
+    assert m, f"{DOC} has no {lang} block"
+    return m.group(1)
 
-    name = "spectral"
-    family = "graph"
-    summary = "Laplacian eigenmaps (Belkin & Niyogi 2003), a toy plugin"
-    input_kind = "graph"
-    params = (Param("dim", int, 2, "eigenvectors kept (the size of a node vector)", low=1),)
-    quick_params = {"dim": 2}
-
-    def _fit(self, data, dim):
-        g = data if isinstance(data, ek.Graph) else ek.read_graph(data)
-        n = g.num_nodes
-        if dim >= n:
-            raise ek.InvalidParameterError(self.name, "dim", f"an integer below the number of nodes ({n})", dim)
-        a = np.zeros((n, n))
-        rows = np.repeat(np.arange(n), np.diff(g.indptr))
-        a[rows, g.indices] = g.weights
-        a = np.maximum(a, a.T)
-        deg = a.sum(axis=1)
-        d = np.where(deg > 0, 1.0 / np.sqrt(np.maximum(deg, 1e-12)), 0.0)
-        _, vecs = np.linalg.eigh(np.eye(n) - d[:, None] * a * d[None, :])
-        vecs = vecs[:, 1:dim + 1] * d[:, None]
-        vecs *= np.sign(vecs[np.abs(vecs).argmax(axis=0), np.arange(dim)])  # a fixed sign per column
-        return ek.Embeddings(g.nodes, vecs.astype(np.float32))
-'''
 
 BAD_PYPROJECT = """\
 [project]
@@ -147,16 +109,17 @@ def _package(root: Path, pyproject: str, module: str, code: str) -> Path:
 
 @pytest.fixture
 def installed(tmp_path, monkeypatch):
-    """Install the toy and the bad plugins into a folder on sys.path; forget them after."""
+    """Install the docs' plugin and the bad plugins into a folder on sys.path; forget them after."""
     target = tmp_path / "site"
-    _install(_package(tmp_path / "toy", TOY_PYPROJECT, "toy_spectral", TOY_MODULE), target)
+    assert "eigenmaps" not in api._REGISTRY, "a test left the docs' method registered in this process"
+    _install(_package(tmp_path / "eigenmaps", _doc_block("toml"), "embedkit_eigenmaps", _doc_block("python")), target)
     _install(_package(tmp_path / "bad", BAD_PYPROJECT, "bad_plugins", BAD_MODULE), target)
-    assert (target / "toy_spectral-0.1.dist-info" / "entry_points.txt").exists()
+    assert (target / "embedkit_eigenmaps-0.1.dist-info" / "entry_points.txt").exists()
     monkeypatch.syspath_prepend(str(target))  # also invalidates the import and metadata caches
     api._forget_plugins()
     yield target
     api._forget_plugins()
-    for mod in [m for m in sys.modules if m.split(".")[0] in ("toy_spectral", "bad_plugins")]:
+    for mod in [m for m in sys.modules if m.split(".")[0] in ("embedkit_eigenmaps", "bad_plugins")]:
         del sys.modules[mod]
     importlib.invalidate_caches()
 
@@ -173,44 +136,44 @@ def test_a_plugin_is_listed_trained_and_checked(installed, karate, karate_labels
     with pytest.warns(ek.PluginWarning, match=r"plugin method 'node2vec' \(bad_plugins:Clash, from bad-plugins "
                                               r"2.0\) is refused: 'node2vec' is the built-in method"):
         names = ek.methods()
-    assert "spectral" in names and api.plugin_origin("spectral") == "toy-spectral 0.1"
+    assert "eigenmaps" in names and api.plugin_origin("eigenmaps") == "embedkit-eigenmaps 0.1"
     assert api.plugin_origin("node2vec") is None and ek.get_method("node2vec").__module__.startswith("embedkit.")
-    assert "toy_spectral" not in sys.modules  # listed from the metadata; imported on first use
+    assert "embedkit_eigenmaps" not in sys.modules  # listed from the metadata; imported on first use
 
     # ek.train: Laplacian eigenmaps split karate's two factions (one node off at most)
-    emb = ek.train("spectral", karate, dim=2)
+    emb = ek.train("eigenmaps", karate, dim=2)
     assert isinstance(emb, ek.Embeddings) and emb.vectors.shape == (34, 2)
-    assert emb.meta["method"] == "spectral" and emb.meta["params"] == {"dim": 2}
+    assert emb.meta["method"] == "eigenmaps" and emb.meta["params"] == {"dim": 2}
     assert _faction_split(emb, karate_labels) >= 33 / 34
     with pytest.raises(ek.InvalidParameterError, match="'dim' must be an integer >= 1; got 0"):
-        ek.train("spectral", karate, dim=0)
+        ek.train("eigenmaps", karate, dim=0)
 
     # the CLI: listed with where it comes from; options from its Param table; trains
     runner = CliRunner()
     res = runner.invoke(cli, ["methods"])
     assert res.exit_code == 0, res.output
-    row = next(line for line in res.output.splitlines() if "spectral" in line)
-    assert "graph" in row and "toy-spectral" in row
-    res = runner.invoke(cli, ["train", "spectral", "--help"])
+    row = next(line for line in res.output.splitlines() if "eigenmaps" in line)
+    assert "graph" in row and "embedkit-eigenmaps" in row
+    res = runner.invoke(cli, ["train", "eigenmaps", "--help"])
     assert res.exit_code == 0, res.output
     assert "--dim INT" in res.output and "eigenvectors kept" in res.output and "--directed" in res.output
-    out = tmp_path / "spectral.ekv"
-    res = runner.invoke(cli, ["train", "spectral", "karate", "--dim", "3", "-o", str(out)])
+    out = tmp_path / "eigenmaps.ekv"
+    res = runner.invoke(cli, ["train", "eigenmaps", "karate", "--dim", "3", "-o", str(out)])
     assert res.exit_code == 0, res.output
     back = ek.load(out)
-    assert back.dim == 3 and back.meta["method"] == "spectral" and _faction_split(back, karate_labels) >= 33 / 34
-    res = runner.invoke(cli, ["train", "spectral", "karate", "--dim", "40", "-o", str(tmp_path / "x.ekv")])
+    assert back.dim == 3 and back.meta["method"] == "eigenmaps" and _faction_split(back, karate_labels) >= 33 / 34
+    res = runner.invoke(cli, ["train", "eigenmaps", "karate", "--dim", "40", "-o", str(tmp_path / "x.ekv")])
     assert res.exit_code == 2 and "'dim' must be an integer below the number of nodes (34); got 40" in res.output
 
     # the whole contract, as a plugin author runs it
-    report = testing.check_method("spectral")
+    report = testing.check_method("eigenmaps")
     assert report["vectors[cpu]"] == report["round_trip.ekv[cpu]"] == report["input_forms"] == "passed"
     assert report["bad_inputs"] == report["seed_repeatable[cpu]"] == report["bad_parameters"] == "passed"
 
 
 def test_broken_plugins_are_named_and_the_rest_keeps_working(installed, karate):
     with pytest.warns(ek.PluginWarning):
-        assert {"broken", "misnamed", "spectral"} <= set(ek.methods())
+        assert {"broken", "misnamed", "eigenmaps"} <= set(ek.methods())
     with pytest.raises(ek.PluginError, match=r"plugin method 'broken' \(bad_plugins.missing:Broken, from "
                                              r"bad-plugins 2.0\) could not be loaded: ModuleNotFoundError"):
         ek.get_method("broken")
@@ -221,16 +184,16 @@ def test_broken_plugins_are_named_and_the_rest_keeps_working(installed, karate):
         ek.get_method("broken")
     with pytest.raises(ek.PluginError, match="could not be loaded"):  # check_method stops at the start
         testing.check_method("broken")
-    assert ek.train("spectral", karate, dim=2).dim == 2
+    assert ek.train("eigenmaps", karate, dim=2).dim == 2
 
     runner = CliRunner()
     res = runner.invoke(cli, ["methods"])
     assert res.exit_code == 0
-    assert "plugin failed to load" in res.output and "node2vec" in res.output and "spectral" in res.output
+    assert "plugin failed to load" in res.output and "node2vec" in res.output and "eigenmaps" in res.output
     assert "'broken' (bad_plugins.missing:Broken, from bad-plugins 2.0) could not be loaded" in \
         " ".join(res.output.split())
     res = runner.invoke(cli, ["train", "--help"])
-    assert res.exit_code == 0 and "spectral" in res.output
+    assert res.exit_code == 0 and "eigenmaps" in res.output
     res = runner.invoke(cli, ["train", "misnamed", "karate"])
     assert res.exit_code == 2 and "set name = 'misnamed'" in " ".join(res.output.split())
 
@@ -238,12 +201,12 @@ def test_broken_plugins_are_named_and_the_rest_keeps_working(installed, karate):
 def test_the_installed_plugin_trains_from_the_command_line(installed, karate_labels, tmp_path):
     """A real `embedkit` process finds the plugin through PYTHONPATH, as an installed package."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(installed), os.environ.get("PYTHONPATH", "")])}
-    out = tmp_path / "spectral.txt"
-    r = subprocess.run([sys.executable, "-m", "embedkit_cli", "train", "spectral",
+    out = tmp_path / "eigenmaps.txt"
+    r = subprocess.run([sys.executable, "-m", "embedkit_cli", "train", "eigenmaps",
                         str(ROOT / "corpora" / "karate.edgelist"), "-o", str(out)],
                        capture_output=True, text=True, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
-    assert "spectral" in r.stdout and str(out) in " ".join(r.stdout.split())
+    assert "eigenmaps" in r.stdout and str(out) in " ".join(r.stdout.split())
     assert _faction_split(ek.load(out), karate_labels) >= 33 / 34
 
 
