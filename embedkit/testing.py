@@ -190,7 +190,7 @@ def check_seed_repeatable(name: str, device: str = "cpu") -> None:
 def check_round_trip(name: str, folder: Path, ext: str = ".ekv", device: str = "cpu") -> None:
     """``save`` (.ekv: the whole result, meta with method, version and dim) or ``export`` (other
     formats: the vectors of one of the result's tables) and :func:`embedkit.load` give it back."""
-    from . import __version__
+    from ._version import __version__
     from .api import load
 
     _embeddings_only(name)
