@@ -234,7 +234,7 @@ def _train_command(cls) -> click.Command:
             params.setdefault("verbose", False if quiet else None)  # None: bars only on a terminal
         ext = ".model" if cls.returns == "tokenizer" else ".ekv"
         out = Path(output) if output else Path(Path(name).name.split(".")[0] + f".{cls.name}{ext}")
-        inputs = [data, *(read_kw.get(k) for k in ("features", "labels"))]
+        inputs = [data, *(read_kw.get(o.name) for o in read_options.values() if o.type is Path)]  # never overwritten
         if cls.returns == "tokenizer":
             check_path(out, inputs=inputs)
         else:
