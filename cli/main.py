@@ -188,6 +188,14 @@ def _takes_graphs(cls) -> bool:
     return accepts(cls, "graph")
 
 
+def _usable_and_takes_graphs(name: str) -> bool:
+    """For listings: a plugin that fails to load, or names no registered kind, is left out."""
+    try:
+        return _takes_graphs(ek.get_method(name))
+    except EmbedkitError:
+        return False
+
+
 def _kind_flag(kind) -> str:
     return "--" + kind.name.replace("_", "-")
 
@@ -343,7 +351,7 @@ def evaluate_linkpred(ctx, graph, method, test_fraction, split_seed, directed, a
     """
     cls = ek.get_method(method)
     if not _takes_graphs(cls):
-        graph_methods = [m for m in ek.methods() if _takes_graphs(ek.get_method(m))]
+        graph_methods = [m for m in ek.methods() if _usable_and_takes_graphs(m)]
         hint = f"{method} is a {cls.family} method"
         if cls.input_kind == "interactions":
             hint += " (embedkit evaluate ranking scores recommenders)"
