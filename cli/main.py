@@ -19,8 +19,10 @@ from rich.table import Table
 import embedkit as ek
 from embedkit.artifacts import artifact_of
 from embedkit.distributed import is_main
-from embedkit.exceptions import EmbedkitError
+from embedkit.api import plugin_origin
+from embedkit.exceptions import EmbedkitError, PluginError
 from embedkit.io import check_output, check_path
+from embedkit.kinds import ReadOption, accepts, get_kind, kinds_of
 
 from ._history import training_rows, write_history
 from ._options import COUNT, FRACTION, click_option, evaluator_options, evaluator_params, parse_extra
@@ -131,6 +133,8 @@ class _TrainGroup(_Group):
             cls = ek.get_method(name)
         except ek.UnknownMethodError:
             return None
+        except PluginError as exc:  # `embedkit train --help` still lists the others; running it says why
+            return _broken_plugin_command(name, exc)
         return _train_command(cls)
 
     def resolve_command(self, ctx, args):
@@ -138,6 +142,15 @@ class _TrainGroup(_Group):
         if name and not name.startswith("-") and self.get_command(ctx, name) is None:
             raise click.UsageError(f"unknown method {name!r}; choose one of: {', '.join(ek.methods())}", ctx)
         return super().resolve_command(ctx, args)
+
+
+def _broken_plugin_command(name: str, exc: PluginError) -> click.Command:
+    def run(args):
+        raise exc
+
+    return click.Command(name, callback=run, short_help="(plugin failed to load: embedkit methods says why)",
+                         params=[click.Argument(["args"], nargs=-1)], add_help_option=False,
+                         context_settings={"ignore_unknown_options": True})
 
 
 def _shipped(arg: str | None, what: str = "data") -> tuple[str | None, str | None]:
@@ -149,83 +162,88 @@ def _shipped(arg: str | None, what: str = "data") -> tuple[str | None, str | Non
     return (arg, None) if found is None else (str(found[0]), found[1])
 
 
-def _read_input(cls, path: str, directed: bool, delimiter: str | None, graph: bool = False, **read_kw):
-    if cls.family == "gnn":
-        return _read_node_data(path, directed, delimiter, read_kw.get("features"), read_kw.get("labels"))
-    if cls.input_kind == "graph" or graph:
-        return ek.read_graph(path, directed=directed, delimiter=delimiter)
-    if cls.input_kind == "interactions":
-        return ek.read_interactions(path, delimiter=delimiter, **_interaction_columns(read_kw))
-    return path
+def _read_option(opt: ReadOption) -> click.Option:
+    """A click option for an input kind's reader option (declared once, in embedkit.kinds)."""
+    flag = "--" + opt.name.replace("_", "-")
+    if opt.type is bool:
+        return click.Option([flag, opt.name], is_flag=True, default=None, help=opt.help)
+    ptype = click.Path(dir_okay=False) if opt.type is Path else _OPTION_TYPES.get(opt.type, click.STRING)
+    return click.Option([flag, opt.name], type=ptype, default=None, help=opt.help)
 
 
-def _read_node_data(path: str, directed: bool, delimiter: str | None, features, labels):
-    """A graph file with --features/--labels, or a Planetoid folder (its ind.<name>.* files)."""
-    p = Path(path)
-    if p.is_dir():
-        from embedkit.data.planetoid import planetoid_name
-
-        name = planetoid_name(p)
-        if features or labels:
-            raise ek.InputFormatError("a Planetoid folder carries its features and labels; drop --features/--labels", p)
-        return ek.datasets.read_planetoid(p, name)
-    return ek.read_node_data(path, features, labels, directed=directed, delimiter=delimiter)
-
-
-#: how `train`/`evaluate` read a ratings file: (option, parameter of read_interactions, help)
-_INTERACTION_OPTIONS = (
-    ("--user-col", "user_col", "user column: 0-based position or header name [default: 0]"),
-    ("--item-col", "item_col", "item column: 0-based position or header name [default: 1]"),
-    ("--rating-col", "rating_col", "rating column (none: every row is one implicit interaction)"),
-    ("--timestamp-col", "timestamp_col", "timestamp column (numbers or ISO dates)"),
-)
+_OPTION_TYPES = {str: click.STRING, int: click.INT, float: click.FLOAT}
 
 
 def _interaction_options() -> list[click.Option]:
-    opts = [click.Option([flag, name], default=None, help=text) for flag, name, text in _INTERACTION_OPTIONS]
-    opts.append(click.Option(["--implicit-threshold", "implicit_threshold"], type=float, default=None,
-                             help="keep ratings >= this as implicit positives (e.g. 4 for MovieLens)"))
-    return opts
+    """The interactions reader's options but --delimiter (the evaluate commands declare their own)."""
+    return [_read_option(o) for o in get_kind("interactions").options if o.name != "delimiter"]
 
 
 def _interaction_columns(given: dict) -> dict:
-    """read_interactions keywords from the CLI options (a column given as digits is a position)."""
-    out = {}
-    for _, name, _ in _INTERACTION_OPTIONS:
-        v = given.get(name)
-        if v is not None:
-            out[name] = int(v) if str(v).isdigit() else v
-    if given.get("implicit_threshold") is not None:
-        out["implicit_threshold"] = given["implicit_threshold"]
-    return out
-
-
-_READ_KEYS = {name for _, name, _ in _INTERACTION_OPTIONS} | {"implicit_threshold", "features", "labels"}
+    """The interactions reader's options among ``given`` that were set (delimiter apart)."""
+    return {o.name: given[o.name] for o in get_kind("interactions").options
+            if o.name != "delimiter" and given.get(o.name) is not None}
 
 
 def _takes_graphs(cls) -> bool:
-    return cls.input_kind == "graph" or "graph" in cls.also_accepts
+    return accepts(cls, "graph")
+
+
+def _usable_and_takes_graphs(name: str) -> bool:
+    """For listings: a plugin that fails to load, or names no registered kind, is left out."""
+    try:
+        return _takes_graphs(ek.get_method(name))
+    except EmbedkitError:
+        return False
+
+
+def _kind_flag(kind) -> str:
+    return "--" + kind.name.replace("_", "-")
+
+
+def _train_inputs(cls) -> tuple[list, dict]:
+    """(the kinds ``cls`` takes, reader option name -> ReadOption): a method's own parameter of the
+    same name wins over a reader option (triplet's ``features``)."""
+    taken = {p.name for p in cls.params}
+    kinds = kinds_of(cls)
+    options: dict[str, ReadOption] = {}
+    for kind in kinds:
+        for opt in kind.options:
+            if opt.name not in taken:
+                options.setdefault(opt.name, opt)
+    return kinds, options
+
+
+def _read_data(kinds, path: str, chosen: set[str], read_kw: dict):
+    """DATA read by the kind named by its flag (``--graph``), else by the method's own kind, with
+    the reader options that kind declares."""
+    kind = next((k for k in kinds[1:] if k.name in chosen), kinds[0])
+    names = {o.name for o in kind.options}
+    given = {k: v for k, v in read_kw.items() if k in names}
+    for opt in kind.options:  # a shipped data set's name stands for its file (--labels karate)
+        if opt.shipped and given.get(opt.name):
+            given[opt.name] = _shipped(given[opt.name], opt.shipped)[0]
+    return kind.read(path, **given)
 
 
 def _train_command(cls) -> click.Command:
-    takes_graphs = _takes_graphs(cls)
+    kinds, read_options = _train_inputs(cls)
     declared = {p.name for p in cls.params}
+    kind_flags = {k.name for k in kinds[1:]}
 
-    def run(data, output, directed, delimiter, quiet, graph=False, history=None, **given):
-        # read options; a method that declares one of these names as a parameter (triplet's features) keeps it
-        read_kw = {k: given.pop(k) for k in list(given) if k in _READ_KEYS and k not in declared}
+    def run(data, output, quiet, history=None, **given):
+        chosen = {k for k in kind_flags if given.pop(f"as_{k}", False)}
+        read_kw = {k: given.pop(k) for k in list(given) if k in read_options and given[k] is not None}
         params = {k: v for k, v in given.items() if v is not None}
         name = data
         data, unit = _shipped(data)
         if unit and "unit" in declared:
             params.setdefault("unit", unit)  # emma: one sequence per paragraph
-        if read_kw.get("labels"):
-            read_kw["labels"] = _shipped(read_kw["labels"], "labels")[0]
         if "verbose" in {p.name for p in cls.params}:
             params.setdefault("verbose", False if quiet else None)  # None: bars only on a terminal
         ext = ".model" if cls.returns == "tokenizer" else ".ekv"
         out = Path(output) if output else Path(Path(name).name.split(".")[0] + f".{cls.name}{ext}")
-        inputs = [data, *(read_kw.get(k) for k in ("features", "labels"))]
+        inputs = [data, *(read_kw.get(o.name) for o in read_options.values() if o.type is Path)]  # never overwritten
         if cls.returns == "tokenizer":
             check_path(out, inputs=inputs)
         else:
@@ -233,7 +251,7 @@ def _train_command(cls) -> click.Command:
         if history:
             check_output(Path(history), inputs=inputs)
         start = time.perf_counter()
-        obj = _read_input(cls, data, directed, delimiter, graph, **read_kw)
+        obj = _read_data(kinds, data, chosen, read_kw)
         emb = ek.train(cls.name, obj, **params)
         if not is_main():
             return
@@ -242,32 +260,17 @@ def _train_command(cls) -> click.Command:
         _report(cls, data, obj, emb, out, start, history)
 
     params = [
-        # text corpora may be a directory or a glob of files
-        click.Argument(["data"], type=click.Path(dir_okay=cls.input_kind == "text" or cls.family == "gnn")),
+        # the method's input kind says what DATA is (a text corpus may be a folder, a Planetoid data set is one)
+        click.Argument(["data"], type=click.Path(dir_okay=kinds[0].folders)),
         click.Option(["-o", "--output"], default=None,
                      help="output file; format from the extension (.ekv, .txt/.vec, .bin, .npy, .npz) "
                           "[default: <input>.<method>.ekv]" if cls.returns != "tokenizer" else
                           "output sentencepiece .model file [default: <input>.bpe.model]"),
     ]
-    if cls.input_kind != "graph" and takes_graphs:
-        params.append(click.Option(["--graph"], is_flag=True,
-                                   help="DATA is a graph (edge list or .mat), not text"))
-    if cls.input_kind == "interactions":
-        params += [click.Option(["--directed"], hidden=True, is_flag=True),
-                   click.Option(["--delimiter"], default=None, help="column separator [default: sniffed]"),
-                   *_interaction_options()]
-    elif takes_graphs:
-        params += [click.Option(["--directed"], is_flag=True, help="read the edge list as directed"),
-                   click.Option(["--delimiter"], default=None, help="column separator [default: whitespace or comma]")]
-    else:
-        params += [click.Option(["--directed"], hidden=True, is_flag=True),
-                   click.Option(["--delimiter"], hidden=True, default=None)]
-    if cls.family == "gnn":
-        params += [click.Option(["--features"], type=click.Path(dir_okay=False), default=None,
-                                help="node features: .npy/.npz (a row per node) or CSV 'node,f1,f2,...'"),
-                   click.Option(["--labels"], type=click.Path(dir_okay=False), default=None,
-                                help="node labels ('node label' lines or a .mat group matrix): supervised "
-                                     "training on a random split")]
+    # other kinds the method takes: a flag says DATA is one (svd: --graph)
+    params += [click.Option([_kind_flag(k), f"as_{k.name}"], is_flag=True,
+                            help=f"DATA is {k.help}, not {kinds[0].name}") for k in kinds[1:]]
+    params += [_read_option(o) for o in read_options.values()]
     params.append(click.Option(["--quiet"], is_flag=True, callback=_quiet_callback, help="no progress bars"))
     if "checkpoint" in declared:  # a method on the training loop
         params.append(click.Option(["--history"], type=click.Path(dir_okay=False), default=None,
@@ -321,7 +324,7 @@ def evaluate_linkpred(ctx, graph, method, test_fraction, split_seed, directed, a
     """
     cls = ek.get_method(method)
     if not _takes_graphs(cls):
-        graph_methods = [m for m in ek.methods() if _takes_graphs(ek.get_method(m))]
+        graph_methods = [m for m in ek.methods() if _usable_and_takes_graphs(m)]
         hint = f"{method} is a {cls.family} method"
         if cls.input_kind == "interactions":
             hint += " (embedkit evaluate ranking scores recommenders)"
@@ -459,9 +462,10 @@ def evaluate_triplets(vectors, triplets, as_json, **given):
 def _recsys_split(data, test_path, split, test_fraction, leave_k, split_seed, delimiter, read_kw):
     """(train, test, how) from DATA and either a --test file or a split of DATA."""
     cols = _interaction_columns(read_kw)
-    inter = ek.read_interactions(data, delimiter=delimiter, **cols)
+    read = get_kind("interactions").read
+    inter = read(data, delimiter=delimiter, **cols)
     if test_path:
-        test = ek.read_interactions(test_path, delimiter=delimiter, **cols)
+        test = read(test_path, delimiter=delimiter, **cols)
         return inter, test, f"test file {test_path}"
     train_i, test = ek.split_interactions(inter, split, test_fraction=test_fraction, k=leave_k, seed=split_seed)
     how = f"{split} split, seed {split_seed}" + (f", {test_fraction:.0%} test" if split != "leave_k_out"
@@ -782,10 +786,20 @@ def methods():
     table.add_column("method")
     table.add_column("family")
     table.add_column("what it is")
+    table.add_column("from")
+    broken = []
     for name in ek.methods():
-        cls = ek.get_method(name)
-        table.add_row(name, cls.family, cls.summary)
+        origin = plugin_origin(name) or "embedkit"
+        try:
+            cls = ek.get_method(name)
+        except PluginError as exc:  # listed, and said why; the other methods stay usable
+            table.add_row(name, "-", "[red]plugin failed to load (see below)[/]", origin)
+            broken.append(str(exc))
+            continue
+        table.add_row(name, cls.family, cls.summary, origin)
     console.print(table)
+    for message in broken:
+        _fail(message)
 
 
 def _add_quiet(group: click.Group) -> None:

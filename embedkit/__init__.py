@@ -18,7 +18,7 @@ from .data import Interactions, read_interactions, split_interactions
 from .embeddings import Embeddings
 from .exceptions import (EmbedkitError, EmptyInputError, InputFormatError, InvalidParameterError,
                          KeyNotFoundError, MissingDependencyError, NotFittedError, UnknownMethodError,
-                         DuplicateKeyError, OutputError, InputMismatchError)
+                         DuplicateKeyError, OutputError, InputMismatchError, PluginError, PluginWarning)
 from . import graph as _graph_methods  # noqa: F401  (registers deepwalk, node2vec)
 from . import text as _text_methods  # noqa: F401  (registers skipgram, cbow, svd, bpe, subword)
 from .text.bpe import Tokenizer
@@ -51,5 +51,5 @@ __all__ = [
     "UnknownMethodError", "KeyNotFoundError", "DuplicateKeyError", "OutputError", "InputMismatchError",
     "Interactions", "read_interactions", "split_interactions", "FactorModel", "recsys", "Tokenizer",
     "SubwordEmbeddings", "NodeData", "read_node_data", "metric", "MissingDependencyError",
-    "VectorIndex", "load_index", "EmbeddingTransformer", "align", "explore",
+    "VectorIndex", "load_index", "EmbeddingTransformer", "align", "explore", "PluginError", "PluginWarning",
 ]

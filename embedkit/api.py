@@ -4,20 +4,41 @@ A method is one class in one file that subclasses :class:`Method`, declares its
 hyper-parameters once in ``params`` and registers itself with :func:`register`
 under its public name. ``train(name, data, **params)`` and the CLI both read
 that table.
+
+Methods from other packages are plugins: a distribution declares its ``Method`` subclass in the
+``embedkit.methods`` entry-point group (``toy = "toy_package:Toy"`` in its pyproject.toml). The
+group is read on the first lookup that needs it (``methods()``, or ``get_method`` of a name that is
+not built in), and a plugin's module is imported when its method is first asked for; a plugin
+that fails is reported by name (:class:`~embedkit.exceptions.PluginError` /
+:class:`~embedkit.exceptions.PluginWarning`) and the other methods stay usable.
 """
 from __future__ import annotations
 
 import logging
 import time
+import warnings
 from typing import Any, ClassVar
 
 from ._validation import Param, validate
-from .exceptions import NotFittedError, UnknownMethodError
+from .exceptions import NotFittedError, PluginError, PluginWarning, UnknownMethodError
 from .io import load as _load
+
+__all__ = ["Method", "Param", "register", "unregister", "methods", "get_method", "plugin_origin", "train", "load",
+           "ENTRY_POINT_GROUP"]
 
 logger = logging.getLogger("embedkit")
 
+#: the entry-point group a plugin package declares its methods in (``name = "module:Class"``)
+ENTRY_POINT_GROUP = "embedkit.methods"
+
 _REGISTRY: dict[str, type[Method]] = {}
+#: plugin name -> its entry point, until the method is first asked for
+_PLUGINS: dict[str, Any] = {}
+#: plugin name -> "distribution version" (kept once the plugin is loaded)
+_ORIGINS: dict[str, str] = {}
+#: plugin name -> the error its loading raised (raised again on the next lookup)
+_BROKEN: dict[str, PluginError] = {}
+_scanned = False
 
 
 class Method:
@@ -97,19 +118,107 @@ def register(cls: type[Method]) -> type[Method]:
     return cls
 
 
+def unregister(name: str) -> None:
+    """Remove method ``name`` from this process's registry (built in, registered, or a loaded
+    plugin): a notebook that redefines a class calls it before registering the new one."""
+    if name not in _REGISTRY:
+        raise UnknownMethodError(f"unknown method {name!r}; choose one of: {', '.join(methods())}")
+    del _REGISTRY[name]
+
+
 def methods() -> list[str]:
-    """Names of every registered method, sorted."""
-    return sorted(_REGISTRY)
+    """Names of every registered method, built in or declared by an installed plugin, sorted."""
+    _scan_plugins()
+    return sorted({*_REGISTRY, *_PLUGINS})
 
 
 def get_method(name: str) -> type[Method]:
-    """The class registered under ``name``; an unknown name lists the choices."""
+    """The class registered under ``name``; an unknown name lists the choices.
+
+    A plugin's module is imported here, on its first lookup; if that fails, or the entry point
+    does not name a :class:`Method` subclass called ``name``, :class:`PluginError` says which
+    plugin and why.
+    """
+    cls = _REGISTRY.get(name)
+    if cls is not None:
+        return cls
+    _scan_plugins()
+    if name in _PLUGINS:
+        return _load_plugin(name)
+    raise UnknownMethodError(f"unknown method {name!r}; choose one of: {', '.join(methods())}")
+
+
+def plugin_origin(name: str) -> str | None:
+    """``"distribution version"`` of the installed package that declares method ``name``; None for a
+    method registered in this process (the built-in ones)."""
+    _scan_plugins()
+    return _ORIGINS.get(name)
+
+
+def _origin(ep) -> str:
+    dist = getattr(ep, "dist", None)
+    return f"{dist.name} {dist.version}" if dist is not None else "an unknown distribution"
+
+
+def _scan_plugins() -> None:
+    """Read the ``embedkit.methods`` entry points once (their modules are not imported here)."""
+    global _scanned
+    if _scanned:
+        return
+    _scanned = True
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        where = f"plugin method {ep.name!r} ({ep.value}, from {_origin(ep)})"
+        if ep.name in _REGISTRY:
+            taken = _REGISTRY[ep.name]
+            warnings.warn(f"{where} is refused: {ep.name!r} is the built-in method {taken.__module__}."
+                          f"{taken.__qualname__}; the plugin must choose another name", PluginWarning, stacklevel=3)
+            continue
+        if ep.name in _PLUGINS:
+            first = _PLUGINS[ep.name]
+            if first.value != ep.value:
+                warnings.warn(f"{where} is refused: {first.value} from {_ORIGINS[ep.name]} declares the same "
+                              "name; uninstall one of them", PluginWarning, stacklevel=3)
+            continue
+        _PLUGINS[ep.name] = ep
+        _ORIGINS[ep.name] = _origin(ep)
+
+
+def _load_plugin(name: str) -> type[Method]:
+    if name in _BROKEN:
+        raise _BROKEN[name]
+    ep = _PLUGINS[name]
+    where = f"plugin method {name!r} ({ep.value}, from {_ORIGINS[name]})"
     try:
-        return _REGISTRY[name]
-    except KeyError:
-        raise UnknownMethodError(
-            f"unknown method {name!r}; choose one of: {', '.join(methods())}"
-        ) from None
+        obj = ep.load()
+    except Exception as exc:  # any error of foreign code: reported with the plugin's name
+        err = PluginError(f"{where} could not be loaded: {type(exc).__name__}: {exc}")
+        err.__cause__ = exc
+    else:
+        if not (isinstance(obj, type) and issubclass(obj, Method)):
+            err = PluginError(f"{where} names {obj!r}, which is not a subclass of embedkit.api.Method")
+        elif obj.name != name:
+            err = PluginError(f"{where}: the class's name is {obj.name!r}; set name = {name!r} in the class "
+                              "or rename the entry point")
+        else:
+            _REGISTRY[name] = obj
+            del _PLUGINS[name]
+            return obj
+    _BROKEN[name] = err
+    raise err
+
+
+def _forget_plugins() -> None:
+    """Drop every plugin method and read the entry points again on the next lookup (for tests that
+    install and remove a plugin in one process)."""
+    global _scanned
+    for name in list(_ORIGINS):
+        _REGISTRY.pop(name, None)
+    _PLUGINS.clear()
+    _ORIGINS.clear()
+    _BROKEN.clear()
+    _scanned = False
 
 
 def train(name: str, data: Any, **params: Any):

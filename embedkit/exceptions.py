@@ -24,6 +24,9 @@ __all__ = [
     "ShapeError",
     "ArgumentTypeError",
     "TrainingDivergedError",
+    "PluginError",
+    "PluginWarning",
+    "UnknownInputKindError",
 ]
 
 
@@ -160,6 +163,8 @@ class DatabaseError(EmbedkitError, RuntimeError):
 class CheckpointError(EmbedkitError, ValueError):
     """A checkpoint folder cannot be resumed from: written for other data or other parameters
     (the message names the difference), or unreadable."""
+
+
 class ShapeError(EmbedkitError, ValueError):
     """An array, index or model part does not fit what it is used with (a query vector of another
     dimension, an index over other keys, features with the wrong number of columns); the message
@@ -174,3 +179,26 @@ class ArgumentTypeError(EmbedkitError, TypeError):
 class TrainingDivergedError(EmbedkitError, FloatingPointError):
     """Training produced NaN or infinite values (a learning rate too large for the data); the message
     names the method and what to lower."""
+
+
+class PluginError(EmbedkitError, ImportError):
+    """A method declared in the ``embedkit.methods`` entry-point group cannot be used: its module
+    does not import, the object is not a :class:`~embedkit.api.Method`, its name differs from the
+    entry point's, or the name is taken by a built-in method. The message names the entry point
+    and the distribution that declares it."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class PluginWarning(UserWarning):
+    """A plugin was left out while listing methods (the message says which and why); the other
+    methods stay usable."""
+
+
+class UnknownInputKindError(EmbedkitError, KeyError):
+    """A method's ``input_kind`` (or ``also_accepts``) names no registered input kind; the
+    message lists the registered ones (see :mod:`embedkit.kinds`)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
