@@ -232,7 +232,7 @@ WORKLOADS: dict[str, Workload] = {
     "subword": _text(dict(TEXT_QUICK, vocab_size=400), dict(TEXT_FULL, vocab_size=2000), bar=0.8),
     "glove": _text(dict(dim=16, window=5, epochs=30, min_count=1), dict(dim=64, window=5, epochs=30, min_count=1)),
     "svd": _text(dict(dim=20, min_count=1), dict(dim=64, min_count=1), work=lambda d, p, r: d["tokens"]),
-    "bpe": _text(dict(vocab_size=400), dict(vocab_size=1000), score=_round_trip, metric="held-out round trip",
+    "bpe": _text(dict(vocab_size=400), dict(vocab_size=700), score=_round_trip, metric="held-out round trip",
                  bar=1.0, work=lambda d, p, r: d["tokens"]),
     "deepwalk": _walks(WALK_QUICK, WALK_FULL),
     "node2vec": _walks(dict(WALK_QUICK, p=1.0, q=0.5), dict(WALK_FULL, p=1.0, q=0.5)),
