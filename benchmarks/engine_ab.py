@@ -126,7 +126,8 @@ def main() -> None:
         load_after = uptime()
     print(f"load before: {load_before}\nload after: {load_after}\n")
     print(f"old = {roots['old']}, new = {roots['new']}; {a.rounds} rounds, workers={a.workers}\n")
-    print("| workload | old s (median) | new s (median) | old words/s | new words/s | new/old time (median of rounds) |")
+    print("| workload | old s (median) | new s (median) | old words/s | new words/s "
+          "| new/old time (median of rounds) |")
     print("|---|---|---|---|---|---|")
     for w in works:
         o = [x["seconds"] for x in times[w]["old"]]
