@@ -193,8 +193,7 @@ def test_backends_are_found_through_the_registry(tmp_path, monkeypatch):
     tokens, offsets, counts, _ = _group_sequences(n_seq=10)
     out = train_sgns(tokens.astype(np.int64), offsets.astype(np.int32), counts, SGNSConfig(dim=3), backend="toy")
     assert out.shape == (len(counts), 3) and (out == 4 + 8).all()  # int32 tokens, int64 offsets
-    with pytest.raises(ValueError, match="unknown skip-gram backend 'nope'; choose one of auto, numba, torch, "
-                                         "gensim, toy"):
+    with pytest.raises(ValueError, match=r"gensim.*toy.*got 'nope'"):  # the choices, then the name given
         train_sgns(tokens, offsets, counts, SGNSConfig(dim=3), backend="nope")
     with pytest.raises(Exception, match="'numba' \\(or 'auto'\\) with skip-gram for subword units"):
         train_sgns(tokens, offsets, counts, SGNSConfig(dim=3), backend="toy",

@@ -54,7 +54,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...exceptions import InvalidParameterError, ShapeError
-from ._common import SGNSConfig, _init_vectors, alias_table, keep_probabilities, noise_table
+# the shared part's public names, re-exported (and _init_vectors, which tests compare with)
+from ._common import SGNSConfig, _init_vectors, alias_table, keep_probabilities, noise_table  # noqa: F401
 
 __all__ = ["BACKENDS", "SGNSConfig", "alias_table", "keep_probabilities", "noise_table", "register_backend",
            "train_sgns"]
