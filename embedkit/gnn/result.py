@@ -77,19 +77,19 @@ class NodeClassifier(GNNEmbeddings):
     after training, with the weights of the best validation epoch). ``classes``: the
     ``C`` label names. ``predict()`` gives labels, ``evaluate()`` the accuracy on the
     train/validation/test masks. ``model`` is the torch module (on the CPU, eval
-    mode); ``history`` the per-epoch loss and validation metric.
+    mode); ``history`` the per-epoch rows of the training loop (loss, validation
+    accuracy / micro-F1 and loss; ``meta["history"]``, saved with the vectors).
 
     Saving (``save``/``export``) keeps the vectors; the scores and the model are not
     part of the artifact.
     """
 
     def __init__(self, keys, vectors, meta, *, scores: np.ndarray, classes: list, labels: np.ndarray,
-                 masks: dict, multi_label: bool, model=None, history: list | None = None):
+                 masks: dict, multi_label: bool, model=None):
         super().__init__(keys, vectors, meta, model=model)
         self.scores = np.asarray(scores, dtype=np.float32)
         self.classes = list(classes)
         self.multi_label = multi_label
-        self.history = history or []
         self._labels = labels
         self._masks = masks
 
