@@ -317,11 +317,12 @@ def _report_model(cls, data, inter, model, out: Path, start: float, history=None
 
 
 def _gnn_rows(emb) -> list[tuple[str, str]]:
-    """Summary rows of a GCN/GAT run: mode, epochs and early stop, accuracies when supervised."""
+    """Summary rows of a GCN/GAT run: mode, seconds per epoch, accuracies when supervised (the epochs,
+    loss, best epoch and early stop: the training loop's rows, cli/_history.py)."""
     m = emb.meta
     rows = [("mode", f"{m['mode']}, input features {m['features']}, {m['device']}"),
-            ("epochs", f"{m['epochs_run']} ({m['seconds_per_epoch']:.4f} s each), best {m['best_epoch']}"
-                       + (", stopped early" if m["early_stopped"] else ""))]
+            ("epoch time", f"{m['seconds_per_epoch']:.4f} s"
+                           + (f", best epoch {m['best_epoch']} by the training loss" if m["mode"] == "unsupervised" else ""))]
     if m["mode"] == "supervised":
         rows += [(k.replace("_", " "), f"{v:.4f}") for k, v in emb.evaluate().items() if not k.startswith("num_")]
     return rows

@@ -303,8 +303,8 @@ def _write_interactions(path, n_users=1500, n_items=300, per_user=20):
                 f.write(f"u{u}\ti{(i + u) % n_items}\n")
 
 
-def _write_planted_edges(path, groups=40, size=50):
-    """A planted partition (2000 nodes, about 5000 edges) as an edge list."""
+def _write_planted_edges(path, groups=20, size=50):
+    """A planted partition (1000 nodes, about 2500 edges) as an edge list."""
     import networkx as nx
 
     g = nx.planted_partition_graph(groups, size, 0.1, 0.001, seed=0)
@@ -315,7 +315,7 @@ def _write_planted_edges(path, groups=40, size=50):
 
 CLI_KILL_CASES = {
     # the graph auto-encoder (no labels): dropout, Adam, negative pairs and the best epoch's state resumed
-    "gcn": (_write_planted_edges, "graph.edgelist", ["--epochs", "150", "--patience", "0", "--dim", "16",
+    "gcn": (_write_planted_edges, "graph.edgelist", ["--epochs", "40", "--patience", "0", "--dim", "16",
                                                      "--workers", "1", "--seed", "0"]),
     "als": (_write_interactions, "data.tsv", ["--iterations", "12", "--dim", "32", "--workers", "1",
                                               "--backend", "torch", "--device", "cpu"]),

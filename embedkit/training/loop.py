@@ -15,6 +15,13 @@ History rows (one per epoch; ALS: per iteration)::
 skip-gram family a running mean over a sample of the epoch's updates); ``<unit>_per_s`` the
 epoch's throughput; ``seconds`` the epoch's wall time and ``elapsed_s`` the run's so far
 (resumed runs count the time before the interruption); ``val_*`` the validation metrics.
+
+Which epoch is best: ``validate()``'s first metric (higher is better); ``Options.tie_break``
+names another of its metrics (lower is better) that breaks ties (GCN/GAT: validation accuracy,
+then validation loss). Without ``validate``, ``Options.monitor_loss`` judges the epochs by their
+training loss (lower is better; GCN/GAT's auto-encoder). ``Options.min_delta``: how much better
+than the best a score must be. At the end the best state is put back with
+:meth:`Trainable.restore_best` (by default ``set_state``).
 """
 from __future__ import annotations
 
