@@ -125,8 +125,11 @@ class GNNMethod(Method):
         meta = {"mode": mode, "features": feat_kind, "normalize_features": params["normalize_features"],
                 "num_input_features": None if X is None else int(X.shape[1]), "device": dev, "train_time_s": round(train_s, 4),
                 "epochs_run": r.stopped_epoch, "best_epoch": r.best_epoch, "early_stopped": r.early_stopped,
-                # the epochs' seconds (training steps and validation) in this process, checkpoints left out
-                "seconds_per_epoch": round(loop_s / max(training.epochs_here, 1), 5), "graph": repr(nd.graph),
+                # the epochs' seconds (training steps and validation) in this process, checkpoints left out;
+                # a resumed run with no epoch left: the history's (training steps only)
+                "seconds_per_epoch": round(loop_s / training.epochs_here if training.epochs_here else
+                                           float(np.mean([h["seconds"] for h in r.history] or [0.0])), 5),
+                "graph": repr(nd.graph),
                 "history": r.history, "training": r.summary()}
         logger.info("%s (%s, %s): %d epochs in %.2fs, best epoch %s", self.name, mode, dev, r.stopped_epoch,
                     train_s, r.best_epoch)
