@@ -144,7 +144,46 @@ def _recsys_quality(model) -> float:
     return float(np.mean(hits))
 
 
+def _karate_two_per_faction():
+    """Karate with two labelled members per faction (a train mask only: every epoch runs); the other
+    30 nodes are the test set (test_gnn.py: GCN 0.95, GAT 0.92 mean accuracy over draws)."""
+    nd = ek.read_node_data(ek.datasets.load("karate"), labels=ek.datasets.load_labels("karate"))
+    rng = np.random.default_rng(0)
+    train = np.zeros(nd.num_nodes, dtype=bool)
+    for c in range(2):
+        train[rng.choice(np.flatnonzero(nd.labels == c), 2, replace=False)] = True
+    return ek.NodeData(nd.graph, None, nd.labels, nd.classes, train)
+
+
+def _gnn_test_accuracy(result) -> float:
+    return result.evaluate()["test_accuracy"]
+
+
+def _planted_with_features():
+    """A 20 x 15 planted partition with noisy community features, 10% of its edges held out
+    (features alone: link-prediction AUC 0.74; test_gnn.py)."""
+    import networkx as nx
+
+    g = ek.read_graph(nx.planted_partition_graph(20, 15, 0.6, 0.002, seed=7))
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 16))[np.arange(300) // 15] + rng.normal(scale=2.0, size=(300, 16))
+    train_g, split = ek.split_edges(g, test_fraction=0.1, seed=0)
+    return ek.NodeData(train_g, X.astype(np.float32)), split
+
+
+def _held_out_edge_auc(result) -> float:
+    return ek.evaluate.link_prediction(result, _planted_with_features()[1])["auc"]
+
+
 CASES = {
+    "gcn": dict(data=_karate_two_per_faction, params={"epochs": 60, "workers": 1, "seed": 0},
+                epochs="epochs", quality=_gnn_test_accuracy, bar=0.85),
+    "gat": dict(data=_karate_two_per_faction, params={"epochs": 100, "heads": 4, "workers": 1, "seed": 0},
+                epochs="epochs", quality=_gnn_test_accuracy, bar=0.8),
+    # the graph auto-encoder judges its epochs by the training loss (patience 0: every epoch runs)
+    "gcn-unsupervised": dict(method="gcn", data=lambda: _planted_with_features()[0],
+                             params={"epochs": 40, "patience": 0, "dim": 16, "workers": 1, "seed": 0},
+                             epochs="epochs", quality=_held_out_edge_auc, bar=0.9),
     "als": dict(data=_blocks, params={"dim": 8, "epochs": 6, "workers": 1, "backend": "implicit"},
                 epochs="epochs", quality=_recsys_quality, bar=0.9),
     "als-torch": dict(method="als", data=_blocks,
@@ -222,6 +261,34 @@ def test_recommender_early_stopping_keeps_the_best_epoch():
     np.testing.assert_array_equal(model.users.vectors, again.users.vectors)
 
 
+def test_gnn_early_stopping_on_the_loop_keeps_the_best_epoch_and_resumes_bit_identical(tmp_path):
+    """Validation accuracy, ties broken by the lower validation loss; a resume after epoch 1
+    restores the weights, Adam, the generators and the best epoch so far."""
+    nd = ek.read_node_data(ek.datasets.load("karate"), labels=ek.datasets.load_labels("karate"))
+    params = dict(patience=5, epochs=200, seed=0, workers=1, verbose=False)
+    whole = ek.train("gcn", nd, **params)
+    h, info = whole.history, whole.meta["training"]
+    assert info["early_stopped"] and len(h) == info["best_epoch"] + 5 < 200
+    best = max((r["val_accuracy"], -r["val_loss"]) for r in h)
+    assert (h[info["best_epoch"] - 1]["val_accuracy"], -h[info["best_epoch"] - 1]["val_loss"]) == best
+    assert whole.meta["val_accuracy"] == best[0]  # the weights kept are the best epoch's
+    ck = tmp_path / "ck"
+    ek.train("gcn", nd, **params, checkpoint=ck, callbacks=[lambda row: row["epoch"] == 2])
+    import shutil
+
+    for p in ck.iterdir():
+        if p.name != "checkpoint-e000002-p000000000000":
+            shutil.rmtree(p)
+    resumed = ek.train("gcn", nd, **params, checkpoint=ck)
+    assert resumed.meta["training"]["resumed_from"]
+    np.testing.assert_array_equal(resumed.vectors, whole.vectors)
+    np.testing.assert_array_equal(resumed.scores, whole.scores)
+    assert [r["val_loss"] for r in resumed.history] == [r["val_loss"] for r in h]
+    assert resumed.meta["training"]["best_epoch"] == info["best_epoch"]
+    with pytest.raises(CheckpointError, match="other data"):
+        ek.train("gcn", nd.random_split(0.5, 0.2, seed=1), **params, checkpoint=ck)
+
+
 # ---- the CLI: --history, and a run killed after its first checkpoint ------------------------
 def _cli(*args, **kw):
     return subprocess.Popen([sys.executable, "-m", "embedkit_cli", *map(str, args)], stdout=subprocess.PIPE,
@@ -236,7 +303,20 @@ def _write_interactions(path, n_users=1500, n_items=300, per_user=20):
                 f.write(f"u{u}\ti{(i + u) % n_items}\n")
 
 
+def _write_planted_edges(path, groups=20, size=50):
+    """A planted partition (1000 nodes, about 2500 edges) as an edge list."""
+    import networkx as nx
+
+    g = nx.planted_partition_graph(groups, size, 0.1, 0.001, seed=0)
+    with open(path, "w") as f:
+        for u, v in g.edges():
+            f.write(f"{u} {v}\n")
+
+
 CLI_KILL_CASES = {
+    # the graph auto-encoder (no labels): dropout, Adam, negative pairs and the best epoch's state resumed
+    "gcn": (_write_planted_edges, "graph.edgelist", ["--epochs", "40", "--patience", "0", "--dim", "16",
+                                                     "--workers", "1", "--seed", "0"]),
     "als": (_write_interactions, "data.tsv", ["--epochs", "12", "--dim", "32", "--workers", "1",
                                               "--backend", "torch", "--device", "cpu"]),
 }

@@ -14,6 +14,7 @@ from ..data.nodes import NodeData, as_node_data
 from ..distributed import context, data_parallel, same_everywhere, unwrap
 from ..embeddings import Embeddings
 from ..exceptions import EmptyInputError, InvalidParameterError
+from ..training import Options, digest, loop_params, run
 from ._features import FEATURE_CHOICES, FEATURE_HELP, input_features
 
 logger = logging.getLogger("embedkit")
@@ -21,8 +22,7 @@ logger = logging.getLogger("embedkit")
 MODES = ("auto", "supervised", "unsupervised")
 
 
-def gnn_params(*, hidden: int, dropout: float, learning_rate: float, epochs: int, patience: int,
-               extra: tuple = ()) -> tuple:
+def gnn_params(*, hidden: int, dropout: float, learning_rate: float, epochs: int, patience: int, extra: tuple = ()) -> tuple:
     """The parameter table of a GNN method, with that method's defaults."""
     return (
         Param("mode", str, "auto", "supervised (node labels -> classification), unsupervised (graph "
@@ -51,6 +51,7 @@ def gnn_params(*, hidden: int, dropout: float, learning_rate: float, epochs: int
         seed_param("random seed (runs repeat exactly on the CPU with workers=1; with more threads GAT's "
                    "attention sums in a thread-dependent order)"),
         device_param(),
+        *loop_params(),
         VERBOSE,
     )
 
@@ -61,7 +62,7 @@ class GNNMethod(Method):
     settings from the parameters in ``_encoder_kw``."""
 
     family = "gnn"
-    input_kind = "nodes"  # a graph, or a graph with features and labels (embedkit.kinds)
+    input_kind = "graph"
     kind = ""
     quick_params = {"epochs": 5, "hidden": 8, "dim": 8, "verbose": False}
 
@@ -73,7 +74,7 @@ class GNNMethod(Method):
         import torch
 
         from ._model import build_encoder
-        from ._train import Graphs, train_autoencoder, train_supervised
+        from ._train import AutoEncoder, Graphs, Supervised
 
         nd = as_node_data(data)
         if nd.graph.indices.size == 0:
@@ -86,6 +87,9 @@ class GNNMethod(Method):
         multi = nd.multi_label
         n_out = len(nd.classes) if mode == "supervised" else params["dim"]
         dist = context(dev)
+        if dist.active and params.get("checkpoint"):  # each process would need its own generators' state
+            raise InvalidParameterError(self.name, "checkpoint", "None under torchrun (checkpoints are written by "
+                                        "runs of one process)", params["checkpoint"])
         t0 = time.perf_counter()
         with torch.random.fork_rng(devices=[dev] if dev.startswith("cuda") else []), \
                 cpu_threads(params["workers"], dev):
@@ -98,24 +102,37 @@ class GNNMethod(Method):
             model = data_parallel(net, dist, dev)
             graphs = Graphs(nd.graph, X, dev, params["batch_size"], params["num_neighbors"], params["layers"],
                             params["seed"] + 1_000_003 * dist.rank)
-            common = dict(learning_rate=params["learning_rate"], weight_decay=params["weight_decay"],
-                          epochs=params["epochs"], patience=params["patience"], verbose=params["verbose"], name=self.name, dist=dist)
+            common = dict(learning_rate=params["learning_rate"], weight_decay=params["weight_decay"], dist=dist)
+            validate, judging = None, {}
             if mode == "supervised":
                 masks = {"train": nd.train_mask, "val": nd.val_mask, "test": nd.test_mask}
                 y = nd.labels if multi else np.where(nd.labels >= 0, nd.labels, 0)
-                run = train_supervised(model, graphs, y, masks, multi, **common)
+                training = Supervised(model, graphs, y, masks, multi, **common)
+                if training.val is not None:  # the best epoch: highest validation metric, then lowest loss
+                    validate, judging = training.validate, {"tie_break": "loss"}
             else:
-                run = train_autoencoder(model, graphs, seed=params["seed"], **common)
+                training = AutoEncoder(model, graphs, seed=params["seed"], **common)
+                judging = {"monitor_loss": True, "min_delta": AutoEncoder.MIN_DELTA}
+            opts = Options.from_params(self.name, params, epochs=params["epochs"], validate=validate,
+                                       data_digest=_data_digest(nd, X), **judging)
+            t_loop = time.perf_counter()
+            r = run(training, self.name, opts)
+            loop_s = time.perf_counter() - t_loop - r.checkpoint_s
             # rank 0's outputs everywhere (sampled neighbourhoods differ between the processes)
             out, hid = (same_everywhere(a, dist, dev) for a in graphs.predict_all(model))
             model = unwrap(model)
         train_s = time.perf_counter() - t0
         meta = {"mode": mode, "features": feat_kind, "normalize_features": params["normalize_features"],
                 "num_input_features": None if X is None else int(X.shape[1]), "device": dev, "train_time_s": round(train_s, 4),
-                "epochs_run": run.stopped_epoch, "best_epoch": run.best_epoch, "early_stopped": run.early_stopped,
-                "seconds_per_epoch": round(run.loop_s / max(run.stopped_epoch, 1), 5), "graph": repr(nd.graph)}
-        logger.info("%s (%s, %s): %d epochs in %.2fs, best epoch %d", self.name, mode, dev, run.stopped_epoch,
-                    train_s, run.best_epoch)
+                "epochs_run": r.stopped_epoch, "best_epoch": r.best_epoch, "early_stopped": r.early_stopped,
+                # the epochs' seconds (training steps and validation) in this process, checkpoints left out;
+                # a resumed run with no epoch left: the history's (training steps only)
+                "seconds_per_epoch": round(loop_s / training.epochs_here if training.epochs_here else
+                                           float(np.mean([h["seconds"] for h in r.history] or [0.0])), 5),
+                "graph": repr(nd.graph),
+                "history": r.history, "training": r.summary()}
+        logger.info("%s (%s, %s): %d epochs in %.2fs, best epoch %s", self.name, mode, dev, r.stopped_epoch,
+                    train_s, r.best_epoch)
         from .result import GNNEmbeddings, NodeClassifier
 
         if mode == "unsupervised":
@@ -123,8 +140,8 @@ class GNNMethod(Method):
 
         masks = {"train": nd.train_mask, "val": nd.val_mask, "test": nd.test_mask}
         clf = NodeClassifier(nd.graph.nodes, hid, meta, scores=out, classes=nd.classes, labels=nd.labels,
-                             masks=masks, multi_label=multi, model=model.cpu().eval(), history=run.history)
-        clf.meta.update({k: round(v, 5) if isinstance(v, float) else v for k, v in clf.evaluate().items()})
+                             masks=masks, multi_label=multi, model=model.cpu().eval())
+        clf.meta.update({k: round(v, 6) if isinstance(v, float) else v for k, v in clf.evaluate().items()})
         return clf
 
     def _mode(self, nd: NodeData, mode: str) -> str:
@@ -151,3 +168,15 @@ class GNNMethod(Method):
         if val is None or not (val & labelled).any():
             logger.info("%s: no validation nodes; training all epochs without early stopping", self.name)
         return NodeData(nd.graph, nd.features, nd.labels, nd.classes, train, val, test, nd.has_features, nd.name)
+
+
+def _data_digest(nd: NodeData, X: np.ndarray | None) -> dict:
+    """What identifies a GNN's training data in a checkpoint: the graph's CSR structure (edge
+    weights are not used), node ids, input features, labels and the train/validation/test masks."""
+    g = nd.graph
+    parts = [g.indptr, g.indices, [str(k) for k in g.nodes], "features", X if X is not None else "none", "labels",
+             nd.labels if nd.labels is not None else "none"]
+    for m in (nd.train_mask, nd.val_mask, nd.test_mask):
+        parts.append(np.asarray(m) if m is not None else "none")
+    return {"description": repr(g) + (f", {len(nd.classes)} classes" if nd.labels is not None else ""),
+            "digest": digest(*parts)}

@@ -1,67 +1,19 @@
-"""Training loops shared by GCN and GAT: supervised node classification with early
-stopping on the validation metric, and an unsupervised graph auto-encoder; full
-batch, or mini-batches of sampled neighbourhoods."""
+"""The epochs GCN and GAT run on the shared training loop (:mod:`embedkit.training`):
+supervised node classification (validated on the validation nodes), and an unsupervised
+graph auto-encoder (judged by its training loss); full batch, or mini-batches of sampled
+neighbourhoods. The loop owns the history, callbacks, early stopping and checkpoints."""
 from __future__ import annotations
 
-import copy
 import logging
-import time
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._progress import progress
 from ..data.graph import Graph
 from ..distributed import Dist, mean_across, shard, unwrap
+from ..training import Trainable, numpy_rng_state, set_numpy_rng_state
 from ._sampling import sample_subgraph
 
 logger = logging.getLogger("embedkit")
-
-
-@dataclass
-class Run:
-    """What a training run reports: per-epoch history and where it stopped."""
-
-    history: list = field(default_factory=list)
-    best_epoch: int = 0
-    stopped_epoch: int = 0
-    early_stopped: bool = False
-    #: seconds spent in the epoch loop (training steps and validation), without set-up
-    loop_s: float = 0.0
-    _bar: object = field(default=None, repr=False)
-    _t0: float = field(default=0.0, repr=False)
-    _best_state: dict | None = field(default=None, repr=False)
-
-    @classmethod
-    def start(cls, epochs: int, name: str, verbose: bool) -> "Run":
-        """A run with its progress bar (loss and validation metric per epoch) and clock started."""
-        return cls(_bar=progress(epochs, desc=name, verbose=verbose, unit="epoch"), _t0=time.perf_counter())
-
-    def epoch_done(self, model, row: dict, improved: bool | None, patience: int) -> bool:
-        """Record ``row``; keep a copy of the weights when ``improved`` (None: nothing to
-        judge by, never stop early). True when ``patience`` epochs passed without improvement."""
-        epoch = row["epoch"]
-        self.history.append(row)
-        self.stopped_epoch = epoch
-        self._bar.update(1)
-        self._bar.set_postfix({k: v for k, v in row.items() if k != "epoch"})
-        if improved:
-            self.best_epoch = epoch
-            self._best_state = copy.deepcopy(model.state_dict())
-        elif improved is not None and patience and epoch - self.best_epoch >= patience:
-            self.early_stopped = True
-        return self.early_stopped
-
-    def finish(self, model) -> "Run":
-        """Stop the clock and the bar; put the best epoch's weights back into ``model``."""
-        self.loop_s = time.perf_counter() - self._t0
-        self._bar.close()
-        if self._best_state is not None:
-            model.load_state_dict(self._best_state)
-        else:
-            self.best_epoch = self.stopped_epoch
-        self._best_state = None
-        return self
 
 
 class Graphs:
@@ -136,109 +88,183 @@ def classification_scores(out: np.ndarray, y: np.ndarray, mask: np.ndarray, mult
             "macro_f1": float(f1_score(y[mask], pred, average="macro", zero_division=0))}
 
 
-def train_supervised(model, graphs: Graphs, y: np.ndarray, masks: dict, multi: bool, *,
-                     learning_rate: float, weight_decay: float, epochs: int, patience: int, verbose: bool, name: str,
-                     dist: Dist = Dist()) -> Run:
-    """Cross-entropy (or binary cross-entropy, multi-label) on the train nodes, Adam.
+class _Training(Trainable):
+    """What both modes share: the model, Adam and the random generators, and their state.
 
-    After every epoch the model is evaluated on the validation nodes; the weights of
-    the best epoch (highest validation accuracy / micro-F1, ties broken by lower
-    validation loss) are restored at the end. Training stops when ``patience`` epochs
-    pass without improvement (0: never). Without validation nodes it runs all epochs.
-    Under ``torchrun`` (``model`` in DistributedDataParallel) every process trains on
-    its share of the train nodes and the validation figures are averaged over the
-    processes, so they all stop at the same epoch.
-    """
-    torch = graphs.torch
-    dev = graphs.device
-    yt = torch.from_numpy(y.astype(np.float32) if multi else y).to(dev)
-    loss_fn = torch.nn.BCEWithLogitsLoss() if multi else torch.nn.CrossEntropyLoss()
-    opt = torch.optim.Adam(unwrap(model).param_groups(weight_decay), lr=learning_rate)
-    train_rows = np.flatnonzero(masks["train"])
-    train_rows = train_rows[shard(len(train_rows), dist)]
-    val = masks.get("val")
-    val = val if val is not None and val.any() else None
-    val_rows = None if val is None else np.flatnonzero(val)
-    val_t = None if val is None else torch.from_numpy(val_rows).to(dev)
-    metric = "micro_f1" if multi else "accuracy"
-    best = (-np.inf, np.inf)
-    run = Run.start(epochs, name, verbose)
-    for epoch in range(1, epochs + 1):
+    State (a checkpoint; the best epoch's copy): the model's ``state_dict`` (``model.<name>``
+    arrays), Adam's per-parameter state (``adam.<index>.<name>``: ``step``, ``exp_avg``,
+    ``exp_avg_sq`` arrays; its parameter groups come from the parameters, which a resume must
+    repeat), torch's global CPU generator (dropout draws from it; and the device's on CUDA) and
+    the numpy generators (mini-batch order, sampled neighbourhoods, negative pairs). Put back,
+    a run on the CPU goes on bit for bit as if it had never stopped."""
+
+    def __init__(self, model, graphs: "Graphs", learning_rate: float, weight_decay: float, dist: Dist, rngs: dict):
+        torch = graphs.torch
+        self.torch, self.model, self.graphs, self.dist = torch, model, graphs, dist
+        self.dev = graphs.device
+        self.opt = torch.optim.Adam(unwrap(model).param_groups(weight_decay), lr=learning_rate)
+        self.rngs = rngs
+        #: epochs run by this process (a resumed run counts only its own), for seconds per epoch
+        self.epochs_here = 0
+
+    def state(self) -> dict:
+        torch = self.torch
+        st = {f"model.{k}": v.detach().cpu().numpy() for k, v in unwrap(self.model).state_dict().items()}
+        for i, per_param in self.opt.state_dict()["state"].items():
+            for k, v in per_param.items():
+                st[f"adam.{i}.{k}"] = v.detach().cpu().numpy() if torch.is_tensor(v) else v
+        st["rng.torch"] = torch.get_rng_state().numpy()
+        if str(self.dev).startswith("cuda"):
+            st["rng.cuda"] = torch.cuda.get_rng_state(self.dev).numpy()
+        for name, rng in self.rngs.items():
+            st[f"rng.{name}"] = numpy_rng_state(rng)
+        return st
+
+    def set_state(self, state: dict) -> None:
+        torch = self.torch
+        self.restore_best(state)
+        opt_state: dict = {}
+        for k, v in state.items():
+            if k.startswith("adam."):
+                _, i, name = k.split(".", 2)
+                opt_state.setdefault(int(i), {})[name] = torch.from_numpy(np.array(v)) if isinstance(v, np.ndarray) else v
+        sd = self.opt.state_dict()
+        sd["state"] = opt_state
+        self.opt.load_state_dict(sd)
+        torch.set_rng_state(torch.from_numpy(np.array(state["rng.torch"])))
+        if "rng.cuda" in state and str(self.dev).startswith("cuda"):
+            torch.cuda.set_rng_state(torch.from_numpy(np.array(state["rng.cuda"])), self.dev)
+        for name, rng in self.rngs.items():
+            set_numpy_rng_state(rng, state[f"rng.{name}"])
+
+    def restore_best(self, state: dict) -> None:
+        """The best epoch's weights, at the end of a run (the generators go on: as before the loop)."""
+        sd = {k[6:]: self.torch.from_numpy(np.array(v)) for k, v in state.items() if k.startswith("model.")}
+        unwrap(self.model).load_state_dict(sd)
+
+
+# ---- supervised ---------------------------------------------------------------------------
+def classification_scores(out: np.ndarray, y: np.ndarray, mask: np.ndarray, multi: bool) -> dict:
+    """Accuracy (single-label) or micro/macro-F1 with logits > 0 (multi-label) on ``mask``."""
+    if not mask.any():
+        return {}
+    if not multi:
+        return {"accuracy": float((out[mask].argmax(1) == y[mask]).mean())}
+    from sklearn.metrics import f1_score
+
+    pred = out[mask] > 0
+    return {"micro_f1": float(f1_score(y[mask], pred, average="micro", zero_division=0)),
+            "macro_f1": float(f1_score(y[mask], pred, average="macro", zero_division=0))}
+
+
+class Supervised(_Training):
+    """Cross-entropy (or binary cross-entropy, multi-label) on the train nodes, Adam; one
+    full-batch step per epoch, or one step per mini-batch of train nodes. Loss (history):
+    the epoch's mean over the train nodes of the per-batch loss.
+
+    :meth:`validate` (given to the loop when there are validation nodes): validation
+    accuracy / micro-F1 first (the loop keeps the best epoch and stops after ``patience``
+    epochs without a better one) and the validation loss, which breaks ties (lower is
+    better). Under ``torchrun`` (``model`` in DistributedDataParallel) every process trains
+    on its share of the train nodes and the loss and validation figures are averaged over
+    the processes, so they all stop at the same epoch."""
+
+    unit = "nodes"
+
+    def __init__(self, model, graphs: "Graphs", y: np.ndarray, masks: dict, multi: bool, *, learning_rate: float,
+                 weight_decay: float, dist: Dist = Dist()):
+        super().__init__(model, graphs, learning_rate, weight_decay, dist, {"batches": graphs.rng})
+        torch, dev = graphs.torch, graphs.device
+        self.y, self.multi = y, multi
+        self.yt = torch.from_numpy(y.astype(np.float32) if multi else y).to(dev)
+        self.loss_fn = torch.nn.BCEWithLogitsLoss() if multi else torch.nn.CrossEntropyLoss()
+        rows = np.flatnonzero(masks["train"])
+        self.train_rows = rows[shard(len(rows), dist)]
+        self.per_epoch = len(self.train_rows)
+        val = masks.get("val")
+        self.val = val if val is not None and val.any() else None
+        self.val_rows = None if self.val is None else np.flatnonzero(self.val)
+        self.val_t = None if self.val is None else torch.from_numpy(self.val_rows).to(dev)
+        self.metric = "micro_f1" if multi else "accuracy"
+
+    def run_epoch(self, epoch) -> None:
+        torch, graphs, dev, model, opt = self.torch, self.graphs, self.dev, self.model, self.opt
         model.train()
         total = 0.0
-        for b in graphs.batches(train_rows, True):
+        for b in graphs.batches(self.train_rows, True):
             opt.zero_grad()
             out, _ = graphs.outputs(model, b)
-            loss = loss_fn(out, yt[torch.from_numpy(b).to(dev)])
+            loss = self.loss_fn(out, self.yt[torch.from_numpy(b).to(dev)])
             loss.backward()
             opt.step()
             total += loss.item() * len(b)
-        train_loss, = mean_across([total / len(train_rows)], dist, dev)
-        row = {"epoch": epoch, "loss": round(train_loss, 5)}
-        improved = None
-        if val_t is not None:
-            model.eval()
-            with torch.no_grad():
-                vo = graphs.outputs(model, val_rows)[0]
-                val_loss = float(loss_fn(vo, yt[val_t]))
-            score = classification_scores(vo.float().cpu().numpy(), y[val], np.ones(int(val.sum()), bool), multi)
-            val_score, val_loss = mean_across([score[metric], val_loss], dist, dev)
-            row.update({"val_loss": round(val_loss, 5), f"val_{metric}": round(val_score, 5)})
-            improved = (val_score, -val_loss) > best
-            best = max(best, (val_score, -val_loss))
-        if run.epoch_done(model, row, improved, patience):
-            logger.info("%s: early stop at epoch %d (best validation %s %.4f at epoch %d)", name, epoch, metric,
-                        best[0], run.best_epoch)
-            break
-    return run.finish(model)
+        train_loss, = mean_across([total / len(self.train_rows)], self.dist, dev)
+        self.epochs_here += 1
+        epoch.add(len(self.train_rows), train_loss, 1)
+
+    def validate(self) -> dict:
+        """``{metric: validation accuracy / micro-F1, "loss": validation loss}``."""
+        torch, model = self.torch, self.model
+        model.eval()
+        with torch.no_grad():
+            vo = self.graphs.outputs(model, self.val_rows)[0]
+            val_loss = float(self.loss_fn(vo, self.yt[self.val_t]))
+        score = classification_scores(vo.float().cpu().numpy(), self.y[self.val], np.ones(len(self.val_rows), bool),
+                                      self.multi)
+        val_score, val_loss = mean_across([score[self.metric], val_loss], self.dist, self.dev)
+        return {self.metric: val_score, "loss": val_loss}
 
 
 # ---- unsupervised -------------------------------------------------------------------------
-def train_autoencoder(model, graphs: Graphs, *, learning_rate: float, weight_decay: float, epochs: int,
-                      patience: int, verbose: bool, name: str, seed: int, dist: Dist = Dist()) -> Run:
+class AutoEncoder(_Training):
     """Graph auto-encoder (Kipf & Welling, "Variational Graph Auto-Encoders", 2016).
 
     Edges are scored by the inner product of the two nodes' output vectors; the loss
     is PyG's ``GAE.recon_loss``: binary cross-entropy of the edges against as many
     node pairs drawn uniformly, pairs that are edges dropped (drawn here with a seeded
-    generator: PyG's ``negative_sampling`` uses Python's global ``random``). Adam;
-    stops when the training loss has not improved for ``patience`` epochs (0: never)
-    and keeps the best epoch. Under ``torchrun`` every process trains on its share of
-    the edges (with its own negatives) and the epoch loss is averaged over them.
+    generator: PyG's ``negative_sampling`` uses Python's global ``random``). Adam. Loss
+    (history): the epoch's mean of the per-batch loss over its edges; the loop judges the
+    epochs by it (``monitor_loss``, better by more than 1e-4), stops after ``patience``
+    epochs without a better one and keeps the best. Under ``torchrun`` every process trains
+    on its share of the edges (with its own negatives) and the epoch loss is averaged over them.
     """
-    torch = graphs.torch
-    from torch_geometric.nn import GAE
 
-    gae = GAE(model)
-    dev = graphs.device
-    n = graphs.num_nodes
-    edge_keys = np.sort(graphs.edges_np[:, 0] * n + graphs.edges_np[:, 1])
-    edges = graphs.edges_np[shard(len(graphs.edges_np), dist)]
-    opt = torch.optim.Adam(unwrap(model).param_groups(weight_decay), lr=learning_rate)
-    best = np.inf
-    rng = np.random.default_rng(seed + 1_000_003 * dist.rank)
-    step = graphs.batch_size or len(edges)
-    to_dev = lambda a: torch.from_numpy(np.ascontiguousarray(a.T)).to(dev)  # noqa: E731  (pairs -> (2, m))
-    run = Run.start(epochs, name, verbose)
-    for epoch in range(1, epochs + 1):
+    unit = "edges"
+    #: how much lower than the best an epoch's loss must be to count as better
+    MIN_DELTA = 1e-4
+
+    def __init__(self, model, graphs: "Graphs", *, learning_rate: float, weight_decay: float, seed: int, dist: Dist = Dist()):
+        from torch_geometric.nn import GAE
+
+        rng = np.random.default_rng(seed + 1_000_003 * dist.rank)
+        super().__init__(model, graphs, learning_rate, weight_decay, dist, {"negatives": rng, "batches": graphs.rng})
+        self.rng = rng
+        self.gae = GAE(model)
+        n = graphs.num_nodes
+        self.edge_keys = np.sort(graphs.edges_np[:, 0] * n + graphs.edges_np[:, 1])
+        self.edges = graphs.edges_np[shard(len(graphs.edges_np), dist)]
+        self.per_epoch = len(self.edges)
+
+    def run_epoch(self, epoch) -> None:
+        torch, graphs, dev, model, opt, rng = self.torch, self.graphs, self.dev, self.model, self.opt, self.rng
+        n, edges = graphs.num_nodes, self.edges
+        step = graphs.batch_size or len(edges)
+        to_dev = lambda a: torch.from_numpy(np.ascontiguousarray(a.T)).to(dev)  # noqa: E731  (pairs -> (2, m))
         model.train()
         total = 0.0
         order = rng.permutation(len(edges)) if graphs.batch_size else np.arange(len(edges))
         for i in range(0, len(order), step):
             pos = edges[order[i:i + step]]
             neg = rng.integers(0, n, size=pos.shape)
-            neg = neg[~np.isin(neg[:, 0] * n + neg[:, 1], edge_keys)]
+            neg = neg[~np.isin(neg[:, 0] * n + neg[:, 1], self.edge_keys)]
             opt.zero_grad()
             seeds, inv = np.unique(np.concatenate([pos.ravel(), neg.ravel()]), return_inverse=True)
             z, _ = graphs.outputs(model, seeds)
-            loss = gae.recon_loss(z, to_dev(inv[:pos.size].reshape(-1, 2)), to_dev(inv[pos.size:].reshape(-1, 2)))
+            loss = self.gae.recon_loss(z, to_dev(inv[:pos.size].reshape(-1, 2)),
+                                       to_dev(inv[pos.size:].reshape(-1, 2)))
             loss.backward()
             opt.step()
             total += loss.item() * len(pos)
-        ep_loss, = mean_across([total / len(edges)], dist, dev)
-        improved = ep_loss < best - 1e-4
-        best = ep_loss if improved else best
-        if run.epoch_done(model, {"epoch": epoch, "loss": round(ep_loss, 5)}, improved, patience):
-            logger.info("%s: early stop at epoch %d (best loss %.4f at epoch %d)", name, epoch, best, run.best_epoch)
-            break
-    return run.finish(model)
+        ep_loss, = mean_across([total / len(edges)], self.dist, dev)
+        self.epochs_here += 1
+        epoch.add(len(edges), ep_loss, 1)

@@ -79,19 +79,19 @@ class NodeClassifier(GNNEmbeddings):
     after training, with the weights of the best validation epoch). ``classes``: the
     ``C`` label names. ``predict()`` gives labels, ``evaluate()`` the accuracy on the
     train/validation/test masks. ``model`` is the torch module (on the CPU, eval
-    mode); ``history`` the per-epoch loss and validation metric.
+    mode); ``history`` the per-epoch rows of the training loop (loss, validation
+    accuracy / micro-F1 and loss; ``meta["history"]``, saved with the vectors).
 
     Saving (``save``/``export``) keeps the vectors; the scores and the model are not
     part of the artifact.
     """
 
     def __init__(self, keys, vectors, meta, *, scores: np.ndarray, classes: list, labels: np.ndarray,
-                 masks: dict, multi_label: bool, model=None, history: list | None = None):
+                 masks: dict, multi_label: bool, model=None):
         super().__init__(keys, vectors, meta, model=model)
         self.scores = np.asarray(scores, dtype=np.float32)
         self.classes = list(classes)
         self.multi_label = multi_label
-        self.meta.setdefault("history", history or [])
         self._labels = labels
         self._masks = masks
 
@@ -143,11 +143,13 @@ class NodeClassifier(GNNEmbeddings):
 
 
 def _summary(emb: GNNEmbeddings) -> list[tuple[str, str]]:
-    """Vectors, then the mode, epochs and early stop, and the accuracies when supervised."""
+    """Vectors, then the mode and seconds per epoch, and the accuracies when supervised (the epochs,
+    loss, best epoch and early stop: the training loop's rows)."""
     m = emb.meta
     rows = [("mode", f"{m['mode']}, input features {m['features']}, {m['device']}"),
-            ("epochs", f"{m['epochs_run']} ({m['seconds_per_epoch']:.4f} s each), best {m['best_epoch']}"
-                       + (", stopped early" if m["early_stopped"] else ""))]
+            ("epoch time", f"{m['seconds_per_epoch']:.4f} s"
+                           + (f", best epoch {m['best_epoch']} by the training loss" if m["mode"] == "unsupervised"
+                              else ""))]
     if m["mode"] == "supervised":
         rows += [(k.replace("_", " "), f"{v:.4f}") for k, v in emb.evaluate().items() if not k.startswith("num_")]
     return summary_rows(emb, rows)

@@ -15,6 +15,13 @@ History rows (one per epoch; ALS: per iteration)::
 skip-gram family a running mean over a sample of the epoch's updates); ``<unit>_per_s`` the
 epoch's throughput; ``seconds`` the epoch's wall time and ``elapsed_s`` the run's so far
 (resumed runs count the time before the interruption); ``val_*`` the validation metrics.
+
+Which epoch is best: ``validate()``'s first metric (higher is better); ``Options.tie_break``
+names another of its metrics (lower is better) that breaks ties (GCN/GAT: validation accuracy,
+then validation loss). Without ``validate``, ``Options.monitor_loss`` judges the epochs by their
+training loss (lower is better; GCN/GAT's auto-encoder). ``Options.min_delta``: how much better
+than the best a score must be. At the end the best state is put back with
+:meth:`Trainable.restore_best` (by default ``set_state``).
 """
 from __future__ import annotations
 
@@ -60,6 +67,12 @@ class Trainable:
     def set_state(self, state: dict[str, Any]) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def restore_best(self, state: dict[str, Any]) -> None:
+        """Put the best epoch's state back at the end of a run with validation; by default
+        :meth:`set_state` (a method may put back only its weights, e.g. GCN/GAT, whose random
+        generators go on from the last epoch)."""
+        self.set_state(state)
+
 
 @dataclass
 class Options:
@@ -69,6 +82,15 @@ class Options:
     callbacks: tuple = ()
     #: called after every epoch; returns metrics, the first one primary (higher is better)
     validate: Callable[[], dict] | None = None
+    #: the name of one of ``validate``'s metrics (lower is better) that breaks ties of the primary one
+    #: (GCN/GAT: the validation loss breaks ties of the validation accuracy)
+    tie_break: str | None = None
+    #: without ``validate``: judge the epochs by their training loss (lower is better) for early
+    #: stopping and the best epoch (GCN/GAT's graph auto-encoder)
+    monitor_loss: bool = False
+    #: how much better than the best a score must be to count as better (primary metric; the loss
+    #: with ``monitor_loss``)
+    min_delta: float = 0.0
     patience: int = 0
     checkpoint: str | None = None
     checkpoint_every: float = 300.0
@@ -78,14 +100,15 @@ class Options:
 
     @classmethod
     def from_params(cls, method: str, params: dict, *, epochs: int, validate=None, data_digest: dict | None = None,
-                    ignore: tuple[str, ...] = ()) -> "Options":
+                    ignore: tuple[str, ...] = (), **judging) -> "Options":
+        """``judging``: ``tie_break``, ``monitor_loss``, ``min_delta`` (see the fields)."""
         callbacks = params.get("callbacks") or ()
         if callable(callbacks):
             callbacks = (callbacks,)
         if not isinstance(callbacks, (list, tuple)) or not all(callable(c) for c in callbacks):
             raise InvalidParameterError(method, "callbacks", "a list of callables (each takes an epoch's "
                                         "history row; returning True stops training)", params.get("callbacks"))
-        return cls(epochs=epochs, callbacks=tuple(callbacks), validate=validate,
+        return cls(epochs=epochs, callbacks=tuple(callbacks), validate=validate, **judging,
                    patience=int(params.get("patience") or 0), checkpoint=params.get("checkpoint"),
                    checkpoint_every=float(params.get("checkpoint_every", 300.0)), verbose=params.get("verbose"),
                    fingerprint=fingerprint(method, params, data_digest or {}, ignore))
@@ -249,7 +272,7 @@ class _Loop:
                 epoch, position, partial = epoch + 1, 0, None
         self.run.stopped_epoch = self.run.history[-1]["epoch"] if self.run.history else 0
         if self.best_state is not None and not self.run.stopped_by_callback:
-            t.set_state(self.best_state)
+            t.restore_best(self.best_state)
         elif self.run.best_epoch is None:
             self.run.best_epoch = self.run.stopped_epoch
         self.best_state = None
@@ -263,6 +286,7 @@ class _Loop:
     def _row(self, ep: Epoch) -> dict:
         seconds = ep.seconds
         loss = ep.loss_sum / ep.loss_n if ep.loss_n else float("nan")
+        self.last_loss = loss  # unrounded, for monitor_loss
         unit = self.trainable.unit
         self.elapsed_before += seconds
         row = {"epoch": ep.number, "loss": _round(loss), f"{unit}_per_s": round(ep.count / seconds, 1) if seconds else None,
@@ -274,19 +298,26 @@ class _Loop:
     def _after_epoch(self, row: dict) -> bool:
         opts = self.opts
         stop = False
+        score = None
         if opts.validate is not None:
             metrics = opts.validate()
             row.update({f"val_{k}": _round(v) for k, v in metrics.items()})
-            primary = next(iter(metrics.values()))
-            score = (primary,)
-            if self.best_score is None or score > self.best_score:
+            what, primary = next(iter(metrics.items()))
+            what = f"validation {what}"
+            score = (primary,) if opts.tie_break is None else (primary, -metrics[opts.tie_break])
+        elif opts.monitor_loss:
+            what, primary = "training loss", self.last_loss
+            score = (-primary,)
+        if score is not None:
+            if self.best_score is None or (score[0] - opts.min_delta, *score[1:]) > self.best_score:
                 self.best_score = score
                 self.run.best_epoch = row["epoch"]
                 self.best_state = copy.deepcopy(self.trainable.state())
             elif opts.patience and row["epoch"] - self.run.best_epoch >= opts.patience:
                 self.run.early_stopped = stop = True
-                logger.info("%s: early stop at epoch %d (best validation %s %.4f at epoch %d)", self.name,
-                            row["epoch"], next(iter(metrics)), self.best_score[0], self.run.best_epoch)
+                logger.info("%s: early stop at epoch %d (best %s %.4f at epoch %d)", self.name, row["epoch"], what,
+                            abs(self.best_score[0]) if opts.validate is None else self.best_score[0],
+                            self.run.best_epoch)
         self.run.history.append(row)
         for cb in opts.callbacks:
             if cb(dict(row)) is True:
