@@ -344,8 +344,8 @@ def table(rows: list[Row]) -> str:
     out = ["| method | device | seconds | throughput | quality metric | quality | bar | CPU quality | "
            "quality / CPU | passed |", "|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        wl = WORKLOADS[r.method]
-        bar = ("≥ " if wl.higher else "≤ ") + f"{wl.bar:g}"
+        wl = WORKLOADS.get(r.method)
+        bar = "-" if wl is None else ("≥ " if wl.higher else "≤ ") + f"{wl.bar:g}"
         ratio = r.quality / r.cpu_quality if r.cpu_quality and not math.isnan(r.cpu_quality) else math.nan
         dev = r.device + (f" ({r.backend})" if r.backend else "") + (f" — {r.note}" if r.note else "")
         thr = "-" if math.isnan(r.throughput) else f"{_fmt(r.throughput)} {r.unit}"
