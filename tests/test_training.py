@@ -144,7 +144,64 @@ def _recsys_quality(model) -> float:
     return float(np.mean(hits))
 
 
+def _planted_text():
+    from embedkit.datasets.synthetic import planted_text
+
+    return planted_text(4000, seed=0).sentences
+
+
+def _synonyms_first(emb) -> float:
+    """Share of the planted synonyms ranked first (planted_text's known answer)."""
+    from embedkit.datasets.synthetic import planted_text
+
+    pairs = planted_text(10, seed=0).neighbours
+    return float(np.mean([emb.most_similar(w, k=1)[0][0] == other for w, other in pairs.items()]))
+
+
+def _two_topics():
+    """Two topics; two invented words of unrelated spelling share each topic's contexts
+    (tests/test_subword.py's planted data)."""
+    rng = np.random.default_rng(0)
+    topics = {0: (["zorbel", "quaffin"], [f"river{i}" for i in range(12)]),
+              1: (["mintrax", "plodwick"], [f"stone{i}" for i in range(12)])}
+    out = []
+    for _ in range(2000):
+        words, ctx = topics[int(rng.integers(2))]
+        sent = list(rng.choice(ctx, 6))
+        sent.insert(3, words[int(rng.integers(2))])
+        out.append([str(w) for w in sent])
+    return out
+
+
+def _topic_partners(emb) -> float:
+    return float(np.mean([emb.most_similar("zorbel", k=1)[0][0] == "quaffin",
+                          emb.most_similar("mintrax", k=1)[0][0] == "plodwick"]))
+
+
+def _karate():
+    return ek.datasets.load("karate")
+
+
+def _factions(emb) -> float:
+    labels = ek.datasets.load_labels("karate")
+    return ek.evaluate.node_classification(emb, labels, train_fraction=0.5, seed=0, repeats=10)["accuracy"]
+
+
+_TEXT = {"dim": 16, "epochs": 4, "min_count": 1, "workers": 1, "seed": 0}
+_WALK = {"dim": 16, "walks_per_node": 10, "walk_length": 40, "window": 5, "epochs": 3, "workers": 1, "seed": 0}
+
 CASES = {
+    "skipgram": dict(data=_planted_text, params=dict(_TEXT, backend="numba"), epochs="epochs",
+                     quality=_synonyms_first, bar=1.0, lr_schedule=True),
+    "skipgram-torch": dict(method="skipgram", data=_planted_text, params=dict(_TEXT, backend="torch", device="cpu"),
+                           epochs="epochs", quality=_synonyms_first, bar=1.0, lr_schedule=True),
+    "cbow": dict(data=_planted_text, params=dict(_TEXT, backend="numba"), epochs="epochs",
+                 quality=_synonyms_first, bar=1.0, lr_schedule=True),
+    "subword": dict(data=_two_topics, params=dict(_TEXT, vocab_size=300), epochs="epochs",
+                    quality=_topic_partners, bar=1.0, lr_schedule=True),
+    "deepwalk": dict(data=_karate, params=_WALK, epochs="epochs", quality=_factions, bar=0.9, lr_schedule=True),
+    "node2vec": dict(data=_karate, params=dict(_WALK, q=0.5), epochs="epochs", quality=_factions, bar=0.9,
+                     lr_schedule=True),
     "als": dict(data=_blocks, params={"dim": 8, "iterations": 6, "workers": 1, "backend": "implicit"},
                 epochs="iterations", quality=_recsys_quality, bar=0.9),
     "als-torch": dict(method="als", data=_blocks,
@@ -161,6 +218,8 @@ def _case(name):
 def _vectors(result):
     if hasattr(result, "users"):
         return np.concatenate([result.users.vectors, result.items.vectors])
+    if hasattr(result, "unit_vectors"):
+        return np.concatenate([result.vectors, result.unit_vectors])
     return result.vectors
 
 
@@ -188,6 +247,13 @@ def test_a_callback_stops_training(name):
     method, data, params = _case(name)
     result = ek.train(method, data, **params, callbacks=[lambda row: row["epoch"] == 2])
     assert len(result.history) == 2 and result.meta["training"]["stopped_by_callback"]
+    if CASES[name].get("lr_schedule"):
+        # the learning rate decays over all the epochs: the model as of epoch 2 is not a 2-epoch
+        # run's, but its two epochs are the whole run's first two, and the rest was not run
+        whole = ek.train(method, data, **params)
+        assert [r["loss"] for r in result.history] == [r["loss"] for r in whole.history[:2]]
+        assert not np.array_equal(_vectors(result), _vectors(whole))
+        return
     two = ek.train(method, data, **dict(params, **{CASES[name]["epochs"]: 2}))
     np.testing.assert_array_equal(_vectors(result), _vectors(two))
 
