@@ -302,20 +302,20 @@ def _write_interactions(path, n_users=1500, n_items=300, per_user=20):
                 f.write(f"u{u}\ti{(i + u) % n_items}\n")
 
 
-def _write_topic_text(path, n_sentences=40000, length=12):
-    """Sentences of 12 words, each from one of 4 topics of 50 words: about 480k tokens."""
+def _write_topic_text(path, n_sentences=20000, length=12):
+    """Sentences of 12 words, each from one of 4 topics of 50 words: 240k tokens."""
     rng = np.random.default_rng(0)
     topic = rng.integers(0, 4, n_sentences)
     words = topic[:, None] * 50 + rng.integers(0, 50, (n_sentences, length))
     path.write_text("\n".join(" ".join(f"w{w}" for w in row) for row in words.tolist()) + "\n")
 
 
-def _write_community_graph(path, n=2000, per_node=8):
-    """Two communities of 1000 nodes, 8 edges a node, 5% across."""
+def _write_community_graph(path, n=1000, per_node=8):
+    """Two communities of 500 nodes, 8 edges a node, 5% across."""
     rng = np.random.default_rng(0)
     src = np.repeat(np.arange(n), per_node)
     same = rng.random(src.size) > 0.05
-    dst = np.where(same, (src // 1000) * 1000 + rng.integers(0, 1000, src.size), rng.integers(0, n, src.size))
+    dst = np.where(same, (src // 500) * 500 + rng.integers(0, 500, src.size), rng.integers(0, n, src.size))
     keep = src != dst
     path.write_text("".join(f"{a} {b}\n" for a, b in zip(src[keep], dst[keep])))
 
