@@ -80,6 +80,7 @@ def main():
                         folder)
     if "skipgram" in a.methods:
         src = Path(a.tokens) if a.tokens else tokenized_file()
+        (HERE / "out").mkdir(exist_ok=True)
         part = head_mb(src, a.text_mb, HERE / "out")
         corpus = ek.read_text(part, tokenizer=str.split, lowercase=False, verbose=False)
         rows += measure("skipgram", corpus, dict(epochs=a.epochs, workers=a.workers, seed=0, backend="numba",
