@@ -65,12 +65,12 @@ def test_walk_methods_update_output_rows_pair_by_pair_and_text_defers(monkeypatc
     seen = {}
 
     def spy(module, name):
-        real = getattr(module, "train_sgns")
+        real = getattr(module, "sgns_training")
 
         def capture(tokens, offsets, counts, cfg, **kw):
             seen[name] = cfg.defer_output
             return real(tokens, offsets, counts, cfg, **kw)
-        monkeypatch.setattr(module, "train_sgns", capture)
+        monkeypatch.setattr(module, "sgns_training", capture)
 
     spy(_walk_embedding, "node2vec")
     spy(word2vec, "skipgram")
@@ -182,8 +182,22 @@ def test_backends_are_found_through_the_registry(tmp_path, monkeypatch):
 
     (tmp_path / "ek_toy_backend.py").write_text(
         "import numpy as np\n"
-        "def train(tokens, offsets, counts, cfg, *, device, verbose, sharded, units):\n"
-        "    return np.full((len(counts), cfg.dim), tokens.dtype.itemsize + offsets.dtype.itemsize, np.float32)\n")
+        "from embedkit.engines.skipgram import SGNSTraining\n"
+        "class Toy(SGNSTraining):\n"
+        "    def __init__(self, tokens, offsets, counts, cfg):\n"
+        "        self.v = np.zeros((len(counts), cfg.dim), np.float32)\n"
+        "        self.step = tokens.dtype.itemsize + offsets.dtype.itemsize\n"
+        "    def run_epoch(self, epoch):\n"
+        "        self.v += self.step\n"
+        "        epoch.add(1, 0.5, 1)\n"
+        "    def state(self):\n"
+        "        return {'v': self.v}\n"
+        "    def set_state(self, state):\n"
+        "        self.v[...] = state['v']\n"
+        "    def vectors(self):\n"
+        "        return self.v\n"
+        "def training(tokens, offsets, counts, cfg, *, device, sharded, units, unit):\n"
+        "    return Toy(tokens, offsets, counts, cfg)\n")
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(skipgram, "_BACKENDS", dict(skipgram._BACKENDS))
     monkeypatch.setattr(skipgram, "BACKENDS", skipgram.BACKENDS)
@@ -191,8 +205,9 @@ def test_backends_are_found_through_the_registry(tmp_path, monkeypatch):
     skipgram.register_backend("toy", "ek_toy_backend")
     assert skipgram.BACKENDS[-1] == "toy"
     tokens, offsets, counts, _ = _group_sequences(n_seq=10)
-    out = train_sgns(tokens.astype(np.int64), offsets.astype(np.int32), counts, SGNSConfig(dim=3), backend="toy")
-    assert out.shape == (len(counts), 3) and (out == 4 + 8).all()  # int32 tokens, int64 offsets
+    out = train_sgns(tokens.astype(np.int64), offsets.astype(np.int32), counts, SGNSConfig(dim=3, epochs=2),
+                     backend="toy")
+    assert out.shape == (len(counts), 3) and (out == 2 * (4 + 8)).all()  # int32 tokens, int64 offsets; 2 epochs
     with pytest.raises(ValueError, match=r"gensim.*toy.*got 'nope'"):  # the choices, then the name given
         train_sgns(tokens, offsets, counts, SGNSConfig(dim=3), backend="nope")
     with pytest.raises(Exception, match="'numba' \\(or 'auto'\\) with skip-gram for subword units"):

@@ -175,7 +175,64 @@ def _held_out_edge_auc(result) -> float:
     return ek.evaluate.link_prediction(result, _planted_with_features()[1])["auc"]
 
 
+def _planted_text():
+    from embedkit.datasets.synthetic import planted_text
+
+    return planted_text(4000, seed=0).sentences
+
+
+def _synonyms_first(emb) -> float:
+    """Share of the planted synonyms ranked first (planted_text's known answer)."""
+    from embedkit.datasets.synthetic import planted_text
+
+    pairs = planted_text(10, seed=0).neighbours
+    return float(np.mean([emb.most_similar(w, k=1)[0][0] == other for w, other in pairs.items()]))
+
+
+def _two_topics():
+    """Two topics; two invented words of unrelated spelling share each topic's contexts
+    (tests/test_subword.py's planted data)."""
+    rng = np.random.default_rng(0)
+    topics = {0: (["zorbel", "quaffin"], [f"river{i}" for i in range(12)]),
+              1: (["mintrax", "plodwick"], [f"stone{i}" for i in range(12)])}
+    out = []
+    for _ in range(2000):
+        words, ctx = topics[int(rng.integers(2))]
+        sent = list(rng.choice(ctx, 6))
+        sent.insert(3, words[int(rng.integers(2))])
+        out.append([str(w) for w in sent])
+    return out
+
+
+def _topic_partners(emb) -> float:
+    return float(np.mean([emb.most_similar("zorbel", k=1)[0][0] == "quaffin",
+                          emb.most_similar("mintrax", k=1)[0][0] == "plodwick"]))
+
+
+def _karate():
+    return ek.datasets.load("karate")
+
+
+def _factions(emb) -> float:
+    labels = ek.datasets.load_labels("karate")
+    return ek.evaluate.node_classification(emb, labels, train_fraction=0.5, seed=0, repeats=10)["accuracy"]
+
+
+_TEXT = {"dim": 16, "epochs": 4, "min_count": 1, "workers": 1, "seed": 0}
+_WALK = {"dim": 16, "walks_per_node": 10, "walk_length": 40, "window": 5, "epochs": 3, "workers": 1, "seed": 0}
+
 CASES = {
+    "skipgram": dict(data=_planted_text, params=dict(_TEXT, backend="numba"), epochs="epochs",
+                     quality=_synonyms_first, bar=1.0, lr_schedule=True),
+    "skipgram-torch": dict(method="skipgram", data=_planted_text, params=dict(_TEXT, backend="torch", device="cpu"),
+                           epochs="epochs", quality=_synonyms_first, bar=1.0, lr_schedule=True),
+    "cbow": dict(data=_planted_text, params=dict(_TEXT, backend="numba"), epochs="epochs",
+                 quality=_synonyms_first, bar=1.0, lr_schedule=True),
+    "subword": dict(data=_two_topics, params=dict(_TEXT, vocab_size=300), epochs="epochs",
+                    quality=_topic_partners, bar=1.0, lr_schedule=True),
+    "deepwalk": dict(data=_karate, params=_WALK, epochs="epochs", quality=_factions, bar=0.9, lr_schedule=True),
+    "node2vec": dict(data=_karate, params=dict(_WALK, q=0.5), epochs="epochs", quality=_factions, bar=0.9,
+                     lr_schedule=True),
     "gcn": dict(data=_karate_two_per_faction, params={"epochs": 60, "workers": 1, "seed": 0},
                 epochs="epochs", quality=_gnn_test_accuracy, bar=0.85),
     "gat": dict(data=_karate_two_per_faction, params={"epochs": 100, "heads": 4, "workers": 1, "seed": 0},
@@ -200,6 +257,8 @@ def _case(name):
 def _vectors(result):
     if hasattr(result, "users"):
         return np.concatenate([result.users.vectors, result.items.vectors])
+    if hasattr(result, "unit_vectors"):
+        return np.concatenate([result.vectors, result.unit_vectors])
     return result.vectors
 
 
@@ -227,6 +286,13 @@ def test_a_callback_stops_training(name):
     method, data, params = _case(name)
     result = ek.train(method, data, **params, callbacks=[lambda row: row["epoch"] == 2])
     assert len(result.history) == 2 and result.meta["training"]["stopped_by_callback"]
+    if CASES[name].get("lr_schedule"):
+        # the learning rate decays over all the epochs: the model as of epoch 2 is not a 2-epoch
+        # run's, but its two epochs are the whole run's first two, and the rest was not run
+        whole = ek.train(method, data, **params)
+        assert [r["loss"] for r in result.history] == [r["loss"] for r in whole.history[:2]]
+        assert not np.array_equal(_vectors(result), _vectors(whole))
+        return
     two = ek.train(method, data, **dict(params, **{CASES[name]["epochs"]: 2}))
     np.testing.assert_array_equal(_vectors(result), _vectors(two))
 
@@ -313,7 +379,29 @@ def _write_planted_edges(path, groups=20, size=50):
             f.write(f"{u} {v}\n")
 
 
+def _write_topic_text(path, n_sentences=20000, length=12):
+    """Sentences of 12 words, each from one of 4 topics of 50 words: 240k tokens."""
+    rng = np.random.default_rng(0)
+    topic = rng.integers(0, 4, n_sentences)
+    words = topic[:, None] * 50 + rng.integers(0, 50, (n_sentences, length))
+    path.write_text("\n".join(" ".join(f"w{w}" for w in row) for row in words.tolist()) + "\n")
+
+
+def _write_community_graph(path, n=1000, per_node=8):
+    """Two communities of 500 nodes, 8 edges a node, 5% across."""
+    rng = np.random.default_rng(0)
+    src = np.repeat(np.arange(n), per_node)
+    same = rng.random(src.size) > 0.05
+    dst = np.where(same, (src // 500) * 500 + rng.integers(0, 500, src.size), rng.integers(0, n, src.size))
+    keep = src != dst
+    path.write_text("".join(f"{a} {b}\n" for a, b in zip(src[keep], dst[keep])))
+
+
 CLI_KILL_CASES = {
+    "skipgram": (_write_topic_text, "text.txt", ["--epochs", "6", "--dim", "32", "--workers", "1",
+                                                 "--backend", "numba"]),
+    "node2vec": (_write_community_graph, "graph.edgelist", ["--epochs", "5", "--dim", "32", "--workers", "1",
+                                                            "--walk-length", "40", "--q", "0.5"]),
     # the graph auto-encoder (no labels): dropout, Adam, negative pairs and the best epoch's state resumed
     "gcn": (_write_planted_edges, "graph.edgelist", ["--epochs", "40", "--patience", "0", "--dim", "16",
                                                      "--workers", "1", "--seed", "0"]),
@@ -347,3 +435,123 @@ def test_cli_run_killed_after_a_checkpoint_resumes_bit_identical(name, tmp_path)
     np.testing.assert_array_equal(_vectors(a), _vectors(b))
     rows = [json.loads(line) for line in (tmp_path / "h.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in rows] == list(range(1, len(rows) + 1)) and rows == b.history
+
+
+# ---- the skip-gram family: early stopping, checkpoints inside an epoch, refusals ------------------
+def _validation_files(tmp_path):
+    """A similarity file (planted synonyms 10, other pairs 0) and an analogy file (the planted
+    analogies) for planted_text."""
+    from embedkit.datasets.synthetic import planted_text
+
+    planted = planted_text(10, seed=0)
+    words = sorted(planted.neighbours)
+    sim = tmp_path / "sim.txt"
+    sim.write_text("".join(f"{w}\t{o}\t10\n" for w, o in planted.neighbours.items())
+                   + "".join(f"{a}\t{b}\t0\n" for a, b in zip(words, words[3:] + words[:3])))
+    ana = tmp_path / "ana.txt"
+    ana.write_text(": planted\n" + "".join(" ".join(q) + "\n" for q in planted.analogies))
+    return sim, ana
+
+
+@pytest.mark.parametrize("method,kind", [("skipgram", "analogy"), ("cbow", "similarity"), ("subword", "similarity")])
+def test_text_early_stopping_keeps_the_best_epoch(method, kind, tmp_path):
+    sim, ana = _validation_files(tmp_path)
+    path = ana if kind == "analogy" else sim
+    params = dict(_TEXT, epochs=6, verbose=False)
+    emb = ek.train(method, _planted_text(), **params, validation=path, patience=1)
+    metric = "val_accuracy" if kind == "analogy" else "val_spearman"
+    scores = [row[metric] for row in emb.history]
+    best = emb.meta["training"]["best_epoch"]
+    assert scores[best - 1] == max(scores) and max(scores) > 0.5
+    assert len(scores) == 6 or (emb.meta["training"]["early_stopped"] and len(scores) == best + 1)
+    # the result is the model as of the best epoch (a run stopped there by a callback)
+    at_best = ek.train(method, _planted_text(), **params, callbacks=[lambda row: row["epoch"] == best])
+    np.testing.assert_array_equal(_vectors(emb), _vectors(at_best))
+
+
+def test_text_validation_names_and_bad_values():
+    emb = ek.train("skipgram", _planted_text(), **dict(_TEXT, epochs=1), validation="wordsim353", verbose=False)
+    assert "val_spearman" in emb.history[0]
+    with pytest.raises(InvalidParameterError, match="validation"):
+        ek.train("skipgram", _planted_text(), **dict(_TEXT, epochs=1), validation="no-such-set", verbose=False)
+
+
+@pytest.mark.parametrize("method", ["deepwalk", "node2vec"])
+def test_walk_early_stopping_on_held_out_edges_keeps_the_best_epoch(method, planted_partition):
+    train_g, split = ek.split_edges(planted_partition, test_fraction=0.1, seed=0)
+    params = dict(_WALK, epochs=5, verbose=False)
+    emb = ek.train(method, train_g, **params, validation=split, patience=2)
+    scores = [row["val_auc"] for row in emb.history]
+    best = emb.meta["training"]["best_epoch"]
+    assert scores[best - 1] == max(scores) and max(scores) > 0.9  # knowing the communities: 0.977
+    at_best = ek.train(method, train_g, **params, callbacks=[lambda row: row["epoch"] == best])
+    np.testing.assert_array_equal(emb.vectors, at_best.vectors)
+    # held-out edges as node-id pairs give the same figures as the split's (its non-edges aside)
+    pairs = [(split.nodes[a], split.nodes[b]) for a, b in split.test_pos]
+    again = ek.train(method, train_g, **dict(params, epochs=1), validation=pairs)
+    assert 0.9 < again.history[0]["val_auc"] <= 1.0
+
+
+class _Interrupted(Exception):
+    pass
+
+
+@pytest.mark.parametrize("method,backend", [("skipgram", "numba"), ("cbow", "numba"), ("subword", "numba"),
+                                            ("skipgram", "torch"), ("node2vec", "numba")])
+def test_resume_inside_an_epoch_is_bit_identical(method, backend, tmp_path, monkeypatch):
+    """checkpoint_every=0: a checkpoint after every slice of an epoch; a run cut after its third
+    checkpoint (inside epoch 1) and run again resumes at that slice and ends bit-identical."""
+    from embedkit.engines.skipgram import _numba, _torch
+    from embedkit.training import checkpoint
+
+    monkeypatch.setattr(_numba, "SLICE_TOKENS", 2000)
+    monkeypatch.setattr(_torch, "SLICE_TOKENS", 2000)
+    data = _karate() if method == "node2vec" else _two_topics() if method == "subword" else _planted_text()
+    params = dict(_WALK if method == "node2vec" else _TEXT, epochs=2, verbose=False)
+    if method != "subword":
+        params["backend"] = backend
+    if backend == "torch":
+        params["device"] = "cpu"
+    whole = ek.train(method, data, **params)
+    real_save = checkpoint.Checkpoints.save
+    saved = []
+
+    def save_then_die(self, epoch, position, state, meta):
+        path = real_save(self, epoch, position, state, meta)
+        saved.append(path.name)
+        if len(saved) == 3:
+            raise _Interrupted
+        return path
+
+    monkeypatch.setattr(checkpoint.Checkpoints, "save", save_then_die)
+    ck = tmp_path / "ck"
+    with pytest.raises(_Interrupted):
+        ek.train(method, data, **params, checkpoint=ck, checkpoint_every=0)
+    assert saved[-1] == "checkpoint-e000001-p000000000003"
+    monkeypatch.setattr(checkpoint.Checkpoints, "save", real_save)
+    resumed = ek.train(method, data, **params, checkpoint=ck, checkpoint_every=0)
+    assert resumed.meta["training"]["resumed_from"].endswith("checkpoint-e000001-p000000000003")
+    np.testing.assert_array_equal(_vectors(resumed), _vectors(whole))
+    assert [r["loss"] for r in resumed.history] == [r["loss"] for r in whole.history]
+
+
+def test_a_skipgram_checkpoint_of_other_data_or_params_is_refused(tmp_path):
+    ck = tmp_path / "ck"
+    params = dict(_TEXT, epochs=1, verbose=False)
+    ek.train("skipgram", _planted_text(), **params, checkpoint=ck)
+    with pytest.raises(CheckpointError, match=r"window=5 \(this run: 3\)"):
+        ek.train("skipgram", _planted_text(), **dict(params, window=3), checkpoint=ck)
+    with pytest.raises(CheckpointError, match="other data"):
+        ek.train("skipgram", _planted_text()[:3000], **params, checkpoint=ck)
+    # walks: other walks from the same graph and parameters (here: a walker whose seed was changed
+    # behind the parameters' back) are refused by the walks' digest
+    g = _karate()
+    wp = dict(_WALK, epochs=1, verbose=False)
+    ek.train("deepwalk", g, **wp, checkpoint=tmp_path / "w")
+    from embedkit.graph import _walk_embedding
+
+    real = _walk_embedding.walk_corpus
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(_walk_embedding, "walk_corpus", lambda g, **kw: real(g, **dict(kw, seed=kw["seed"] + 1)))
+        with pytest.raises(CheckpointError, match="walks"):
+            ek.train("deepwalk", g, **wp, checkpoint=tmp_path / "w")

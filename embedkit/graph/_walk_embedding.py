@@ -1,5 +1,16 @@
 """What DeepWalk and Node2Vec share: walks from the walk engine, fed as integer
-sequences to the skip-gram engine."""
+sequences to the skip-gram engine, on the shared training loop (:mod:`embedkit.training`).
+
+History: one row per epoch (a pass of skip-gram over the walks) with ``loss`` -- the
+negative-sampling objective of a (context, center) pair, ``-log sigma(u . v_center) -
+sum_noise log sigma(-u . v_noise)``, averaged over the pairs of every 64th center token (numba;
+every 4th minibatch on torch) -- and ``tokens_per_s`` (walk tokens, i.e. node visits, per second).
+``validation=`` held-out edges: cosine link-prediction AUC after every epoch (``patience=``: the
+best epoch is kept). ``checkpoint=``: the walks are not stored in it -- they are regenerated
+from the seed on resume (walk generation costs a fraction of training and the same seed gives the
+same walks; storing them would write every walk token, gigabytes on large graphs, with every
+checkpoint) and checked against the digest the checkpoint keeps.
+"""
 from __future__ import annotations
 
 import logging
@@ -13,9 +24,10 @@ from .._validation import VERBOSE, Param, device_param, seed_param, workers_para
 from ..api import Method
 from ..data.graph import read_graph
 from ..embeddings import Embeddings
-from ..engines.skipgram import SGNSConfig, train_sgns
+from ..engines.skipgram import SGNSConfig, run_sgns, sgns_training
 from ..distributed import context, shard, sum_across
 from ..engines.walks import walk_corpus, walk_starts
+from ._walk_loop import LOOP_ROWS, graph_digest, walk_validation, walks_digest
 
 logger = logging.getLogger("embedkit")
 
@@ -44,6 +56,7 @@ WALK_PARAMS: tuple[Param, ...] = (
     Param("backend", str, "auto", "skip-gram engine: auto (torch on GPU, numba on CPU), numba, torch, gensim",
           choices=("auto", "numba", "torch", "gensim")),
     VERBOSE,
+    *LOOP_ROWS,
 )
 
 
@@ -82,11 +95,16 @@ class WalkEmbedding(Method):
         cfg = SGNSConfig.from_params(params, sg=True, workers=workers)
         cfg.sync_every, cfg.sync_reduce = 4, "mean"  # torchrun: small graphs diverge with summed updates
         cfg.defer_output = False  # shared negatives, output rows updated pair by pair: better link prediction
-        vectors = train_sgns(tokens, offsets, counts, cfg, backend=params["backend"], device=dev,
-                             verbose=params["verbose"], sharded=dist.active)
+        training = sgns_training(tokens, offsets, counts, cfg, backend=params["backend"], device=dev,
+                                 sharded=dist.active, unit="tokens")
+        validate = walk_validation(self.name, g, params["validation"], params["seed"])
+        extra = {"walks": walks_digest(tokens, offsets)} if params["checkpoint"] else None
+        run = run_sgns(training, self.name, params, data_digest=graph_digest(g) if params["checkpoint"] else {},
+                       validate=validate, extra_state=extra)
+        vectors = training.vectors().copy()
         t2 = time.perf_counter()
         logger.info("%s: skip-gram in %.2fs", self.name, t2 - t1)
         meta = {"walk_time_s": round(t1 - t0, 4), "train_time_s": round(t2 - t1, 4),
                 "num_walk_tokens": int(tokens.size), "walks_spooled": isinstance(tokens, np.memmap),
-                "device": dev, "graph": repr(g)}
+                "device": dev, "graph": repr(g), "history": run.history, "training": run.summary()}
         return Embeddings(g.nodes, vectors, meta)

@@ -28,6 +28,12 @@ training time.
 
 Only the units that words of the vocabulary use get a row (a compact table: fastText's 2M
 buckets are not allocated).
+
+Training runs on the shared loop (:mod:`embedkit.training`) as skipgram's does: ``history`` (the
+loss is the negative-sampling objective of a (context, center) pair with the composed center
+vector as input, averaged over the pairs of every 64th center word), ``callbacks``,
+``validation``/``patience`` (a similarity or analogy set, scored on the composed word vectors)
+and ``checkpoint`` (the unit rows are part of the checkpointed input table).
 """
 from __future__ import annotations
 
@@ -49,10 +55,11 @@ from .._validation import VERBOSE, Param, validate
 from .._version import __version__
 from ..api import Method, register
 from ..embeddings import Embeddings, check_k, summary_rows, top_k
-from ..engines.skipgram import SGNSConfig, train_sgns
+from ..engines.skipgram import SGNSConfig, run_sgns, sgns_training
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError, KeyNotFoundError, ShapeError
 from ..io._limits import LimitedZip
 from ..io.native import FORMAT_NAME, FORMAT_VERSION, load_embeddings, save_embeddings
+from ._loop import LOOP_ROWS, corpus_digest, text_validation
 from ._reading import READ_PARAMS, corpus_from
 from ._units import UNIT_KINDS, piece_trees, units_of
 from .bpe import BPE, Tokenizer
@@ -66,8 +73,9 @@ UNIT_KEYS_FILE = "unit_keys.npy"
 UNIT_VECTORS_FILE = "unit_vectors.npy"
 SUBWORD_FORMAT_VERSION = 2
 
+_LOOP = {p.name for p in LOOP_ROWS}
 _ENGINE = tuple(p for p in WORD2VEC_PARAMS if p.name not in ("min_count", "max_vocab", "unit", "lowercase",
-                                                                 "verbose", "backend"))
+                                                                 "verbose", "backend", *_LOOP))
 SUBWORD_PARAMS: tuple[Param, ...] = (
     *_ENGINE,
     Param("backend", str, "auto", "engine: numba (auto); the units' composition is a numba kernel",
@@ -89,6 +97,7 @@ SUBWORD_PARAMS: tuple[Param, ...] = (
     Param("max_vocab", int, None, "keep at most this many most frequent words", low=1, nullable=True),
     *READ_PARAMS,
     VERBOSE,
+    *LOOP_ROWS,
 )
 
 
@@ -392,23 +401,33 @@ class Subword(Method):
         logger.info("subword: %d words, %d %s units (%.1f rows a word) in %.2fs", len(words), unit_keys.size, kind,
                     idx.size / max(len(words), 1), t2 - t1)
         cfg = SGNSConfig.from_params(params, sg=True, workers=workers)
-        table = train_sgns(enc.tokens, enc.offsets, enc.counts, cfg, backend=params["backend"], device=dev,
-                           verbose=params["verbose"], units=(ptr, idx, n_rows))
-        vectors = (np.add.reduceat(table[idx].astype(np.float64), ptr[:-1], axis=0) / np.diff(ptr)[:, None])
+        training = sgns_training(enc.tokens, enc.offsets, enc.counts, cfg, backend=params["backend"], device=dev,
+                                 units=(ptr, idx, n_rows))
+
+        def embeddings(table, meta=None) -> SubwordEmbeddings:
+            vectors = np.add.reduceat(table[idx].astype(np.float64), ptr[:-1], axis=0) / np.diff(ptr)[:, None]
+            return SubwordEmbeddings(words, vectors.astype(np.float32), unit_keys, table[len(words):], units=kind,
+                                     tokenizer=tok, min_n=params["min_n"], max_n=params["max_n"],
+                                     buckets=params["buckets"], meta=meta)
+
+        validate = text_validation(self.name, params["validation"])
+        data = corpus_digest(enc, (unit_keys, ptr, idx)) if params["checkpoint"] else {}
+        run = run_sgns(training, self.name, params, data_digest=data,
+                       validate=None if validate is None else (lambda table: validate(embeddings(table))))
+        table = training.vectors().copy()
         t3 = time.perf_counter()
-        words_per_s = enc.num_tokens * params["epochs"] / max(t3 - t2, 1e-9)
+        words_per_s = enc.num_tokens * (len(run.history) or params["epochs"]) / max(t3 - t2, 1e-9)
         logger.info("subword: %d words x %d epochs in %.2fs (%.0f words/s)", enc.num_tokens, params["epochs"],
                     t3 - t2, words_per_s)
         meta = {"vocab_size": len(words), "num_tokens": enc.num_tokens, "units_trained": int(unit_keys.size),
                 "rows_per_word": round(idx.size / max(len(words), 1), 3), "corpus": repr(corpus),
                 "read_time_s": round(t1 - t0, 4), "units_time_s": round(t2 - t1, 4),
                 "train_time_s": round(t3 - t2, 4), "words_per_s": round(words_per_s), "device": dev,
-                "composition": "mean of the word's own vector and its units' (fastText)"}
+                "composition": "mean of the word's own vector and its units' (fastText)",
+                "history": run.history, "training": run.summary()}
         if tok is not None:
             meta["tokenizer"] = {k_: v for k_, v in tok.meta.items() if k_ != "params"}
-        return SubwordEmbeddings(words, vectors.astype(np.float32), unit_keys, table[len(words):], units=kind,
-                                 tokenizer=tok, min_n=params["min_n"], max_n=params["max_n"],
-                                 buckets=params["buckets"], meta=meta)
+        return embeddings(table, meta)
 
 
 __all__ = ["SubwordEmbeddings", "Subword", "unit_table"]

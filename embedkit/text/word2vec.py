@@ -5,6 +5,15 @@ Vector Space" (ICLR workshop 2013) and Mikolov, Sutskever, Chen, Corrado & Dean,
 "Distributed Representations of Words and Phrases and their Compositionality"
 (NIPS 2013). Both methods are front ends of the shared engine
 (:mod:`embedkit.engines.skipgram`); parameters are named as gensim names them.
+
+Training runs on the shared loop (:mod:`embedkit.training`): ``result.history`` has one row per
+epoch with ``loss`` -- word2vec's negative-sampling objective of a (context, center) pair,
+``-log sigma(u . v_center) - sum_noise log sigma(-u . v_noise)``, averaged over a sample of the
+epoch's pairs (numba: the pairs of every 64th center word; torch: every 4th minibatch; CBOW's
+``u`` is the mean context vector and a pair is a center) -- and ``words_per_s``;
+``callbacks=``, ``validation=`` (a similarity or analogy set, with ``patience=``: the best
+epoch is kept) and ``checkpoint=`` (after every epoch and every ``checkpoint_every`` seconds
+inside one; the same call again resumes, bit-identical with ``workers=1``).
 """
 from __future__ import annotations
 
@@ -17,7 +26,8 @@ from .._device import resolve_device
 from .._validation import VERBOSE, Param, device_param, seed_param, workers_param
 from ..api import Method, register
 from ..embeddings import Embeddings
-from ..engines.skipgram import SGNSConfig, train_sgns
+from ..engines.skipgram import SGNSConfig, run_sgns, sgns_training
+from ._loop import LOOP_ROWS, corpus_digest, text_validation
 from ._reading import READ_PARAMS, corpus_from
 
 logger = logging.getLogger("embedkit")
@@ -49,6 +59,7 @@ WORD2VEC_PARAMS: tuple[Param, ...] = (
           choices=("auto", "numba", "torch", "gensim")),
     *READ_PARAMS,
     VERBOSE,
+    *LOOP_ROWS,
 )
 
 # CBOW starts at word2vec.c's CBOW rate, 0.05 (gensim uses 0.025 for both): the gradient of the
@@ -73,17 +84,22 @@ class _Word2Vec(Method):
         workers = params["workers"] or os.cpu_count() or 1
         t0 = time.perf_counter()
         enc = corpus.encode(params["min_count"], params["max_vocab"])
+        validate = text_validation(self.name, params["validation"])
         t1 = time.perf_counter()
         cfg = SGNSConfig.from_params(params, sg=self.sg, workers=workers)
-        vectors = train_sgns(enc.tokens, enc.offsets, enc.counts, cfg, backend=params["backend"], device=dev,
-                             verbose=params["verbose"])
+        training = sgns_training(enc.tokens, enc.offsets, enc.counts, cfg, backend=params["backend"], device=dev)
+        run = run_sgns(training, self.name, params, data_digest=corpus_digest(enc) if params["checkpoint"] else {},
+                       validate=None if validate is None else (lambda v: validate(Embeddings(enc.words, v))))
+        vectors = training.vectors().copy()
         t2 = time.perf_counter()
-        words_per_s = enc.num_tokens * params["epochs"] / max(t2 - t1, 1e-9)
+        epochs_run = len(run.history) or params["epochs"]
+        words_per_s = enc.num_tokens * epochs_run / max(t2 - t1, 1e-9)
         logger.info("%s: %d words x %d epochs in %.2fs (%.0f words/s)", self.name, enc.num_tokens,
-                    params["epochs"], t2 - t1, words_per_s)
+                    epochs_run, t2 - t1, words_per_s)
         meta = {"vocab_size": len(enc.words), "num_tokens": enc.num_tokens, "corpus": repr(corpus),
                 "read_time_s": round(t1 - t0, 4), "train_time_s": round(t2 - t1, 4),
-                "words_per_s": round(words_per_s), "device": dev}
+                "words_per_s": round(words_per_s), "device": dev, "backend": training.backend,
+                "history": run.history, "training": run.summary()}
         return Embeddings(enc.words, vectors, meta)
 
 

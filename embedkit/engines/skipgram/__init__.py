@@ -27,7 +27,7 @@ Backends (``backend=``):
   with their dynamic windows; each center's window is a strided view of the
   run's vectors, so the pairs' scores and gradients are small batched matrix
   products, with no per-pair gather. Noise words are shared (the idea of
-  pWord2Vec, Ji et al. 2016): CBOW, ``negatives`` per group of
+  pWord2Vec, Ji et al. 2016): CBOW, ``negative`` per group of
   ``centers_per_noise_draw`` centers; skip-gram, about ``negative * (window + 1)`` per
   group of as many context rows, each weighted to stand for word2vec's per-pair
   draws. Repeated rows' summed updates are capped at ``dup_cap`` updates'
@@ -40,10 +40,21 @@ Under ``torchrun`` only the torch backend runs; each process trains on its block
 the sequences and the processes' changed rows are combined every ``sync_every``
 minibatches (:mod:`embedkit.distributed`, docs/distributed.md).
 
-Layout: this module is the public entry (:func:`train_sgns`) and dispatches through a small
-registry of backends (:func:`register_backend`); each backend lives in its own module
-(``_numba.py``, ``_torch.py``, ``_gensim.py``), imported when it first trains, and shares
-``_common.py`` (settings, noise tables, subsampling, initial vectors).
+Training runs on the shared loop (:mod:`embedkit.training`): a backend gives a
+:class:`~embedkit.engines.skipgram._common.SGNSTraining` (one epoch = one pass over the
+sequences), and :func:`run_sgns` runs it for every method of the family (skipgram, cbow,
+subword, deepwalk, node2vec), so history, callbacks, validation with early stopping and
+checkpoints are theirs without a loop of their own. The history's ``loss`` is word2vec's
+negative-sampling objective of a (context, center) pair, ``-log sigma(u . v_center) -
+sum_noise log sigma(-u . v_noise)``, averaged over a sample of the epoch's pairs (the pairs
+of every 64th center word on numba, of every 4th minibatch on torch; gensim: gensim's own
+running loss per trained word), computed from the scores the updates use.
+
+Layout: this module is the public entry (:func:`train_sgns`, :func:`sgns_training`,
+:func:`run_sgns`) and dispatches through a small registry of backends
+(:func:`register_backend`); each backend lives in its own module (``_numba.py``,
+``_torch.py``, ``_gensim.py``), imported when it first trains, and shares ``_common.py``
+(settings, noise tables, subsampling, initial vectors, the trainable's base).
 """
 from __future__ import annotations
 
@@ -53,12 +64,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...exceptions import InvalidParameterError, ShapeError
-# the shared part's public names, re-exported (and _init_vectors, which tests compare with)
-from ._common import SGNSConfig, _init_vectors, alias_table, keep_probabilities, noise_table  # noqa: F401
+from ...exceptions import CheckpointError, InvalidParameterError, ShapeError
+from ._common import SGNSConfig, SGNSTraining, _init_vectors, alias_table, keep_probabilities, noise_table
 
-__all__ = ["BACKENDS", "SGNSConfig", "alias_table", "keep_probabilities", "noise_table", "register_backend",
-           "train_sgns"]
+__all__ = ["BACKENDS", "SGNSConfig", "SGNSTraining", "alias_table", "keep_probabilities", "noise_table",
+           "register_backend", "run_sgns", "sgns_training", "train_sgns"]
 
 logger = logging.getLogger("embedkit")
 
@@ -66,9 +76,10 @@ logger = logging.getLogger("embedkit")
 @dataclass(frozen=True)
 class Backend:
     """A backend of the engine: ``module`` (``"package.module"``, or relative to this package
-    when it starts with a dot) defines ``train(tokens, offsets, counts, cfg, *, device, verbose,
-    sharded, units)`` and is imported when the backend first trains. ``distributed``: it trains
-    across processes under ``torchrun``; ``units``: it takes fastText's subword units."""
+    when it starts with a dot) defines ``training(tokens, offsets, counts, cfg, *, device,
+    sharded, units, unit) -> SGNSTraining`` and is imported when the backend first trains.
+    ``distributed``: it trains across processes under ``torchrun``; ``units``: it takes
+    fastText's subword units."""
 
     name: str
     module: str
@@ -76,7 +87,7 @@ class Backend:
     units: bool = False
 
     def trainer(self):
-        return importlib.import_module(self.module, __name__).train
+        return importlib.import_module(self.module, __name__).training
 
 
 _BACKENDS: dict[str, Backend] = {}
@@ -103,7 +114,9 @@ def _choices(flag: str) -> str:
 def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg: SGNSConfig, *,
                backend: str = "auto", device="cpu", verbose: bool | None = None,
                sharded: bool = False, units: tuple | None = None) -> np.ndarray:
-    """Train and return the input vectors, float32 ``(len(counts), cfg.dim)``.
+    """Train and return the input vectors, float32 ``(len(counts), cfg.dim)``: the
+    :func:`sgns_training` of these arguments, run on the shared loop for ``cfg.epochs`` epochs
+    without checkpoints or validation (the methods use :func:`run_sgns` for those).
 
     ``units``: ``(ptr, idx, n_rows)`` for fastText's model (Bojanowski et al. 2017; numba
     backend, skip-gram): word ``w``'s input vector is the mean of the rows
@@ -118,6 +131,20 @@ def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg:
     block of the sequences, or on all of ``tokens`` when ``sharded`` (they already
     are this process's share; ``counts`` should then be the global ones).
     """
+    from ...training import Options, run
+
+    training = sgns_training(tokens, offsets, counts, cfg, backend=backend, device=device, sharded=sharded,
+                             units=units)
+    run(training, "skip-gram" if cfg.sg else "cbow", Options(epochs=cfg.epochs, verbose=verbose))
+    return np.ascontiguousarray(training.vectors())
+
+
+def sgns_training(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg: SGNSConfig, *,
+                  backend: str = "auto", device="cpu", sharded: bool = False, units: tuple | None = None,
+                  unit: str = "words") -> SGNSTraining:
+    """The backend's training state for these sequences (arguments as :func:`train_sgns`;
+    ``unit``: what the history's throughput counts, e.g. "words" or "tokens"), to run with
+    :func:`run_sgns`."""
     tokens = np.ascontiguousarray(tokens, dtype=np.int32)
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     counts = np.asarray(counts, dtype=np.float64)
@@ -133,7 +160,7 @@ def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg:
                                     "torchrun", backend, hint="only the torch backend trains across processes")
     if units is not None:
         if spec is None or not spec.units or not cfg.sg:
-                raise InvalidParameterError("skip-gram engine", "backend", f"{_choices('units')} (or 'auto') with "
+            raise InvalidParameterError("skip-gram engine", "backend", f"{_choices('units')} (or 'auto') with "
                                         "skip-gram for subword units", backend if cfg.sg else "cbow")
         ptr, idx, n_rows = units
         ptr = np.ascontiguousarray(ptr, dtype=np.int64)
@@ -144,4 +171,53 @@ def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg:
     logger.info("skip-gram engine: backend=%s device=%s tokens=%d vocab=%d", backend, dev, tokens.size, len(counts))
     if spec is None:
         raise InvalidParameterError("skip-gram engine", "backend", "one of " + ", ".join(map(repr, BACKENDS)), backend)
-    return spec.trainer()(tokens, offsets, counts, cfg, device=dev, verbose=verbose, sharded=sharded, units=units)
+    training = spec.trainer()(tokens, offsets, counts, cfg, device=dev, sharded=sharded, units=units, unit=unit)
+    training.backend = backend
+    return training
+
+
+def run_sgns(training: SGNSTraining, name: str, params: dict, *, data_digest: dict, validate=None,
+             extra_state: dict | None = None):
+    """Run ``training`` on the shared loop for the method ``name`` with its validated ``params``
+    (``epochs``, and the loop's rows: ``callbacks``, ``checkpoint``, ``checkpoint_every``,
+    ``patience``); ``validate(vectors) -> dict`` (first metric primary, higher better) scores the
+    current input vectors after every epoch. ``extra_state``: JSON-able values kept in every
+    checkpoint and checked on resume (e.g. the digest of the walks, regenerated rather than
+    stored). Returns the loop's :class:`~embedkit.training.Run`; ``training`` ends in the final
+    (or best) state."""
+    from ...distributed import launched
+    from ...training import Options, run
+
+    if params.get("checkpoint") and launched():
+        raise InvalidParameterError(name, "checkpoint", "None under torchrun (checkpoints are written by "
+                                    "single-process runs)", params["checkpoint"])
+    check = None if validate is None else (lambda: validate(training.vectors()))
+    if extra_state:
+        training = _WithExtra(training, extra_state, name)
+    opts = Options.from_params(name, params, epochs=params["epochs"], validate=check, data_digest=data_digest)
+    return run(training, name, opts)
+
+
+class _WithExtra(SGNSTraining):
+    """``training`` plus values stored in its checkpoints and required equal on resume."""
+
+    def __init__(self, inner: SGNSTraining, extra: dict, name: str):
+        self.inner, self.extra, self.name = inner, dict(extra), name
+        self.unit, self.per_epoch = inner.unit, inner.per_epoch
+
+    def run_epoch(self, epoch) -> None:
+        self.inner.run_epoch(epoch)
+
+    def state(self) -> dict:
+        return {**self.inner.state(), **{f"extra.{k}": v for k, v in self.extra.items()}}
+
+    def set_state(self, state: dict) -> None:
+        for k, v in self.extra.items():
+            found = state.get(f"extra.{k}")
+            if found is not None and found != v:
+                raise CheckpointError(f"{self.name}: the checkpoint's {k} is {found!r}, this run's {v!r}: it was "
+                                      "written by another run. Use another checkpoint folder, or remove this one")
+        self.inner.set_state({k: v for k, v in state.items() if not k.startswith("extra.")})
+
+    def vectors(self) -> np.ndarray:
+        return self.inner.vectors()

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...training import Trainable
+
 
 @dataclass
 class SGNSConfig:
@@ -100,3 +102,16 @@ def _init_vectors(num_tokens: int, dim: int, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return ((rng.random((num_tokens, dim), dtype=np.float32) * 2.0 - 1.0) / dim).astype(np.float32)
 
+
+
+class SGNSTraining(Trainable):
+    """A backend's training state on the shared loop (:mod:`embedkit.training`): ``run_epoch``
+    trains one pass over the sequences, reporting the tokens done and the sampled
+    negative-sampling loss; ``state``/``set_state`` hold what a checkpoint needs;
+    :meth:`vectors` gives the input vectors as they are now."""
+
+    unit = "words"
+
+    def vectors(self) -> np.ndarray:  # pragma: no cover - abstract
+        """The input vectors now, float32 ``(rows, dim)`` (a view: copy to keep)."""
+        raise NotImplementedError

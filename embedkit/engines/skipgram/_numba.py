@@ -2,15 +2,31 @@
 parallel over chunks of sequences; skip-gram (per-pair or window-shared noise words), CBOW and
 fastText's subword units. See :mod:`embedkit.engines.skipgram`.
 
+The loss (history's ``loss``): word2vec's negative-sampling objective of a (context, center)
+pair, ``-log sigma(u . v_center) - sum_noise log sigma(-u . v_noise)`` (``u`` the input vector:
+the context word's; CBOW's mean context vector; fastText's composed center vector), computed
+from the scores the update itself uses (before that pair's update), on the pairs of every
+:data:`LOSS_EVERY`-th center word of each chunk (a counter, no random draw: the vectors do not
+change with it); reported as the mean over those pairs. Window-shared noise words count for every
+pair of the window, weighted as the update weighs them.
+
 numba is imported when the first kernel runs (:mod:`embedkit._jit`), never at module level."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from ..._jit import njit, prange
-from ..._progress import progress
 from .._rng import next_float, next_u64, seed_state
-from ._common import SGNSConfig, _init_vectors, alias_table, keep_probabilities, noise_table
+from ._common import SGNSConfig, SGNSTraining, _init_vectors, alias_table, keep_probabilities, noise_table
+
+#: tokens per slice of an epoch: each slice is one kernel call with its own random streams (seeded
+#: by call and chunk), and a slice boundary is where a checkpoint inside an epoch can be written
+SLICE_TOKENS = 1_000_000
+#: the loss is computed on the pairs of every LOSS_EVERY-th center word of each chunk (Emma, dim
+#: 100: no measurable slowdown; every center: about 15% slower)
+LOSS_EVERY = 64
 
 EXP_TABLE_SIZE = 1000
 MAX_EXP = 6.0
@@ -24,11 +40,21 @@ def _bounded(r, n):
     return np.int64(((r >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
 
 
+@njit(cache=True, inline="always")
+def _softplus(x):
+    """``log(1 + exp(x))`` without overflow: ``-log sigma(-x)``."""
+    if x > 0.0:
+        return x + math.log1p(math.exp(-x))
+    return math.log1p(math.exp(x))
+
+
 @njit(cache=True, inline="always", fastmath=True)
-def _negative_sampling_step(h, center, syn1, table, negative, alpha, neu1e, state, sig):
+def _negative_sampling_step(h, center, syn1, table, negative, alpha, neu1e, state, sig, track):
     """One word2vec update: hidden vector ``h`` (dim,) predicts ``center`` against
     ``negative`` noise words. Output rows in ``syn1`` are updated in place; the
-    gradient for ``h`` is added to ``neu1e``. Returns the random state."""
+    gradient for ``h`` is added to ``neu1e``. Returns the random state and, with ``track``,
+    the pair's negative-sampling loss (else 0)."""
+    loss = 0.0
     dim = h.shape[0]
     n_table = table.shape[0]
     for d in range(negative + 1):
@@ -45,13 +71,15 @@ def _negative_sampling_step(h, center, syn1, table, negative, alpha, neu1e, stat
         f = np.float32(0.0)
         for k in range(dim):
             f += h[k] * out[k]
+        if track:
+            loss += _softplus(-f if d == 0 else f)
         if f >= MAX_EXP or f <= -MAX_EXP:
             continue  # saturated: no update (gensim's rule)
         g = (label - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
         for k in range(dim):
             neu1e[k] += g * out[k]
             out[k] += g * h[k]
-    return state
+    return state, loss
 
 
 @njit(cache=True, inline="always")
@@ -67,16 +95,17 @@ def _alias_draw(r, prob, alias):
 
 @njit(cache=True, inline="always", fastmath=True)
 def _cbow_step(buf, i, lo, hi, syn0, syn1, prob, alias, negative, alpha, state, sig, targets, scores, neu1,
-               neu1e):
+               neu1e, track):
     """CBOW (word2vec's cbow_mean=1) for one center ``buf[i]``: the mean ``neu1`` of the context
     rows ``syn0[buf[lo:hi]]`` predicts the center against ``negative`` noise words, and its gradient
     is added, undivided, to every context row. The noise words are drawn first (from the alias
     table, which stays in cache) and all ``1 + negative`` scores computed before any output row
-    is updated, so the rows' loads overlap instead of waiting on each other's updates."""
+    is updated, so the rows' loads overlap instead of waiting on each other's updates. Returns
+    the random state and, with ``track``, the center's loss and 1 (else 0, 0)."""
     dim = syn0.shape[1]
     cw = hi - lo - 1
     if cw <= 0:
-        return state
+        return state, 0.0, 0
     center = buf[i]
     n_t = 1
     targets[0] = center
@@ -102,6 +131,10 @@ def _cbow_step(buf, i, lo, hi, syn0, syn1, prob, alias, negative, alpha, state, 
         for k in range(dim):
             f += neu1[k] * out[k]
         scores[t] = f
+    loss = 0.0
+    if track:
+        for t in range(n_t):
+            loss += _softplus(-scores[t] if t == 0 else scores[t])
     neu1e[:] = 0.0
     for t in range(n_t):
         f = scores[t]
@@ -118,18 +151,19 @@ def _cbow_step(buf, i, lo, hi, syn0, syn1, prob, alias, negative, alpha, state, 
             row = syn0[buf[j]]
             for k in range(dim):
                 row[k] += neu1e[k]
-    return state
+    return state, loss, 1 if track else 0
 
 
 @njit(cache=True, inline="always", fastmath=True)
 def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, targets, labels, grad_out,
-                    neu1e, defer_output):
+                    neu1e, defer_output, track):
     """Skip-gram for one center ``buf[i]`` and its window ``buf[lo:hi]``: every context
     word predicts the center against the same ``negative`` noise words, drawn once
     for the window (as in pWord2Vec, Ji et al. 2016), so the ``1 + negative`` output rows
     stay in cache. With ``defer_output`` the output rows' updates are gathered in
     ``grad_out`` and applied once at the end of the window (pWord2Vec); without, each pair
-    updates them at once (word2vec.c)."""
+    updates them at once (word2vec.c). Returns the random state and, with ``track``, the
+    window's summed loss and its number of pairs (else 0, 0)."""
     dim = syn0.shape[1]
     center = buf[i]
     n_table = table.shape[0]
@@ -146,16 +180,22 @@ def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, s
         n_t += 1
     if defer_output:
         grad_out[:n_t] = 0.0
+    loss = 0.0
+    pairs = 0
     for j in range(lo, hi):
         if j == i:
             continue
         inp = syn0[buf[j]]
         neu1e[:] = 0.0
+        if track:
+            pairs += 1
         for t in range(n_t):
             out = syn1[targets[t]]
             f = np.float32(0.0)
             for k in range(dim):
                 f += inp[k] * out[k]
+            if track:
+                loss += _softplus(-f if t == 0 else f)
             if f >= MAX_EXP or f <= -MAX_EXP:
                 continue  # saturated: no update (gensim's rule)
             g = (labels[t] - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
@@ -171,30 +211,32 @@ def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, s
         for k in range(dim):
             inp[k] += neu1e[k]
     if not defer_output:
-        return state
+        return state, loss, pairs
     for t in range(n_t):
         out = syn1[targets[t]]
         go = grad_out[t]
         for k in range(dim):
             out[k] += go[k]
-    return state
+    return state, loss, pairs
 
 @njit(cache=True, inline="always", fastmath=True)
 def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, unit_ptr, unit_idx, h, neu1e,
-                   shared):
+                   shared, track):
     """fastText's skip-gram (Bojanowski et al. 2017) for one center ``buf[i]``: the center's input
     vector ``h`` is the mean of its rows ``syn0[unit_idx[unit_ptr[w]:unit_ptr[w + 1]]]`` (its own
     word row and its subword units), composed once; it predicts every context word ``buf[lo:hi]``
     (output rows updated pair by pair) against ``negative`` noise words: drawn for each pair, as
     fastText does, or with ``shared`` drawn once for the window (pWord2Vec's sharing, Ji et al.
     2016) and each weighted by the number of context words, as many as word2vec's per-pair draws.
-    ``h``'s gradient is added to every one of its rows, as fastText does."""
+    ``h``'s gradient is added to every one of its rows, as fastText does. Returns the random
+    state and, with ``track``, the window's summed loss and its number of pairs (else 0, 0);
+    shared noise words count once per pair, as their update weighs them."""
     dim = syn0.shape[1]
     center = buf[i]
     r0 = unit_ptr[center]
     r1 = unit_ptr[center + 1]
     if r1 <= r0:
-        return state
+        return state, 0.0, 0
     h[:] = 0.0
     for p in range(r0, r1):
         row = syn0[unit_idx[p]]
@@ -205,20 +247,24 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
         h[k] *= inv
     neu1e[:] = 0.0
     n_ctx = 0
+    loss = 0.0
     for j in range(lo, hi):
         if j == i:
             continue
         n_ctx += 1
         # the pair's update: the context word against its own noise words, or alone when the window
         # shares its noise words (drawn below)
-        state = _negative_sampling_step(h, buf[j], syn1, table, 0 if shared else negative, alpha, neu1e, state, sig)
+        state, pl = _negative_sampling_step(h, buf[j], syn1, table, 0 if shared else negative, alpha, neu1e, state,
+                                            sig, track)
+        loss += pl
+    pairs = n_ctx if track else 0
     if n_ctx == 0 or not shared:
         if n_ctx > 0:
             for p in range(r0, r1):
                 row = syn0[unit_idx[p]]
                 for k in range(dim):
                     row[k] += neu1e[k]
-        return state
+        return state, loss, pairs
     n_table = table.shape[0]
     weight = alpha * np.float32(n_ctx)
     for d in range(negative):
@@ -234,6 +280,8 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
         f = np.float32(0.0)
         for k in range(dim):
             f += h[k] * out[k]
+        if track:
+            loss += n_ctx * _softplus(f)
         if f >= MAX_EXP or f <= -MAX_EXP:
             continue
         g = -sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))] * weight
@@ -244,13 +292,16 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
         row = syn0[unit_idx[p]]
         for k in range(dim):
             row[k] += neu1e[k]
-    return state
+    return state, loss, pairs
 
 
 @njit(cache=True, parallel=True, fastmath=True)
 def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, window, negative,
                  alpha0, min_alpha, done_before, total, seed, call_id, sg, max_len, shared_negatives,
-                 defer_output, unit_ptr, unit_idx, alias_prob, alias_idx):
+                 defer_output, unit_ptr, unit_idx, alias_prob, alias_idx, loss_every, loss_acc):
+    """One slice: chunk ``c`` trains the sequences ``bounds[c]:bounds[c + 1]`` with the random
+    stream seeded by ``(seed, call_id * 65537 + c)``; ``loss_acc[c]`` gets the summed loss and the
+    number of pairs of every ``loss_every``-th center word (0: none)."""
     units = unit_ptr.shape[0] > 1
     n_chunks = bounds.shape[0] - 1
     dim = syn0.shape[1]
@@ -264,6 +315,9 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
         targets = np.empty(negative + 1, dtype=np.int64)
         labels = np.empty(negative + 1, dtype=np.float32)
         grad_out = np.empty((negative + 1, dim), dtype=np.float32)
+        loss_sum = 0.0
+        loss_n = 0
+        counter = 0
         for s in range(bounds[c], bounds[c + 1]):
             n = 0
             for t in range(offsets[s], offsets[s + 1]):
@@ -280,6 +334,12 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                 alpha = min_alpha
             alpha32 = np.float32(alpha)
             for i in range(n):
+                track = False
+                if loss_every > 0:
+                    track = counter == 0
+                    counter += 1
+                    if counter == loss_every:
+                        counter = 0
                 state, r = next_u64(state)
                 b = _bounded(r, window)
                 lo = i - window + b
@@ -290,78 +350,119 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                     hi = n
                 center = buf[i]
                 if units:
-                    state = _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
-                                           unit_ptr, unit_idx, neu1, neu1e, shared_negatives)
+                    state, wl, wn = _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
+                                                   unit_ptr, unit_idx, neu1, neu1e, shared_negatives, track)
                 elif sg and shared_negatives:
-                    state = _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
-                                            targets, labels, grad_out, neu1e, defer_output)
+                    state, wl, wn = _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state,
+                                                    sig, targets, labels, grad_out, neu1e, defer_output, track)
                 elif sg:
+                    wl = 0.0
+                    wn = 0
                     for j in range(lo, hi):
                         if j == i:
                             continue
                         ctx = buf[j]
                         neu1e[:] = 0.0
-                        state = _negative_sampling_step(syn0[ctx], center, syn1, table, negative,
-                                                        alpha32, neu1e, state, sig)
+                        state, pl = _negative_sampling_step(syn0[ctx], center, syn1, table, negative,
+                                                            alpha32, neu1e, state, sig, track)
+                        wl += pl
+                        wn += 1
                         for k in range(dim):
                             syn0[ctx, k] += neu1e[k]
                 else:
-                    state = _cbow_step(buf, i, lo, hi, syn0, syn1, alias_prob, alias_idx, negative, alpha32,
-                                       state, sig, targets, labels, neu1, neu1e)
+                    state, wl, wn = _cbow_step(buf, i, lo, hi, syn0, syn1, alias_prob, alias_idx, negative, alpha32,
+                                               state, sig, targets, labels, neu1, neu1e, track)
+                if track:
+                    loss_sum += wl
+                    loss_n += wn
+        loss_acc[c, 0] = loss_sum
+        loss_acc[c, 1] = loss_n
 
 
-def _train_numba(tokens, offsets, counts, cfg: SGNSConfig, verbose, units=None):
-    import numba
+class Training(SGNSTraining):
+    """The numba engine on the shared loop: an epoch is a run of slices of about
+    :data:`SLICE_TOKENS` tokens (whole sequences), one kernel call each, parallel over chunks of
+    sequences. A slice's random streams are seeded by ``(seed, call id, chunk)``, the call id
+    counting slices from the run's start, so a run stopped at a slice boundary and resumed from
+    its state (``syn0``, ``syn1``; epoch and slice index kept by the loop) goes on bit-identical
+    with ``workers=1``. A checkpoint is offered after every slice (``epoch.maybe_checkpoint``)."""
 
-    V = len(counts)
-    if units is None:
-        unit_ptr, unit_idx = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)
-        syn0 = _init_vectors(V, cfg.dim, cfg.seed)
-    else:
-        unit_ptr, unit_idx, n_rows = units
-        syn0 = _init_vectors(n_rows, cfg.dim, cfg.seed)
-    syn1 = np.zeros((V, cfg.dim), dtype=np.float32)
-    table = noise_table(counts, cfg.ns_exponent)
-    if cfg.sg:  # only CBOW draws from the alias table (built in Python: skip it for large graph vocabularies)
-        alias_prob, alias_idx = np.ones(1, dtype=np.float32), np.zeros(1, dtype=np.int32)
-    else:
-        alias_prob, alias_idx = alias_table(counts, cfg.ns_exponent)
-    keep = keep_probabilities(counts, cfg.sample)
-    subsample = bool(cfg.sample > 0)
-    n_seq = len(offsets) - 1
-    max_len = int(np.diff(offsets).max()) if n_seq else 0
-    per_epoch = int(offsets[-1])
-    total = float(max(per_epoch * cfg.epochs, 1))
-    slice_tokens = max(1_000_000, per_epoch // 100)
-    workers = max(1, min(cfg.workers, numba.config.NUMBA_NUM_THREADS))
-    n_chunks = 1 if workers == 1 else workers * 4
-    prev_threads = numba.get_num_threads()
-    numba.set_num_threads(workers)
-    call_id = 0
-    try:
-        with progress(total=int(total), desc="skip-gram" if cfg.sg else "cbow", verbose=verbose, unit="tok") as bar:
-            for epoch in range(cfg.epochs):
-                cuts = np.searchsorted(offsets, np.arange(0, per_epoch, slice_tokens), side="left")
-                cuts = np.unique(np.concatenate([cuts, [n_seq]]))
-                for a, b in zip(cuts[:-1], cuts[1:]):
-                    targets = np.linspace(offsets[a], offsets[b], n_chunks + 1)
-                    bounds = np.unique(np.clip(np.searchsorted(offsets, targets), a, b)).astype(np.int64)
-                    if bounds[0] != a:
-                        bounds = np.concatenate([[a], bounds])
-                    if bounds[-1] != b:
-                        bounds = np.concatenate([bounds, [b]])
-                    done_before = float(epoch * per_epoch + offsets[a])
-                    _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, cfg.window,
-                                 cfg.negatives, cfg.learning_rate, cfg.min_learning_rate, done_before, total, cfg.seed,
-                                 call_id, cfg.sg, max_len, cfg.shared_negatives, cfg.defer_output, unit_ptr,
-                                 unit_idx, alias_prob, alias_idx)
-                    call_id += 1
-                    bar.update(int(offsets[b] - offsets[a]))
-    finally:
-        numba.set_num_threads(prev_threads)
-    return syn0
+    def __init__(self, tokens, offsets, counts, cfg: SGNSConfig, units=None, unit: str = "words"):
+        import numba
+
+        self.cfg, self.tokens, self.offsets, self.unit = cfg, tokens, offsets, unit
+        V = len(counts)
+        if units is None:
+            self.unit_ptr, self.unit_idx = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)
+            self.syn0 = _init_vectors(V, cfg.dim, cfg.seed)
+        else:
+            self.unit_ptr, self.unit_idx, n_rows = units
+            self.syn0 = _init_vectors(n_rows, cfg.dim, cfg.seed)
+        self.syn1 = np.zeros((V, cfg.dim), dtype=np.float32)
+        self.table = noise_table(counts, cfg.ns_exponent)
+        if cfg.sg:  # only CBOW draws from the alias table (built in Python: skip it for large graph vocabularies)
+            self.alias_prob, self.alias_idx = np.ones(1, dtype=np.float32), np.zeros(1, dtype=np.int32)
+        else:
+            self.alias_prob, self.alias_idx = alias_table(counts, cfg.ns_exponent)
+        self.keep = keep_probabilities(counts, cfg.sample)
+        n_seq = len(offsets) - 1
+        self.max_len = int(np.diff(offsets).max()) if n_seq else 0
+        per_epoch = int(offsets[-1])
+        self.per_epoch = per_epoch
+        self.total = float(max(per_epoch * cfg.epochs, 1))
+        slice_tokens = max(SLICE_TOKENS, per_epoch // 100)
+        cuts = np.searchsorted(offsets, np.arange(0, per_epoch, slice_tokens), side="left")
+        cuts = np.unique(np.concatenate([cuts, [n_seq]]))
+        self.slices = list(zip(cuts[:-1].tolist(), cuts[1:].tolist()))
+        self.workers = max(1, min(cfg.workers, numba.config.NUMBA_NUM_THREADS))
+        self.n_chunks = 1 if self.workers == 1 else self.workers * 4
+
+    def _bounds(self, a: int, b: int) -> np.ndarray:
+        offsets = self.offsets
+        targets = np.linspace(offsets[a], offsets[b], self.n_chunks + 1)
+        bounds = np.unique(np.clip(np.searchsorted(offsets, targets), a, b)).astype(np.int64)
+        if bounds[0] != a:
+            bounds = np.concatenate([[a], bounds])
+        if bounds[-1] != b:
+            bounds = np.concatenate([bounds, [b]])
+        return bounds
+
+    def run_epoch(self, epoch) -> None:
+        import numba
+
+        cfg, offsets = self.cfg, self.offsets
+        e = epoch.number - 1
+        n_slices = len(self.slices)
+        prev_threads = numba.get_num_threads()
+        numba.set_num_threads(self.workers)
+        try:
+            for k in range(epoch.start, n_slices):
+                a, b = self.slices[k]
+                bounds = self._bounds(a, b)
+                loss_acc = np.zeros((len(bounds) - 1, 2), dtype=np.float64)
+                done_before = float(e * self.per_epoch + offsets[a])
+                _sgns_kernel(self.tokens, offsets, bounds, self.syn0, self.syn1, self.table, self.keep,
+                             bool(cfg.sample > 0), cfg.window, cfg.negatives, cfg.learning_rate, cfg.min_learning_rate, done_before,
+                             self.total, cfg.seed, e * n_slices + k, cfg.sg, self.max_len, cfg.shared_negatives,
+                             cfg.defer_output, self.unit_ptr, self.unit_idx, self.alias_prob, self.alias_idx,
+                             LOSS_EVERY, loss_acc)
+                epoch.add(int(offsets[b] - offsets[a]), float(loss_acc[:, 0].sum()), int(loss_acc[:, 1].sum()))
+                if k + 1 < n_slices:
+                    epoch.maybe_checkpoint(k + 1)
+        finally:
+            numba.set_num_threads(prev_threads)
+
+    def state(self) -> dict:
+        return {"syn0": self.syn0, "syn1": self.syn1}
+
+    def set_state(self, state: dict) -> None:
+        self.syn0[...] = state["syn0"]
+        self.syn1[...] = state["syn1"]
+
+    def vectors(self) -> np.ndarray:
+        return self.syn0
 
 
-def train(tokens, offsets, counts, cfg: SGNSConfig, *, device, verbose, sharded, units):
+def training(tokens, offsets, counts, cfg: SGNSConfig, *, device, sharded, units, unit):
     """The backend's entry in the engine's registry (``device`` and ``sharded`` do not apply)."""
-    return _train_numba(tokens, offsets, counts, cfg, verbose, units)
+    return Training(tokens, offsets, counts, cfg, units, unit)

@@ -1,17 +1,28 @@
 """The torch backend (the GPU engine; on the CPU it runs on one thread): skip-gram and CBOW in
 minibatches of consecutive subsampled centers, with shared noise words; under ``torchrun`` the
 processes' changed rows are combined every ``sync_every`` minibatches. See
-:mod:`embedkit.engines.skipgram`."""
+:mod:`embedkit.engines.skipgram`.
+
+The loss (history's ``loss``): word2vec's negative-sampling objective of a (context, center)
+pair, ``-log sigma(u . v_center) - sum_noise log sigma(-u . v_noise)``, from the scores of
+every :data:`LOSS_EVERY`-th minibatch (computed before its update); the shared noise words
+count with the weight their update has (each stands for ``pairs * negative / noise words`` of
+word2vec's per-pair draws); the mean over those minibatches' pairs (CBOW: centers)."""
 from __future__ import annotations
 
 import logging
 
 import numpy as np
 
-from ..._progress import progress
-from ._common import SGNSConfig, _init_vectors, keep_probabilities, noise_table
+from ._common import SGNSConfig, SGNSTraining, _init_vectors, keep_probabilities, noise_table
 
 logger = logging.getLogger("embedkit")
+
+#: tokens per slice of an epoch (subsampled and laid out at once); a checkpoint inside an epoch
+#: is written at a slice boundary
+SLICE_TOKENS = 2_000_000
+#: the loss is computed on every LOSS_EVERY-th minibatch
+LOSS_EVERY = 4
 
 
 # The torch engine works on windows of consecutive (subsampled) tokens rather than on
@@ -114,96 +125,132 @@ def _sg_noise_words(cfg: SGNSConfig) -> int:
     return max(8, -(-cfg.negatives * (cfg.window + 1) // 8) * 8)
 
 
-def _train_torch(tokens, offsets, counts, cfg: SGNSConfig, device, verbose, sharded=False):
-    """On the CPU the minibatches run on one thread (``workers`` is not used): the torch
-    operations are small, and on 5M words of English (dim 100) splitting them over two
-    threads, or computing two minibatches at once in two threads, was slower than one thread,
-    and many times slower on a machine whose cores are busy."""
-    import torch
+class Training(SGNSTraining):
+    """The torch engine on the shared loop. On the CPU the minibatches run on one thread
+    (``workers`` is not used): the torch operations are small, and on 5M words of English
+    (dim 100) splitting them over two threads, or computing two minibatches at once in two
+    threads, was slower than one thread, and many times slower on a machine whose cores are busy.
 
-    dev = torch.device(device)
-    prev_threads = torch.get_num_threads()
-    if dev.type == "cpu":
-        torch.set_num_threads(1)
-    try:
-        with torch.no_grad():
-            return _train_torch_windows(tokens, offsets, counts, cfg, dev, verbose, sharded)
-    finally:
-        torch.set_num_threads(prev_threads)
-
-
-def _train_torch_windows(tokens, offsets, counts, cfg: SGNSConfig, dev, verbose, sharded=False):
-    """Under ``torchrun`` each process trains on its block of sequences (balanced by
-    tokens; all of them when ``sharded``) with its own random streams, and
+    Under ``torchrun`` each process trains on its block of sequences (balanced by tokens; all of
+    them when ``sharded``) with its own random streams, and
     :class:`~embedkit.distributed.RowSync` combines the processes' row changes every
-    ``cfg.sync_every`` minibatches by ``cfg.sync_reduce`` (``counts`` stay global)."""
-    import torch
+    ``cfg.sync_every`` minibatches by ``cfg.sync_reduce`` (``counts`` stay global).
 
-    from ...distributed import RowSync, block, context
+    An epoch is a run of slices of about :data:`SLICE_TOKENS` tokens; the state at a slice
+    boundary (``syn0``, ``syn1``, the numpy and torch generators' states) is offered as a
+    checkpoint (one process only), so a resumed run goes on bit-identical on the CPU."""
 
-    dist = context(str(dev))
-    if not sharded:
-        a, b = block(offsets, dist)
-        tokens, offsets = tokens[offsets[a]:offsets[b]], offsets[a:b + 1] - offsets[a]
-    seed = cfg.seed + 1_000_003 * dist.rank
-    V = len(counts)
-    W = cfg.window
-    G = max(1, cfg.centers_per_noise_draw)
-    rng = np.random.default_rng(seed)
-    gen = torch.Generator(device=dev)
-    gen.manual_seed(seed)
-    syn0 = torch.as_tensor(_init_vectors(V, cfg.dim, cfg.seed), device=dev)
-    syn1 = torch.zeros_like(syn0)
-    sync = RowSync([syn0, syn1], dist, every=cfg.sync_every, reduce=cfg.sync_reduce)
-    load = torch.zeros(V, dtype=syn0.dtype, device=dev)
-    noise = _noise_sampler(counts, cfg.ns_exponent, dev)
+    def __init__(self, tokens, offsets, counts, cfg: SGNSConfig, device, sharded=False, unit="words"):
+        import torch
 
-    def draw(size):
-        return noise(size, gen)
+        from ...distributed import RowSync, block, context
 
-    grads = _sg_grads if cfg.sg else _cbow_grads
-    keep = keep_probabilities(counts, cfg.sample)
-    n_seq = len(offsets) - 1
-    seq_id_all = np.repeat(np.arange(n_seq, dtype=np.int64), np.diff(offsets))
-    per_epoch = int(offsets[-1])
-    total = max(per_epoch * cfg.epochs, 1)
-    # slices of whole sequences, about 2M tokens each
-    cuts = np.unique(np.concatenate([np.searchsorted(offsets, np.arange(0, per_epoch, 2_000_000)), [n_seq]]))
-    bounds = offsets[cuts]
-    # centers per minibatch: batch_size counts (center, context) pairs, about window + 1 per
-    # center; small inputs get small batches (at least ~1000 updates per epoch). Larger ones
-    # cost accuracy: updates computed from the same stale vectors add up (skip-gram on 5M
-    # words, 1 epoch: 7.4% analogy accuracy at 8192 pairs, 6.5% at 16384, 5.4% at 32768). Skip-gram
-    # groups the n + 2w window rows, CBOW the n / 2 centers of each parity: multiples of ``unit``.
-    unit = _sg_noise_words(cfg) if cfg.sg else 2 * G
-    nb = max(unit, min(cfg.batch_size // (W + 1), max(64, per_epoch // 1000)) // unit * unit)
-    if cfg.sg:
-        nb += (-(nb + 2 * W)) % unit
-    done = 0
-    desc = "skip-gram (torch)" if cfg.sg else "cbow (torch)"
-    with progress(total=total, desc=desc, verbose=verbose, unit="tok") as bar:
-        for epoch in range(cfg.epochs):
-            for a, b in zip(bounds[:-1], bounds[1:]):
-                tok, sid, span = _subsampled_stream(tokens[a:b], seq_id_all[a:b], keep, cfg.sample, W, rng)
-                n_tok = span.shape[0]
-                tok_t, sid_t, span_t = (torch.as_tensor(x, device=dev) for x in (tok, sid, span))
-                for s in range(0, n_tok, nb):
-                    n = min(nb, n_tok - s)
-                    frac = (done + (b - a) * s / n_tok) / total
-                    lr = max(cfg.min_learning_rate, cfg.learning_rate - (cfg.learning_rate - cfg.min_learning_rate) * frac)
-                    win_ids = tok_t[s:s + n + 2 * W]                       # (n + 2w,) window rows
-                    mask = _window_mask(sid_t[s:s + n + 2 * W], span_t[s:s + n], W).to(syn0.dtype)
-                    parts0, parts1 = grads(syn0, syn1, win_ids, mask, lr, draw, cfg)
-                    _capped_scatter_add(syn0, parts0, cfg.dup_cap, load)
-                    _capped_scatter_add(syn1, parts1, cfg.dup_cap, load)
-                    sync.step([[part[0] for part in parts0], [part[0] for part in parts1]])
-                done += b - a
-                bar.update(int(b - a))
-            sync.finish()
-    if dist.active:
-        logger.info("skip-gram (torch): rank %d of %d trained %d tokens; %d synchronisations, %d rows sent",
-                    dist.rank, dist.world, per_epoch, sync.syncs, sync.rows_sent)
-    return syn0.cpu().numpy()
+        dev = torch.device(device)
+        self.dev, self.cfg, self.unit = dev, cfg, unit
+        self.dist = dist = context(str(dev))
+        if not sharded:
+            a, b = block(offsets, dist)
+            tokens, offsets = tokens[offsets[a]:offsets[b]], offsets[a:b + 1] - offsets[a]
+        self.tokens, self.offsets = tokens, offsets
+        seed = cfg.seed + 1_000_003 * dist.rank
+        V = len(counts)
+        self.rng = np.random.default_rng(seed)
+        self.gen = torch.Generator(device=dev)
+        self.gen.manual_seed(seed)
+        self.syn0 = torch.as_tensor(_init_vectors(V, cfg.dim, cfg.seed), device=dev)
+        self.syn1 = torch.zeros_like(self.syn0)
+        self.sync = RowSync([self.syn0, self.syn1], dist, every=cfg.sync_every, reduce=cfg.sync_reduce)
+        self.load = torch.zeros(V, dtype=self.syn0.dtype, device=dev)
+        self.noise = _noise_sampler(counts, cfg.ns_exponent, dev)
+        self.keep = keep_probabilities(counts, cfg.sample)
+        n_seq = len(offsets) - 1
+        self.seq_id_all = np.repeat(np.arange(n_seq, dtype=np.int64), np.diff(offsets))
+        per_epoch = int(offsets[-1])
+        self.per_epoch = per_epoch
+        self.total = max(per_epoch * cfg.epochs, 1)
+        # slices of whole sequences, about SLICE_TOKENS tokens each
+        cuts = np.unique(np.concatenate([np.searchsorted(offsets, np.arange(0, per_epoch, SLICE_TOKENS)), [n_seq]]))
+        self.bounds = offsets[cuts]
+        # centers per minibatch: batch_size counts (center, context) pairs, about window + 1 per
+        # center; small inputs get small batches (at least ~1000 updates per epoch). Larger ones
+        # cost accuracy: updates computed from the same stale vectors add up (skip-gram on 5M
+        # words, 1 epoch: 7.4% analogy accuracy at 8192 pairs, 6.5% at 16384, 5.4% at 32768). Skip-gram
+        # groups the n + 2w window rows, CBOW the n / 2 centers of each parity: multiples of ``unit``.
+        W = cfg.window
+        unit_rows = _sg_noise_words(cfg) if cfg.sg else 2 * max(1, cfg.centers_per_noise_draw)
+        nb = max(unit_rows, min(cfg.batch_size // (W + 1), max(64, per_epoch // 1000)) // unit_rows * unit_rows)
+        if cfg.sg:
+            nb += (-(nb + 2 * W)) % unit_rows
+        self.nb = nb
+
+    def run_epoch(self, epoch) -> None:
+        import torch
+
+        prev_threads = torch.get_num_threads()
+        if self.dev.type == "cpu":
+            torch.set_num_threads(1)
+        try:
+            with torch.no_grad():
+                self._epoch(epoch)
+        finally:
+            torch.set_num_threads(prev_threads)
+
+    def _epoch(self, epoch) -> None:
+        import torch
+
+        cfg, dev, W, nb = self.cfg, self.dev, self.cfg.window, self.nb
+        syn0, syn1 = self.syn0, self.syn1
+        grads = _sg_grads if cfg.sg else _cbow_grads
+
+        def draw(size):
+            return self.noise(size, self.gen)
+
+        bounds = self.bounds
+        n_slices = len(bounds) - 1
+        batch = 0
+        for k in range(epoch.start, n_slices):
+            a, b = int(bounds[k]), int(bounds[k + 1])
+            done = (epoch.number - 1) * self.per_epoch + a
+            tok, sid, span = _subsampled_stream(self.tokens[a:b], self.seq_id_all[a:b], self.keep, cfg.sample, W,
+                                                self.rng)
+            n_tok = span.shape[0]
+            tok_t, sid_t, span_t = (torch.as_tensor(x, device=dev) for x in (tok, sid, span))
+            loss = torch.zeros(2, dtype=torch.float64, device=dev)
+            for s in range(0, n_tok, nb):
+                n = min(nb, n_tok - s)
+                frac = (done + (b - a) * s / n_tok) / self.total
+                lr = max(cfg.min_learning_rate, cfg.learning_rate - (cfg.learning_rate - cfg.min_learning_rate) * frac)
+                win_ids = tok_t[s:s + n + 2 * W]                       # (n + 2w,) window rows
+                mask = _window_mask(sid_t[s:s + n + 2 * W], span_t[s:s + n], W).to(syn0.dtype)
+                parts0, parts1 = grads(syn0, syn1, win_ids, mask, lr, draw, cfg,
+                                       loss if batch % LOSS_EVERY == 0 else None)
+                batch += 1
+                _capped_scatter_add(syn0, parts0, cfg.dup_cap, self.load)
+                _capped_scatter_add(syn1, parts1, cfg.dup_cap, self.load)
+                self.sync.step([[part[0] for part in parts0], [part[0] for part in parts1]])
+            lsum, ln = loss.tolist()
+            epoch.add(b - a, lsum, int(ln))
+            if k + 1 < n_slices and not self.dist.active:
+                epoch.maybe_checkpoint(k + 1)
+        self.sync.finish()
+        if self.dist.active:
+            logger.info("skip-gram (torch): rank %d of %d trained %d tokens; %d synchronisations, %d rows sent",
+                        self.dist.rank, self.dist.world, self.per_epoch, self.sync.syncs, self.sync.rows_sent)
+
+    def state(self) -> dict:
+        return {"syn0": self.syn0.cpu().numpy().copy(), "syn1": self.syn1.cpu().numpy().copy(),
+                "rng": self.rng.bit_generator.state, "torch_rng": self.gen.get_state().numpy().copy()}
+
+    def set_state(self, state: dict) -> None:
+        import torch
+
+        self.syn0.copy_(torch.as_tensor(state["syn0"]))
+        self.syn1.copy_(torch.as_tensor(state["syn1"]))
+        self.rng.bit_generator.state = state["rng"]
+        self.gen.set_state(torch.as_tensor(np.asarray(state["torch_rng"], dtype=np.uint8)))
+
+    def vectors(self) -> np.ndarray:
+        return self.syn0.cpu().numpy()
 
 
 def _grouped(x, G):
@@ -225,7 +272,7 @@ def _ungrouped(y, rows):
     return y.transpose(0, 1).reshape(-1, y.shape[-1])[:rows]
 
 
-def _sg_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
+def _sg_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig, loss=None):
     """Skip-gram updates of one minibatch, as ``(syn0 parts, syn1 parts)`` for
     ``_capped_scatter_add``: every context word (window row ``r``, input vector ``u_r``)
     predicts each center whose window holds it (output vector ``c_i``) against noise words.
@@ -236,6 +283,9 @@ def _sg_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
     is shared by ``kg`` rows far apart in the minibatch. (Fewer noise words per row, more
     heavily weighted, cost analogy accuracy: 6.5% with 16, 5% with 8, against 7.3% with 32 on
     5M words of English.)
+
+    ``loss``: None, or a float64 tensor ``(2,)`` that gets the minibatch's summed negative-sampling
+    loss (each noise word weighted as its update is) and its number of pairs.
     """
     import torch
 
@@ -249,7 +299,11 @@ def _sg_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
     Cp, C = _padded(n, W, syn1)
     torch.index_select(syn1, 0, ctr_ids, out=C)                       # (n, d)
     Uw = U.unfold(0, 2 * W + 1, 1)                                   # (n, d, 2w+1) view
-    g = (1.0 - torch.sigmoid(torch.bmm(C[:, None, :], Uw)[:, 0])).mul_(mask).mul_(lr)   # (n, 2w+1)
+    score = torch.bmm(C[:, None, :], Uw)[:, 0]                        # (n, 2w+1)
+    if loss is not None:
+        loss[0] += (torch.nn.functional.softplus(-score) * mask).sum().double()
+        loss[1] += mask.sum().double()
+    g = (1.0 - torch.sigmoid(score)).mul_(mask).mul_(lr)             # (n, 2w+1)
     grad_C = torch.bmm(g[:, None, :], Uw.transpose(1, 2))[:, 0]       # (n, d)
     grad_U = torch.bmm(_skew(g, W)[:, None, :], _unfold_padded(Cp, W))[:, 0]   # (m, d)
     pairs = _skew(mask, W).sum(1)                                     # (m,) pairs per window row
@@ -258,14 +312,17 @@ def _sg_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
     neg = draw(Ug.shape[0] * kg)
     N = syn1.index_select(0, neg).view(-1, kg, d)                     # (groups, kg, d)
     wrow = _grouped(pairs * (-lr * K / kg), G)[:, :, None]
-    gn = torch.sigmoid(torch.bmm(Ug, N.transpose(1, 2))).mul_(wrow)  # (groups, G, kg)
+    nscore = torch.bmm(Ug, N.transpose(1, 2))                         # (groups, G, kg)
+    if loss is not None:
+        loss[0] += (torch.nn.functional.softplus(nscore) * _grouped(pairs * (K / kg), G)[:, :, None]).sum().double()
+    gn = torch.sigmoid(nscore).mul_(wrow)
     grad_U += _ungrouped(torch.bmm(gn, N), m)
     grad_N = torch.bmm(gn.transpose(1, 2), Ug).view(-1, d)
     return ([(win_ids, grad_U, pairs)],
             [(ctr_ids, grad_C, mask.sum(1)), (neg, grad_N, torch.ones_like(neg, dtype=mask.dtype))])
 
 
-def _cbow_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
+def _cbow_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig, loss=None):
     """CBOW updates of one minibatch (word2vec's cbow_mean=1), as for ``_sg_grads``: the mean
     ``h`` of each center's context vectors predicts the center against ``K`` noise words
     shared by ``G`` centers; ``h``'s gradient is added, undivided, to every context word's
@@ -275,6 +332,9 @@ def _cbow_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
     computed from the same stale vectors overshoot (about half a point of analogy accuracy
     lost on 5M words). So the even centers go first; the odd ones see the input vectors (this
     minibatch's copy) updated by them, as they would in word2vec's sequential pass.
+
+    ``loss``: None, or a float64 tensor ``(2,)`` that gets the minibatch's summed loss (one term
+    a center) and its number of centers.
     """
     import torch
 
@@ -296,11 +356,17 @@ def _cbow_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
         h = torch.bmm(mean_w[p::2, None, :], Uw.transpose(1, 2))[:, 0]   # (n_p, d)
         n_p = h.shape[0]
         Cp = C[p::2]
-        g_pos = (1.0 - torch.sigmoid((h * Cp).sum(1))).mul_(valid[p::2]).mul_(lr)   # (n_p,)
+        pscore = (h * Cp).sum(1)
+        g_pos = (1.0 - torch.sigmoid(pscore)).mul_(valid[p::2]).mul_(lr)   # (n_p,)
         hg = _grouped(h, G)                                           # (groups, G, d)
         neg = draw(hg.shape[0] * K)
         N = syn1.index_select(0, neg).view(-1, K, d)                  # (groups, K, d)
-        g_neg = torch.sigmoid(torch.bmm(hg, N.transpose(1, 2))).mul_(_grouped(valid[p::2] * -lr, G)[:, :, None])
+        nscore = torch.bmm(hg, N.transpose(1, 2))
+        if loss is not None:
+            loss[0] += (torch.nn.functional.softplus(-pscore) * valid[p::2]).sum().double()
+            loss[0] += (torch.nn.functional.softplus(nscore) * _grouped(valid[p::2], G)[:, :, None]).sum().double()
+            loss[1] += valid[p::2].sum().double()
+        g_neg = torch.sigmoid(nscore).mul_(_grouped(valid[p::2] * -lr, G)[:, :, None])
         grad_h[p::2].copy_(_ungrouped(torch.bmm(g_neg, N), n_p).addcmul_(g_pos[:, None], Cp))
         out1.append((neg, torch.bmm(g_neg.transpose(1, 2), hg).view(-1, d), torch.ones_like(neg, dtype=mask.dtype)))
         grad_C[p::2].copy_(h.mul_(g_pos[:, None]))                    # hg is a view of h: after grad_N
@@ -316,6 +382,6 @@ def _cbow_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig):
     return [(win_ids, grad_U, q.sum(1))], out1
 
 
-def train(tokens, offsets, counts, cfg: SGNSConfig, *, device, verbose, sharded, units):
+def training(tokens, offsets, counts, cfg: SGNSConfig, *, device, sharded, units, unit):
     """The backend's entry in the engine's registry (``units`` is not supported: refused before)."""
-    return _train_torch(tokens, offsets, counts, cfg, device, verbose, sharded)
+    return Training(tokens, offsets, counts, cfg, device, sharded, unit)
