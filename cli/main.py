@@ -258,8 +258,9 @@ def _train_command(cls) -> click.Command:
                 rows.append((key[:-2].replace("_", " "), f"{emb.meta[key]:.2f} s"))
         if "words_per_s" in emb.meta:
             rows.append(("speed", f"{emb.meta['words_per_s']:,} words/s"))
-        if "active" in emb.meta:  # triplet: the last epoch's loss and share of triplets violating the margin
-            rows.append(("last epoch", f"loss {emb.meta['loss'][-1]:.4f}, {emb.meta['active'][-1]:.1%} active"))
+        last = (emb.meta.get("history") or [{}])[-1]
+        if "active" in last:  # triplet: the last epoch's loss and share of triplets violating the margin
+            rows.append(("last epoch", f"loss {last['loss']:.4f}, {last['active']:.1%} active"))
         rows += training_rows(emb.meta, history)
         rows += [("total", f"{elapsed:.2f} s"), ("written", str(out))]
         echo_rows(rows)
