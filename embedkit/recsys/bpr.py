@@ -29,6 +29,12 @@ triple's ``|w_u|^2 + |h_i|^2 + |h_j|^2``, as in the SGD updates above); "lazy" a
 & Yu, "Optimizing Top-N Collaborative Filtering via Dynamic Negative Item Sampling", SIGIR
 2013): each triple draws ``k`` negatives (uniformly or by popularity, as above) and keeps the
 one the current model scores highest, a harder negative that still carries a gradient.
+
+Training runs on the shared loop (:mod:`embedkit.training`): ``history`` per epoch, callbacks,
+``validation=`` (recall@10) with ``patience=``, checkpoints. ``loss``: the mean
+``-ln sigmoid(x_ui - x_uj)`` over the epoch's triples (torch backend) or, as implicit's Cython epoch
+reports none, over a fixed sample of :data:`LOSS_SAMPLE` triples measured after each epoch
+(implicit backend; see :class:`_ImplicitBPR`).
 """
 from __future__ import annotations
 

@@ -12,6 +12,10 @@ rows of two ``torch.nn.Embedding`` tables, learned by back-propagation on::
 
 over mini-batches of observed ratings (each rating regularises the rows it touches,
 so frequent users and items are regularised more, as in the paper's SGD).
+
+Training runs on the shared loop (:mod:`embedkit.training`): ``history`` per epoch (``loss``: the
+mean regularised squared error of the epoch's ratings, each before its batch's update; ``rmse``),
+callbacks, ``validation=`` held-out ratings (RMSE, lower is better) with ``patience=``, checkpoints.
 """
 from __future__ import annotations
 
