@@ -234,6 +234,10 @@ def _train_command(cls) -> click.Command:
             check_output(Path(history), inputs=inputs)
         start = time.perf_counter()
         obj = _read_input(cls, data, directed, delimiter, graph, **read_kw)
+        if cls.input_kind == "interactions" and isinstance(params.get("validation"), str):
+            # held-out interactions are read as the training file is (its columns: mf's ratings)
+            params["validation"] = ek.read_interactions(params["validation"], delimiter=delimiter,
+                                                        **_interaction_columns(read_kw))
         emb = ek.train(cls.name, obj, **params)
         if not is_main():
             return
