@@ -176,7 +176,7 @@ class _MFTraining(Trainable):
         if self.dist.active:  # this process's share: the same permutation everywhere, different positions
             order = order[self.mine]
         sq_sum = torch.zeros((), device=self.device)
-        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        loss_sum = torch.zeros((), device=self.device)
         for s in range(0, self.n, bs):
             b = order[s:s + bs]
             u, i, r = self.u_all[b], self.i_all[b], self.r_all[b]
@@ -184,19 +184,18 @@ class _MFTraining(Trainable):
             err = r - (mu + bu_u + bi_i + (pu * qi).sum(1))
             penalty = (pu * pu).sum(1) + (qi * qi).sum(1) + bu_u * bu_u + bi_i * bi_i
             loss = (err * err + reg * penalty)
-            loss_sum += loss.detach().sum(dtype=torch.float64)
+            loss_sum += loss.detach().sum()
             loss = loss.mean() if self.adam else 0.5 * loss.sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
             self.sync.step([u, i, u, i])
             sq_sum += (err.detach() ** 2).sum()
-            epoch.add(int(b.shape[0]))
         self.sync.finish()
         total, sq, n = sum_across(np.array([float(loss_sum), float(sq_sum), float(order.shape[0])]), self.dist,
                                   self.device).tolist()
         self.sq_mean = sq / n
-        epoch.add(0, total, int(n))
+        epoch.add(int(order.shape[0]), total, int(n))
         epoch.extra["rmse"] = round(self.sq_mean ** 0.5, 6)
 
     def train_rmse(self) -> float:
