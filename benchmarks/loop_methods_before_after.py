@@ -82,6 +82,8 @@ if ckpt:
 print("RESULT " + json.dumps(out))
 """
 
+#: what a child reports besides its quality figures
+NOT_QUALITY = ("fit_s", "units", "module", "checkpoint_s", "cpu_s")
 CASES = ["bpr", "bpr-torch", "mf", "triplet-mlp", "triplet-table"]
 
 
@@ -143,11 +145,12 @@ def main() -> None:
         base = min(r["fit_s"] for r in by["before"])
         for name, rs in by.items():
             best = min(r["fit_s"] for r in rs)
-            q = {k: round(v, 4) for k, v in rs[0].items() if k not in ("fit_s", "units", "module", "checkpoint_s", "cpu_s")}
+            q = {k: round(v, 4) for k, v in rs[0].items() if k not in NOT_QUALITY}
             if "checkpoint_s" in rs[0]:
                 q["s_per_checkpoint"] = round(min(r["checkpoint_s"] for r in rs), 4)
             cpu = min(r.get("cpu_s", float("nan")) for r in rs)
-            print(f"| {case} | {name} | {best:.2f} | {rs[0]['units'] / best:,.0f} | {q} | {best / base:.3f} | {cpu:.2f} |")
+            print(f"| {case} | {name} | {best:.2f} | {rs[0]['units'] / best:,.0f} | {q} | {best / base:.3f} "
+                  f"| {cpu:.2f} |")
     out = HERE / "out"
     out.mkdir(exist_ok=True)
     (out / "loop_methods_before_after.json").write_text(json.dumps(
