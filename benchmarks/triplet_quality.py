@@ -151,7 +151,7 @@ def simlex_part(a) -> dict:
                         "heldout_spearman": h, "unseen_spearman": u, "seen_spearman": sn, "train_spearman": tr,
                         "triplet_accuracy_train": ek.evaluate.triplet_accuracy(emb, triplets)["accuracy"],
                         "fit_s": round(secs, 2), "train_time_s": emb.meta["train_time_s"],
-                        "last_loss": emb.meta["loss"][-1], "last_active": emb.meta["active"][-1]})
+                        "last_loss": emb.history[-1]["loss"], "last_active": emb.history[-1]["active"]})
         print(f"  {name} {results[-1]['params']}: held-out {h:.4f}, unseen {u:.4f}, train pairs {tr:.4f}, "
               f"fit {secs:.1f} s", flush=True)
     info["runs"] = results

@@ -33,8 +33,19 @@ def training_rows(meta: dict, history_path=None) -> list[tuple[str, str]]:
         if info.get("stopped_by_callback"):
             text += ", stopped by a callback"
         rows.append(("epochs", text))
+    standard = {"epoch", "loss", "seconds", "elapsed_s"}
+    extra = {k: v for k, v in (history[-1] if history else {}).items()
+             if k not in standard and not k.endswith("_per_s") and not k.startswith("val_")}
+    if extra:  # a method's own per-epoch figures (triplet: share of active triplets; bpr: ranked right)
+        rows.append(("last epoch", ", ".join(f"{k.replace('_', ' ')} {_figure(k, v)}" for k, v in extra.items())))
     if info.get("checkpoints_written"):
         rows.append(("checkpoints", f"{info['checkpoints_written']} written in {info['checkpoint_s']:.2f} s"))
     if history_path:
         rows.append(("history", str(history_path)))
     return rows
+
+
+def _figure(name: str, value) -> str:
+    if isinstance(value, float) and name in ("active", "ranked_right"):
+        return f"{value:.1%}"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)

@@ -252,6 +252,9 @@ def _train_command(cls) -> click.Command:
             check_output(Path(history), inputs=inputs)
         start = time.perf_counter()
         obj = _read_data(kinds, data, chosen, read_kw)
+        if kinds[0].held_out and isinstance(params.get("validation"), str):
+            # held-out data of the method's kind, read as DATA is (held-out ratings keep their column)
+            params["validation"] = _read_data(kinds, params["validation"], chosen, read_kw)
         emb = ek.train(cls.name, obj, **params)
         if not is_main():
             return

@@ -90,6 +90,8 @@ class InputKind:
     ``options`` the user gave (see :class:`ReadOption`). ``folders``: DATA may be a folder.
     ``includes``: other kinds whose data is data of this kind too (node data includes graphs).
     ``sample()`` builds the contract suite's :class:`Sample` (called once, cached).
+    ``held_out``: a ``--validation FILE`` of a method of this kind is held-out data of the same
+    kind, read as DATA is (with the same reader options: held-out ratings keep their column).
     """
 
     name: str
@@ -99,6 +101,7 @@ class InputKind:
     folders: bool = False
     includes: tuple[str, ...] = ()
     sample: Callable[[], Sample] | None = None
+    held_out: bool = False
 
     def sample_data(self) -> Sample:
         """The contract suite's sample (built on first use, then kept)."""
@@ -185,7 +188,7 @@ def _graph_sample() -> Sample:
 
 
 register_kind(InputKind(
-    "graph", "an edge list ('u v [weight]' lines, CSV) or a .mat file", _read_graph,
+    "graph", "an edge list ('u v [weight]' lines, CSV) or a .mat file", _read_graph, held_out=True,
     options=(_DIRECTED, ReadOption("delimiter", "column separator [default: whitespace or comma]")),
     sample=_graph_sample,
 ))
@@ -279,7 +282,8 @@ def _interactions_sample() -> Sample:
 
 
 register_kind(InputKind("interactions", "a ratings or clicks file (CSV/TSV, 'user item [rating [time]]')",
-                        _read_interactions, options=_INTERACTION_OPTIONS, sample=_interactions_sample))
+                        _read_interactions, options=_INTERACTION_OPTIONS, sample=_interactions_sample,
+                        held_out=True))
 
 
 def _read_nodes(path, *, directed: bool = False, delimiter: str | None = None, features=None, labels=None):

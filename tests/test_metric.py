@@ -53,7 +53,8 @@ def test_mlp_on_gaussian_clusters_retrieves_held_out_points_by_label(gaussian, m
     # measured: raw features 0.63; after 0.94-0.98 depending on the miner
     assert before < 0.65 and after >= 0.9, (before, after)
     assert recall_at_1(emb.vectors, y) >= 0.95
-    assert len(emb.meta["loss"]) == len(emb.meta["active"]) == 20 and 0.0 <= emb.meta["active"][-1] <= 1.0
+    assert len(emb.history) == 20 and all(0.0 <= row["active"] <= 1.0 for row in emb.history)
+    assert emb.history[-1]["triplets_per_step"] > 0
 
 
 def test_table_encoder_on_labelled_keys_groups_each_label(gaussian):
@@ -467,7 +468,14 @@ def test_cli_trains_from_triplets_fine_tunes_and_uses_features(tmp_path):
     res = runner.invoke(cli, ["train", "triplet", str(trip), "-o", str(out), "--dim", "8", "--epochs", "2",
                               "--workers", "1", "--quiet"])
     assert res.exit_code == 0, res.output
-    assert "written" in res.output and ek.load(out).dim == 8
+    assert "written" in res.output and ek.load(out).dim == 8 and "last epoch" in res.output
+    # the training loop's options: held-out triplets as validation, the history as JSON lines
+    hist = tmp_path / "h.jsonl"
+    res = runner.invoke(cli, ["train", "triplet", str(trip), "-o", str(tmp_path / "v.ekv"), "--dim", "8", "--epochs",
+                              "3", "--workers", "1", "--quiet", "--validation", str(trip), "--history", str(hist)])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in hist.read_text().splitlines()]
+    assert [r["epoch"] for r in rows] == [1, 2, 3] and all(0 <= r["val_triplet_accuracy"] <= 1 for r in rows)
     init = tmp_path / "words.vec"
     ek.Embeddings(words, rng.normal(size=(len(words), 6))).export(init)
     res = runner.invoke(cli, ["train", "triplet", str(trip), "-o", str(tmp_path / "ft.vec"), "--init", str(init),

@@ -217,6 +217,13 @@ def test_cli_train_recommend_and_evaluate(tmp_path):
                               "--json"])
     assert res.exit_code == 0, res.output
     assert json.loads(res.output)["rmse"] < 1.5
+    # mf with held-out ratings as validation: read with the training file's columns, RMSE per epoch
+    res = runner.invoke(cli, ["train", "mf", str(path), "--rating-col", "2", "-o", str(tmp_path / "mf.ekv"), "--dim",
+                              "4", "--epochs", "3", "--workers", "1", "--quiet", "--validation", str(path),
+                              "--history", str(tmp_path / "h.jsonl")])
+    assert res.exit_code == 0, res.output
+    rows = [json.loads(line) for line in (tmp_path / "h.jsonl").read_text().splitlines()]
+    assert len(rows) == 3 and all(0 < r["val_rmse"] < 1.5 for r in rows) and rows[-1]["val_rmse"] < rows[0]["val_rmse"]
     bad = tmp_path / "bad.tsv"
     bad.write_text("1\t2\t5\n1\t3\tfive\n")
     res = runner.invoke(cli, ["train", "mf", str(bad), "--rating-col", "2", "-o", str(tmp_path / "x.ekv")])

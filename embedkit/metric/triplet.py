@@ -45,12 +45,12 @@ import numpy as np
 
 from .._device import cpu_threads, resolve_device, torch_generator
 from .._keys import rows_of
-from .._progress import progress
 from .._validation import VERBOSE, Param, device_param, seed_param, validate, workers_param
 from ..api import Method, _jsonable, register
 from ..distributed import Dist, RowSync, context, data_parallel, mean_across, shard
 from ..embeddings import Embeddings
 from ..exceptions import EmptyInputError, InputFormatError, InvalidParameterError, TrainingDivergedError
+from ..training import Options, Trainable, digest, loop_params, run
 from .data import KINDS, MetricData, feature_table, read_metric_data
 from .miners import MINERS, label_masks, mine, mine_given, pair_codes, pair_masks
 from .model import EncoderEmbeddings
@@ -106,6 +106,10 @@ TRIPLET_PARAMS = (
     seed_param(),
     device_param(),
     VERBOSE,
+    *loop_params("held-out triplets (anchor positive negative: triplet accuracy, the share with d(a, p) < d(a, n)) "
+                 "or labelled keys (key label: same-label recall@1), in any form the data takes; table encoder: "
+                 "keys of the training data; mlp: keys of the feature table, or labelled features "
+                 "({'features': X, 'labels': y})"),
 )
 
 
@@ -185,16 +189,57 @@ class Triplet(Method):
         t0 = time.perf_counter()
         with cpu_threads(params["workers"], dev):
             trainer = _Trainer(md, encoder, feats, init, params, dev)
-            trainer.train()
+            validate = _validator(params["validation"], trainer) if params["validation"] is not None else None
+            opts = Options.from_params(self.name, params, epochs=params["epochs"], validate=validate,
+                                       data_digest=_data_digest(md, feats, init))
+            r = run(trainer, self.name, opts)
             result = trainer.result()
         train_s = time.perf_counter() - t0
-        result.meta.update(trainer.meta, device=dev, train_time_s=round(train_s, 4))
+        result.meta.update(trainer.meta, device=dev, train_time_s=round(train_s, 4), history=r.history,
+                           training=r.summary())
         # the parameters as used: dim from init or the features, learning_rate by encoder
         result.meta["params"] = {k: v for k, v in params.items() if _jsonable(v)}
+        last = r.history[-1]
         logger.info("triplet (%s, %s, %s miner): %d epochs in %.2fs, last loss %.4f, %.1f%% active triplets",
-                    encoder, dev, params["miner"], params["epochs"], train_s, trainer.meta["loss"][-1],
-                    100 * trainer.meta["active"][-1])
+                    encoder, dev, params["miner"], r.stopped_epoch, train_s, last["loss"], 100 * last["active"])
         return result
+
+
+def _data_digest(md: MetricData, feats: Embeddings | None, init: Embeddings | None) -> dict:
+    """What identifies the training data (and the features or init vectors) in a checkpoint."""
+    parts = [md.kind, [str(k) for k in md.keys]]
+    for name in ("triplets", "pairs", "label_indptr", "label_indices"):
+        v = getattr(md, name, None)
+        if v is not None:
+            parts.append(np.asarray(v))
+    for table in (feats, init):
+        if table is not None:
+            parts += [[str(k) for k in table.keys], np.asarray(table.vectors)]
+    return {"description": repr(md), "digest": digest(*parts)}
+
+
+def _validator(validation, trainer: "_Trainer"):
+    """``validate()`` for the loop: triplet accuracy on held-out triplets, or same-label recall@1 on
+    held-out labelled keys (:mod:`embedkit.evaluate.retrieval`), of the current vectors."""
+    from ..evaluate.retrieval import retrieval, triplet_accuracy
+
+    held = read_metric_data(validation)
+    if held.kind == "pairs":
+        raise InvalidParameterError("triplet", "validation", "held-out triplets or labelled keys", "pairs")
+    if held.features is not None and trainer.kind != "mlp":
+        raise InvalidParameterError("triplet", "validation", "keys of the training data (the table encoder "
+                                    "embeds no features)", "labelled features")
+    distance = "cosine" if trainer.p["distance"] == "cosine" else "euclidean"
+
+    def validate() -> dict:
+        emb = trainer.result()
+        if held.features is not None:
+            emb = Embeddings(held.keys, emb.embed(feature_table(held.features, held.keys).vectors))
+        if held.kind == "triplets":
+            return {"triplet_accuracy": triplet_accuracy(emb, held, distance)["accuracy"]}
+        return {"recall@1": retrieval(emb, held, k=1, distance=distance)["recall@1"]}
+
+    return validate
 
 
 def _same_dim(method: str, what: str, dim: int, params: dict, given: dict) -> None:
@@ -231,8 +276,15 @@ def _check_supervision(md: MetricData) -> None:
                               "so no triplet has a negative")
 
 
-class _Trainer:
-    """One training run: the encoder, the loss, the batches and the bookkeeping."""
+class _Trainer(Trainable):
+    """One training run: the encoder, the loss, the batches and the bookkeeping; one pass over the
+    triplets, pairs or labelled keys per epoch of the loop (:mod:`embedkit.training`).
+
+    History rows: ``loss``, the mean over the epoch's steps of each batch's reduced triplet loss (the
+    loss the optimiser steps on); ``active``, the share of the epoch's mined triplets violating the
+    margin before their step; ``triplets_per_step``, the mean number of mined triplets per step; the
+    throughput counts triplets, pairs or labelled rows. A checkpoint holds the table (or the MLP's
+    parameters), Adam's state and the generators' states."""
 
     def __init__(self, md: MetricData, encoder: str, feats: Embeddings | None, init: Embeddings | None,
                  params: dict, device: str):
@@ -293,7 +345,9 @@ class _Trainer:
             self.codes = pair_codes(self.pairs, n)
         else:
             self.triplets = torch.as_tensor(md.triplets, device=device)
-        self.meta = {"encoder": encoder, "input": repr(md), "loss": [], "active": [], "triplets_per_step": []}
+        self.unit = {"triplets": "triplets", "pairs": "pairs", "labels": "rows"}[md.kind]
+        self.per_epoch = len(md)
+        self.meta = {"encoder": encoder, "input": repr(md)}
         if encoder == "table" and init is not None:
             self.meta["init"] = init.meta.get("source", repr(init))
             self.meta["init_missing_keys"] = self.init_missing
@@ -376,40 +430,76 @@ class _Trainer:
             return None
         return loss.detach(), a.shape[0], active.sum()
 
-    def train(self) -> None:
+    def run_epoch(self, epoch) -> None:
         import torch
 
-        epochs = self.p["epochs"]
-        with progress(epochs, "triplet", self.p["verbose"], unit="epoch") as bar:
-            for _ in range(epochs):
-                order, bounds = self._order()
-                loss_sum = torch.zeros((), device=self.device)
-                mined = 0
-                active = torch.zeros((), device=self.device, dtype=torch.int64)
-                steps = 0
-                for k in shard(len(bounds) - 1, self.dist):  # every batch, or this process's share
-                    s, e = bounds[k], bounds[k + 1]
-                    out = None if e - s < 2 and self.md.kind == "labels" and not self.dist.active \
-                        else self._step(order[s:e])
-                    self.sync.step([self.rows_seen if out is not None else []])  # no triplet: no change
-                    self.rows_seen = []
-                    if out is None:
-                        continue
-                    loss_sum += out[0]
-                    mined += out[1]
-                    active += out[2]
-                    steps += 1
-                self.sync.finish()
-                loss, frac = mean_across([float(loss_sum) / max(steps, 1), float(active) / max(mined, 1)],
-                                         self.dist, self.device)
-                if not math.isfinite(loss):
-                    raise TrainingDivergedError("triplet: the loss became NaN or infinite; lower learning_rate")
-                self.meta["loss"].append(round(loss, 6))
-                self.meta["active"].append(round(frac, 6))
-                self.meta["triplets_per_step"].append(round(mined / max(steps, 1), 1))
-                bar.set_postfix(loss=f"{loss:.4f}", active=f"{frac:.1%}")
-                bar.update(1)
-                logger.debug("triplet: loss %.4f, %.1f%% of %d mined triplets active", loss, 100 * frac, mined)
+        order, bounds = self._order()
+        loss_sum = torch.zeros((), device=self.device)
+        mined = 0
+        active = torch.zeros((), device=self.device, dtype=torch.int64)
+        steps = 0
+        for k in shard(len(bounds) - 1, self.dist):  # every batch, or this process's share
+            s, e = bounds[k], bounds[k + 1]
+            out = None if e - s < 2 and self.md.kind == "labels" and not self.dist.active \
+                else self._step(order[s:e])
+            self.sync.step([self.rows_seen if out is not None else []])  # no triplet: no change
+            self.rows_seen = []
+            epoch.add(e - s)
+            if out is None:
+                continue
+            loss_sum += out[0]
+            mined += out[1]
+            active += out[2]
+            steps += 1
+        self.sync.finish()
+        loss, frac = mean_across([float(loss_sum) / max(steps, 1), float(active) / max(mined, 1)],
+                                 self.dist, self.device)
+        if not math.isfinite(loss):
+            raise TrainingDivergedError("triplet: the loss became NaN or infinite; lower learning_rate")
+        epoch.add(0, loss, 1)
+        epoch.extra.update(active=round(frac, 6), triplets_per_step=round(mined / max(steps, 1), 1))
+        logger.debug("triplet: loss %.4f, %.1f%% of %d mined triplets active", loss, 100 * frac, mined)
+
+    # ---- checkpoints -------------------------------------------------------------------
+    def _module(self):
+        return self.table if self.kind == "table" else self.mlp
+
+    def state(self) -> dict:
+        import torch
+
+        out = {"order_generator": self.order_gen.get_state().numpy().copy(),
+               "rng": self.rng.bit_generator.state}
+        if self.gen is not self.order_gen:
+            out["generator"] = self.gen.get_state().numpy().copy()
+        params = list(self._module().parameters())
+        for n, t in enumerate(params):
+            out[f"param.{n}"] = t.detach().cpu().numpy().copy()
+            for key, v in self.opt.state.get(t, {}).items():  # Adam: step, exp_avg, exp_avg_sq
+                out[f"opt.{n}.{key}"] = v.detach().cpu().numpy().copy() if torch.is_tensor(v) else v
+        return out
+
+    def set_state(self, state: dict) -> None:
+        import torch
+
+        self.order_gen.set_state(torch.as_tensor(state["order_generator"], dtype=torch.uint8))
+        if "generator" in state:
+            self.gen.set_state(torch.as_tensor(state["generator"], dtype=torch.uint8))
+        self.rng.bit_generator.state = state["rng"]
+        with torch.no_grad():
+            for n, t in enumerate(self._module().parameters()):
+                t.copy_(torch.as_tensor(state[f"param.{n}"]))
+                prefix = f"opt.{n}."
+                st = {}
+                for k, v in state.items():
+                    if k.startswith(prefix):
+                        key = k[len(prefix):]
+                        # Adam keeps its step count as a CPU tensor, SparseAdam as an int
+                        st[key] = (torch.tensor(v, device="cpu" if key == "step" else t.device)
+                                   if isinstance(v, np.ndarray) else v)
+                if st:
+                    self.opt.state[t] = st
+                else:
+                    self.opt.state.pop(t, None)
 
     # ---- the result --------------------------------------------------------------------
     def _all_outputs(self, x_rows) -> np.ndarray:
@@ -432,9 +522,13 @@ class _Trainer:
             return _merge_into(self.init, md.keys, trained, self.p["normalize"])
         # mlp: every key of the feature table, through the same encoder
         feats = self.feats
-        self.x = torch.as_tensor((feats.vectors - self.mean) / self.scale, device=self.device)
-        self.skip = torch.as_tensor(feats.vectors, device=self.device) if self.skip is not None else None
-        vectors = self._all_outputs(torch.arange(len(feats), device=self.device))
+        x, skip = self.x, self.skip
+        try:
+            self.x = torch.as_tensor((feats.vectors - self.mean) / self.scale, device=self.device)
+            self.skip = torch.as_tensor(feats.vectors, device=self.device) if skip is not None else None
+            vectors = self._all_outputs(torch.arange(len(feats), device=self.device))
+        finally:  # the training rows again: validation calls this between epochs
+            self.x, self.skip = x, skip
         linears = [m for m in self.mlp if isinstance(m, torch.nn.Linear)]
         return EncoderEmbeddings(feats.keys, vectors, [m.weight.detach().cpu().numpy() for m in linears],
                                  [m.bias.detach().cpu().numpy() for m in linears], self.mean, self.scale,

@@ -10,9 +10,11 @@ from ..training import Options, Run, Trainable, digest, loop_params, run
 VALIDATION_K = 10
 
 
-def loop_rows():
-    return loop_params(f"held-out interactions (anything read_interactions takes): recall@{VALIDATION_K} on them, "
-                       "the training interactions left out of the lists")
+def loop_rows(validation: str | None = None):
+    """The loop's rows; ``validation``: the help of ``validation=`` (default: recall@10 on held-out
+    interactions)."""
+    return loop_params(validation or f"held-out interactions (anything read_interactions takes): "
+                       f"recall@{VALIDATION_K} on them, the training interactions left out of the lists")
 
 
 def data_digest(inter) -> dict:
@@ -22,21 +24,26 @@ def data_digest(inter) -> dict:
                              [str(i) for i in inter.items])}
 
 
-def train_loop(name: str, training: Trainable, inter, params: dict, *, epochs: int, model: Callable) -> Run:
+def train_loop(name: str, training: Trainable, inter, params: dict, *, epochs: int, model: Callable,
+               evaluate: Callable | None = None, higher_is_better: bool = True) -> Run:
     """Run ``training`` on the shared loop; ``model()`` builds the FactorModel of the current state
-    (for the validation ranking)."""
+    (for the validation). ``evaluate(model, inter, held_out) -> Metrics`` scores it on the held-out
+    interactions (default: :func:`~embedkit.evaluate.ranking.ranking` at k=10); its primary metric
+    decides the best epoch, higher is better unless ``higher_is_better`` is False (mf: RMSE)."""
     validate = None
     if params.get("validation") is not None:
         from ..data.interactions import read_interactions
         from ..evaluate.ranking import ranking
 
         held_out = read_interactions(params["validation"])
+        score = evaluate or (lambda m, train, test: ranking(m, train, test, k=VALIDATION_K))
 
         def validate() -> dict:
-            m = ranking(model(), inter, held_out, k=VALIDATION_K)
+            m = score(model(), inter, held_out)
             return {m.primary: m[m.primary]}
 
-    opts = Options.from_params(name, params, epochs=epochs, validate=validate, data_digest=data_digest(inter))
+    opts = Options.from_params(name, params, epochs=epochs, validate=validate, data_digest=data_digest(inter),
+                               higher_is_better=higher_is_better)
     return run(training, name, opts)
 
 

@@ -12,6 +12,10 @@ rows of two ``torch.nn.Embedding`` tables, learned by back-propagation on::
 
 over mini-batches of observed ratings (each rating regularises the rows it touches,
 so frequent users and items are regularised more, as in the paper's SGD).
+
+Training runs on the shared loop (:mod:`embedkit.training`): ``history`` per epoch (``loss``: the
+mean regularised squared error of the epoch's ratings, each before its batch's update; ``rmse``),
+callbacks, ``validation=`` held-out ratings (RMSE, lower is better) with ``patience=``, checkpoints.
 """
 from __future__ import annotations
 
@@ -21,11 +25,12 @@ import time
 import numpy as np
 
 from .._device import cpu_threads, resolve_device, torch_generator
-from .._progress import progress
 from .._validation import Param
 from ..api import Method, register
 from ..exceptions import InputFormatError
+from ..training import Trainable
 from ._common import (device_param, interactions_of, make_model, seed_param, verbose_param, workers_param)
+from ._loop import loop_rows, run_meta, train_loop
 
 logger = logging.getLogger("embedkit")
 
@@ -68,6 +73,8 @@ class MF(Method):
         seed_param(),
         device_param(),
         verbose_param(),
+        *loop_rows("held-out ratings (anything read_interactions takes, with their ratings): RMSE on them, "
+                   "lower is better"),
     )
     quick_params = {"dim": 8, "epochs": 3, "workers": 1, "verbose": False}
 
@@ -78,82 +85,156 @@ class MF(Method):
             raise InputFormatError(f"mf learns explicit ratings, but {inter!r} holds implicit interactions; read "
                                    "the ratings with read_interactions(path, rating_col=...), or train 'als' or "
                                    "'bpr' on implicit feedback", inter.source)
-        t0 = time.perf_counter()
-        with cpu_threads(params["workers"], dev):
-            P, Q, bu, bi, mu, loss = _train(inter, params, dev)
-        train_s = time.perf_counter() - t0
-        logger.info("mf (%s): %d epochs in %.2fs, train RMSE %.4f", dev, params["epochs"], train_s, loss ** 0.5)
-        meta = {"device": dev, "train_time_s": round(train_s, 4), "train_rmse": round(loss ** 0.5, 6),
-                "interactions": repr(inter)}
         lo, hi = float(inter.values.min()), float(inter.values.max())
-        return make_model(inter, P, Q, meta, user_bias=bu, item_bias=bi, global_bias=mu, explicit=True,
-                          rating_range=(lo, hi))
+        t0 = time.perf_counter()
+        training = None
+
+        def model(meta=None):
+            P, Q, bu, bi = training.factors()
+            return make_model(inter, P, Q, meta or {}, user_bias=bu, item_bias=bi, global_bias=training.mu,
+                              explicit=True, rating_range=(lo, hi))
+
+        with cpu_threads(params["workers"], dev):
+            training = _MFTraining(inter, params, dev)
+            run = train_loop(self.name, training, inter, params, epochs=params["epochs"], model=model,
+                             evaluate=_rating, higher_is_better=False)
+        rmse = training.train_rmse()
+        train_s = time.perf_counter() - t0
+        logger.info("mf (%s): %d epochs in %.2fs, train RMSE %.4f", dev, run.stopped_epoch, train_s, rmse)
+        meta = {"device": dev, "train_time_s": round(train_s, 4), "train_rmse": round(rmse, 6),
+                "interactions": repr(inter), **run_meta(run)}
+        return model(meta)
 
 
-def _train(inter, params, device):
-    """Under ``torchrun`` every process takes its share of each epoch's shuffled ratings
-    and :class:`~embedkit.distributed.RowSync` sums (adam: averages) the processes' row changes every
-    ``SYNC_EVERY`` steps (the optimiser's state stays per process)."""
-    import torch
+def _rating(model, train, held_out):
+    """Validation: RMSE of the model's predictions on the held-out ratings (lower is better)."""
+    from ..evaluate.ranking import rating
 
-    from ..distributed import RowSync, context, mean_across, shard
+    return rating(model, held_out)
 
-    dist = context(device)
-    gen = torch_generator(params["seed"], device)
-    dim, bs = params["dim"], params["batch_size"]
-    u_all = torch.as_tensor(inter.user_of_entry(), device=device)
-    i_all = torch.as_tensor(inter.indices.astype(np.int64), device=device)
-    r_all = torch.as_tensor(inter.values.astype(np.float32), device=device)
-    mu = float(r_all.mean())
-    n = r_all.shape[0]
 
-    def table(rows, width, std):
-        emb = torch.nn.Embedding(rows, width, sparse=True, device=device)
+class _MFTraining(Trainable):
+    """One pass over the shuffled ratings per epoch, in mini-batches (SGD on the summed loss, or
+    SparseAdam on the mean). Loss: the mean regularised squared error
+    ``(r_ui - r^_ui)^2 + reg (|p_u|^2 + |q_i|^2 + b_u^2 + b_i^2)`` of the epoch's ratings, each taken
+    before its batch's update; ``rmse`` in the history: the root of the mean squared error alone.
+
+    Under ``torchrun`` every process takes its share of each epoch's shuffled ratings and
+    :class:`~embedkit.distributed.RowSync` sums (adam: averages) the processes' row changes every
+    ``SYNC_EVERY`` steps (the optimiser's state stays per process). A checkpoint holds the four
+    tables, the optimiser's state (SparseAdam's step and moments) and the generator's state."""
+
+    unit = "interactions"
+
+    def __init__(self, inter, params, device):
+        import torch
+
+        from ..distributed import RowSync, context, shard
+
+        self.inter, self.params, self.device = inter, params, device
+        self.dist = dist = context(device)
+        self.gen = gen = torch_generator(params["seed"], device)
+        self.u_all = torch.as_tensor(inter.user_of_entry(), device=device)
+        self.i_all = torch.as_tensor(inter.indices.astype(np.int64), device=device)
+        self.r_all = torch.as_tensor(inter.values.astype(np.float32), device=device)
+        self.mu = float(self.r_all.mean())
+        self.n = self.r_all.shape[0]
+
+        def table(rows, width, std):
+            emb = torch.nn.Embedding(rows, width, sparse=True, device=device)
+            with torch.no_grad():
+                if std > 0:
+                    emb.weight.normal_(0.0, std, generator=gen)
+                else:
+                    emb.weight.zero_()
+            return emb
+
+        dim = params["dim"]
+        self.P = table(inter.num_users, dim, params["init_std"])
+        self.Q = table(inter.num_items, dim, params["init_std"])
+        self.bu = table(inter.num_users, 1, 0.0)
+        self.bi = table(inter.num_items, 1, 0.0)
+        self.tables = [self.P.weight, self.Q.weight, self.bu.weight, self.bi.weight]
+        self.adam = params["optimizer"] == "adam"
+        self.opt = torch.optim.SparseAdam(self.tables, lr=params["learning_rate"]) if self.adam \
+            else torch.optim.SGD(self.tables, lr=params["learning_rate"])
+        # SGD on the summed loss: the processes' changes add up, as one process's batches would;
+        # Adam's steps are normalised per process: averaged
+        self.sync = RowSync(self.tables, dist, every=SYNC_EVERY, reduce="mean" if self.adam else "sum")
+        self.mine = torch.as_tensor(shard(self.n, dist), device=device)
+        self.per_epoch = int(self.mine.shape[0]) if dist.active else self.n
+        self.sq_mean = float("nan")  # the last epoch's mean squared error (all processes)
+
+    def run_epoch(self, epoch) -> None:
+        import torch
+
+        from ..distributed import sum_across
+
+        P, Q, bu, bi, mu, reg, bs, opt = self.P, self.Q, self.bu, self.bi, self.mu, self.params["reg"], \
+            self.params["batch_size"], self.opt
+        order = torch.randperm(self.n, generator=self.gen, device=self.device)
+        if self.dist.active:  # this process's share: the same permutation everywhere, different positions
+            order = order[self.mine]
+        sq_sum = torch.zeros((), device=self.device)
+        loss_sum = torch.zeros((), device=self.device)
+        for s in range(0, self.n, bs):
+            b = order[s:s + bs]
+            u, i, r = self.u_all[b], self.i_all[b], self.r_all[b]
+            pu, qi, bu_u, bi_i = P(u), Q(i), bu(u).squeeze(1), bi(i).squeeze(1)
+            err = r - (mu + bu_u + bi_i + (pu * qi).sum(1))
+            penalty = (pu * pu).sum(1) + (qi * qi).sum(1) + bu_u * bu_u + bi_i * bi_i
+            loss = (err * err + reg * penalty)
+            loss_sum += loss.detach().sum()
+            loss = loss.mean() if self.adam else 0.5 * loss.sum()
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            self.sync.step([u, i, u, i])
+            sq_sum += (err.detach() ** 2).sum()
+        self.sync.finish()
+        total, sq, n = sum_across(np.array([float(loss_sum), float(sq_sum), float(order.shape[0])]), self.dist,
+                                  self.device).tolist()
+        self.sq_mean = sq / n
+        epoch.add(int(order.shape[0]), total, int(n))
+        epoch.extra["rmse"] = round(self.sq_mean ** 0.5, 6)
+
+    def train_rmse(self) -> float:
+        return self.sq_mean ** 0.5
+
+    def factors(self):
+        """``(P, Q, b_u, b_i)`` as numpy; rows no rating touched get no random vector (they predict
+        from the biases)."""
+        P = self.P.weight.detach().cpu().numpy().copy()
+        Q = self.Q.weight.detach().cpu().numpy().copy()
+        P[self.inter.user_counts() == 0] = 0.0
+        Q[self.inter.item_counts() == 0] = 0.0
+        return P, Q, self.bu.weight.detach().cpu().numpy().ravel(), self.bi.weight.detach().cpu().numpy().ravel()
+
+    def state(self) -> dict:
+        import torch
+
+        out = {"generator": self.gen.get_state().numpy().copy(), "train_mse": self.sq_mean}
+        for name, t in zip(_TABLES, self.tables):
+            out[name] = t.detach().cpu().numpy().copy()
+            for key, v in self.opt.state.get(t, {}).items():  # SparseAdam: step (an int), exp_avg, exp_avg_sq
+                out[f"opt.{name}.{key}"] = v.detach().cpu().numpy().copy() if torch.is_tensor(v) else v
+        return out
+
+    def set_state(self, state: dict) -> None:
+        import torch
+
+        self.gen.set_state(torch.as_tensor(state["generator"], dtype=torch.uint8))
+        self.sq_mean = float(state["train_mse"])
         with torch.no_grad():
-            if std > 0:
-                emb.weight.normal_(0.0, std, generator=gen)
-            else:
-                emb.weight.zero_()
-        return emb
+            for name, t in zip(_TABLES, self.tables):
+                t.copy_(torch.as_tensor(state[name]))
+                st = {k.rsplit(".", 1)[1]: torch.tensor(v, device=self.device) if isinstance(v, np.ndarray) else v
+                      for k, v in state.items() if k.startswith(f"opt.{name}.")}
+                if st:
+                    self.opt.state[t] = st
+                else:
+                    self.opt.state.pop(t, None)
 
-    P = table(inter.num_users, dim, params["init_std"])
-    Q = table(inter.num_items, dim, params["init_std"])
-    bu = table(inter.num_users, 1, 0.0)
-    bi = table(inter.num_items, 1, 0.0)
-    tables = [P.weight, Q.weight, bu.weight, bi.weight]
-    adam = params["optimizer"] == "adam"
-    rate = params["learning_rate"]
-    opt = torch.optim.SparseAdam(tables, lr=rate) if adam else torch.optim.SGD(tables, lr=rate)
-    reg = params["reg"]
-    # SGD on the summed loss: the processes' changes add up, as one process's batches would;
-    # Adam's steps are normalised per process: averaged
-    sync = RowSync(tables, dist, every=SYNC_EVERY, reduce="mean" if adam else "sum")
-    mine = torch.as_tensor(shard(n, dist), device=device)
-    sq_sum = 0.0
-    with progress(params["epochs"], "mf", params["verbose"], unit="epoch") as bar:
-        for _ in range(params["epochs"]):
-            order = torch.randperm(n, generator=gen, device=device)
-            if dist.active:  # this process's share: the same permutation everywhere, different positions
-                order = order[mine]
-            sq_sum = torch.zeros((), device=device)
-            for s in range(0, n, bs):
-                b = order[s:s + bs]
-                u, i, r = u_all[b], i_all[b], r_all[b]
-                pu, qi, bu_u, bi_i = P(u), Q(i), bu(u).squeeze(1), bi(i).squeeze(1)
-                err = r - (mu + bu_u + bi_i + (pu * qi).sum(1))
-                penalty = (pu * pu).sum(1) + (qi * qi).sum(1) + bu_u * bu_u + bi_i * bi_i
-                loss = (err * err + reg * penalty)
-                loss = loss.mean() if adam else 0.5 * loss.sum()
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-                sync.step([u, i, u, i])
-                sq_sum += (err.detach() ** 2).sum()
-            sync.finish()
-            bar.update(1)
-    rmse_sq = mean_across([float(sq_sum) / order.shape[0]], dist, device)[0]
-    with torch.no_grad():  # rows no rating touched keep no random vector: they predict from the biases
-        P.weight[torch.as_tensor(inter.user_counts() == 0, device=device)] = 0.0
-        Q.weight[torch.as_tensor(inter.item_counts() == 0, device=device)] = 0.0
-    return (P.weight.detach().cpu().numpy(), Q.weight.detach().cpu().numpy(),
-            bu.weight.detach().cpu().numpy().ravel(), bi.weight.detach().cpu().numpy().ravel(), mu, rmse_sq)
+
+#: the four tables, as named in a checkpoint
+_TABLES = ("users", "items", "user_bias", "item_bias")

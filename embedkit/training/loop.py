@@ -80,7 +80,8 @@ class Options:
 
     epochs: int
     callbacks: tuple = ()
-    #: called after every epoch; returns metrics, the first one primary (higher is better)
+    #: called after every epoch; returns metrics, the first one primary (higher is better, unless
+    #: ``higher_is_better`` is False: e.g. a validation RMSE)
     validate: Callable[[], dict] | None = None
     #: the name of one of ``validate``'s metrics (lower is better) that breaks ties of the primary one
     #: (GCN/GAT: the validation loss breaks ties of the validation accuracy)
@@ -91,6 +92,8 @@ class Options:
     #: how much better than the best a score must be to count as better (primary metric; the loss
     #: with ``monitor_loss``)
     min_delta: float = 0.0
+    #: the primary validation metric is better when higher (False: lower is better, e.g. RMSE)
+    higher_is_better: bool = True
     patience: int = 0
     checkpoint: str | None = None
     checkpoint_every: float = 300.0
@@ -100,7 +103,7 @@ class Options:
 
     @classmethod
     def from_params(cls, method: str, params: dict, *, epochs: int, validate=None, data_digest: dict | None = None,
-                    ignore: tuple[str, ...] = (), **judging) -> "Options":
+                    ignore: tuple[str, ...] = (), higher_is_better: bool = True, **judging) -> "Options":
         """``judging``: ``tie_break``, ``monitor_loss``, ``min_delta`` (see the fields)."""
         callbacks = params.get("callbacks") or ()
         if callable(callbacks):
@@ -108,7 +111,8 @@ class Options:
         if not isinstance(callbacks, (list, tuple)) or not all(callable(c) for c in callbacks):
             raise InvalidParameterError(method, "callbacks", "a list of callables (each takes an epoch's "
                                         "history row; returning True stops training)", params.get("callbacks"))
-        return cls(epochs=epochs, callbacks=tuple(callbacks), validate=validate, **judging,
+        return cls(epochs=epochs, callbacks=tuple(callbacks), validate=validate, higher_is_better=higher_is_better,
+                   **judging,
                    patience=int(params.get("patience") or 0), checkpoint=params.get("checkpoint"),
                    checkpoint_every=float(params.get("checkpoint_every", 300.0)), verbose=params.get("verbose"),
                    fingerprint=fingerprint(method, params, data_digest or {}, ignore))
@@ -167,6 +171,9 @@ class Epoch:
         self.loss_sum = float(p.get("loss_sum", 0.0))
         self.loss_n = int(p.get("loss_n", 0))
         self.seconds_before = float(p.get("seconds", 0.0))
+        #: the method's own per-epoch figures (JSON-able), added to the epoch's history row (e.g.
+        #: triplet's ``active`` share); set them at the epoch's end
+        self.extra: dict = {}
         self._t0 = time.perf_counter()
 
     def add(self, count: int = 0, loss_sum: float = 0.0, loss_n: int = 0) -> None:
@@ -291,6 +298,7 @@ class _Loop:
         self.elapsed_before += seconds
         row = {"epoch": ep.number, "loss": _round(loss), f"{unit}_per_s": round(ep.count / seconds, 1) if seconds else None,
                "seconds": round(seconds, 4), "elapsed_s": round(self.elapsed_before, 4)}
+        row.update(ep.extra)
         if not math.isfinite(loss):
             logger.warning("%s: epoch %d: the loss is %s", self.name, ep.number, loss)
         return row
@@ -304,7 +312,8 @@ class _Loop:
             row.update({f"val_{k}": _round(v) for k, v in metrics.items()})
             what, primary = next(iter(metrics.items()))
             what = f"validation {what}"
-            score = (primary,) if opts.tie_break is None else (primary, -metrics[opts.tie_break])
+            signed = primary if opts.higher_is_better else -primary
+            score = (signed,) if opts.tie_break is None else (signed, -metrics[opts.tie_break])
         elif opts.monitor_loss:
             what, primary = "training loss", self.last_loss
             score = (-primary,)
@@ -316,7 +325,7 @@ class _Loop:
             elif opts.patience and row["epoch"] - self.run.best_epoch >= opts.patience:
                 self.run.early_stopped = stop = True
                 logger.info("%s: early stop at epoch %d (best %s %.4f at epoch %d)", self.name, row["epoch"], what,
-                            abs(self.best_score[0]) if opts.validate is None else self.best_score[0],
+                            abs(self.best_score[0]) if opts.validate is None or not opts.higher_is_better else self.best_score[0],
                             self.run.best_epoch)
         self.run.history.append(row)
         for cb in opts.callbacks:
