@@ -12,6 +12,9 @@ from ..._progress import progress
 from .._rng import next_float, next_u64, seed_state
 from ._common import SGNSConfig, _init_vectors, alias_table, keep_probabilities, noise_table
 
+#: subword units (``_sg_units_step`` with shared noise words): a window draws ``negative`` noise
+#: words for every this many context words (each weighted to stand for the per-pair draws)
+UNIT_NOISE_GROUP = 2
 EXP_TABLE_SIZE = 1000
 MAX_EXP = 6.0
 _x = (np.arange(EXP_TABLE_SIZE) / EXP_TABLE_SIZE * 2.0 - 1.0) * MAX_EXP
@@ -220,8 +223,9 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
                     row[k] += neu1e[k]
         return state
     n_table = table.shape[0]
-    weight = alpha * np.float32(n_ctx)
-    for d in range(negative):
+    n_draw = negative * ((n_ctx + UNIT_NOISE_GROUP - 1) // UNIT_NOISE_GROUP)
+    weight = alpha * np.float32(n_ctx * negative) / np.float32(n_draw)
+    for d in range(n_draw):
         state, r = next_u64(state)
         t = table[_bounded(r, n_table)]
         clash = t == center
