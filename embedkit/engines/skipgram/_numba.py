@@ -189,9 +189,11 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
     vector ``h`` is the mean of its rows ``syn0[unit_idx[unit_ptr[w]:unit_ptr[w + 1]]]`` (its own
     word row and its subword units), composed once; it predicts every context word ``buf[lo:hi]``
     (output rows updated pair by pair) against ``negative`` noise words: drawn for each pair, as
-    fastText does, or with ``shared`` drawn once for the window (pWord2Vec's sharing, Ji et al.
-    2016) and each weighted by the number of context words, as many as word2vec's per-pair draws.
-    ``h``'s gradient is added to every one of its rows, as fastText does."""
+    fastText does, or with ``shared`` shared by the window (pWord2Vec's sharing, Ji et al. 2016):
+    ``negative`` draws for every ``UNIT_NOISE_GROUP`` context words, each weighted to stand for
+    word2vec's per-pair draws (one set weighted by the whole window cost SimLex at fastText's
+    learning rate: docs/benchmarks.md). ``h``'s gradient is added to every one of its rows, as
+    fastText does."""
     dim = syn0.shape[1]
     center = buf[i]
     r0 = unit_ptr[center]
