@@ -184,7 +184,7 @@ def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, s
 
 @njit(cache=True, inline="always", fastmath=True)
 def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, unit_ptr, unit_idx, h, neu1e,
-                   shared):
+                   shared, prob, alias):
     """fastText's skip-gram (Bojanowski et al. 2017) for one center ``buf[i]``: the center's input
     vector ``h`` is the mean of its rows ``syn0[unit_idx[unit_ptr[w]:unit_ptr[w + 1]]]`` (its own
     word row and its subword units), composed once; it predicts every context word ``buf[lo:hi]``
@@ -192,7 +192,8 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
     fastText does, or with ``shared`` shared by the window (pWord2Vec's sharing, Ji et al. 2016):
     ``negative`` draws for every ``UNIT_NOISE_GROUP`` context words, each weighted to stand for
     word2vec's per-pair draws (one set weighted by the whole window cost SimLex at fastText's
-    learning rate: docs/benchmarks.md). ``h``'s gradient is added to every one of its rows, as
+    learning rate: docs/benchmarks.md), drawn from the alias table ``prob``/``alias`` (it stays in
+    cache). ``h``'s gradient is added to every one of its rows, as
     fastText does."""
     dim = syn0.shape[1]
     center = buf[i]
@@ -224,12 +225,11 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
                 for k in range(dim):
                     row[k] += neu1e[k]
         return state
-    n_table = table.shape[0]
     n_draw = negative * ((n_ctx + UNIT_NOISE_GROUP - 1) // UNIT_NOISE_GROUP)
     weight = alpha * np.float32(n_ctx * negative) / np.float32(n_draw)
     for d in range(n_draw):
         state, r = next_u64(state)
-        t = table[_bounded(r, n_table)]
+        t = _alias_draw(r, prob, alias)
         clash = t == center
         for j in range(lo, hi):
             if j != i and buf[j] == t:
@@ -297,7 +297,7 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                 center = buf[i]
                 if units:
                     state = _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
-                                           unit_ptr, unit_idx, neu1, neu1e, window_negatives)
+                                           unit_ptr, unit_idx, neu1, neu1e, window_negatives, alias_prob, alias_idx)
                 elif sg and window_negatives:
                     state = _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
                                             targets, labels, grad_out, neu1e, defer_output)
@@ -328,7 +328,8 @@ def _train_numba(tokens, offsets, counts, cfg: SGNSConfig, verbose, units=None):
         syn0 = _init_vectors(n_rows, cfg.dim, cfg.seed)
     syn1 = np.zeros((V, cfg.dim), dtype=np.float32)
     table = noise_table(counts, cfg.ns_exponent)
-    if cfg.sg:  # only CBOW draws from the alias table (built in Python: skip it for large graph vocabularies)
+    if cfg.sg and units is None:  # CBOW and subword units draw from the alias table (built in Python: skip
+        # it for large graph vocabularies)
         alias_prob, alias_idx = np.ones(1, dtype=np.float32), np.zeros(1, dtype=np.int32)
     else:
         alias_prob, alias_idx = alias_table(counts, cfg.ns_exponent)
