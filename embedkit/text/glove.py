@@ -8,8 +8,8 @@ as GloVe's ``cooccur``; symmetric). Then, over every nonzero ``X_ij``, minimise
     sum f(X_ij) (w_i . c_j + b_i + b'_j - log X_ij)^2,   f(x) = min(1, (x / x_max)^alpha)
 
 with AdaGrad (learning rate ``eta``, squared-gradient sums starting at 1, as Stanford's
-``glove.c``; as there, the biases step by ``g / sqrt(G)`` without ``eta``, the vectors by
-``eta g / sqrt(G)``), entries visited in a random order each epoch. Output: ``w + c`` (``glove.c``'s
+``glove.c``; as there, the numba backend steps the biases by ``g / sqrt(G)`` without ``eta``,
+the vectors by ``eta g / sqrt(G)``), entries visited in a random order each epoch. Output: ``w + c`` (``glove.c``'s
 ``-model 2``), words most frequent first.
 
 Backends (``backend=``): ``numba`` (the CPU default: Hogwild over ``workers`` threads, each on
@@ -170,9 +170,10 @@ def train_glove(X, dim: int = 100, *, x_max: float = 100.0, alpha: float = 0.75,
 
 def _train_torch(rows, cols, logx, fx, W, C, bw, bc, eta, epochs, seed, device, batch_size, verbose):
     """Minibatch AdaGrad: each batch's gradients are computed from the same vectors and summed
-    per row (``index_add_``), then each row steps by ``eta * g / sqrt(G)`` (a bias by ``g / sqrt(G)``,
-    as in ``glove.c``), ``G`` the squared steps summed before this batch (starting at 1), as
-    ``glove.c`` orders its update."""
+    per row (``index_add_``), then each row steps by ``eta * g / sqrt(G)``, ``G`` the squared
+    steps summed before this batch (starting at 1), as ``glove.c`` orders its update. Unlike
+    ``glove.c`` (and the numba backend) the biases also step with ``eta``: summed over a
+    minibatch, steps at ``glove.c``'s bias rate diverged."""
     import torch
 
     dev = torch.device(device)
@@ -198,10 +199,11 @@ def _train_torch(rows, cols, logx, fx, W, C, bw, bc, eta, epochs, seed, device, 
                 diff = (w * c).sum(1) + t["bw"][i] + t["bc"][j] - lx_all[b]
                 fd = f_all[b] * diff
                 total += (0.5 * fd * diff).sum(dtype=torch.float64)
-                fb = fd  # the biases step without eta, as glove.c's do
-                fd = fd * eta
-                for name, idx, grad in (("W", i, fd[:, None] * c), ("C", j, fd[:, None] * w), ("bw", i, fb),
-                                        ("bc", j, fb)):
+                # the biases keep eta here: a minibatch sums a row's gradients, and at glove.c's bias rate
+                # (1) they diverged (the planted test corpus: loss inf by the 4th epoch)
+                fd = fd.mul_(eta)
+                for name, idx, grad in (("W", i, fd[:, None] * c), ("C", j, fd[:, None] * w), ("bw", i, fd),
+                                        ("bc", j, fd)):
                     rows_u, inv = torch.unique(idx, return_inverse=True)
                     step = grad.new_zeros((rows_u.shape[0],) + tuple(grad.shape[1:])).index_add_(0, inv, grad)
                     t[name].index_add_(0, rows_u, -step / g[name][rows_u].sqrt())
