@@ -193,8 +193,7 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
     ``negative`` draws for every ``UNIT_NOISE_GROUP`` context words, each weighted to stand for
     word2vec's per-pair draws (one set weighted by the whole window cost SimLex at fastText's
     learning rate: docs/benchmarks.md), drawn from the alias table ``prob``/``alias`` (it stays in
-    cache). ``h``'s gradient is added to every one of its rows, as
-    fastText does."""
+    cache). ``h``'s gradient is added to every one of its rows, as fastText does."""
     dim = syn0.shape[1]
     center = buf[i]
     r0 = unit_ptr[center]
