@@ -10,7 +10,12 @@ Corpus: the first ``--max-mb`` MB of the tokenized Gutenberg corpus
 
 * ``sg``: embedkit ``skipgram`` (word level: no vector for a word it has not kept);
 * ``ft``: gensim ``FastText`` (skip-gram, character 3-6-grams, 2M buckets, fastText's defaults),
-  trained on the same file with ``corpus_file=``;
+  trained on the same file with ``corpus_file=``. In that mode each of gensim's threads decays
+  its learning rate by its own share of the sentences against the whole corpus's count, so with
+  ``--workers 2`` and 1 epoch alpha ends at about 0.0125, not min_alpha (gensim 4.4.0,
+  ``_train_epoch_corpusfile``);
+* ``ft-iter``: the same model fed the file's lines as a list (``corpus_iterable``): alpha decays
+  to min_alpha as written, at gensim's slower pace for iterables;
 * ``bpe``, ``bpe-pieces``, ``char``: embedkit ``subword`` with those ``units`` (8000 BPE pieces;
   char: 3-6-grams, 2M buckets).
 
@@ -135,8 +140,8 @@ def main() -> None:
     ap.add_argument("--max-mb", type=float, default=30)
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--runs", default="sg,ft,bpe,char", help="comma-separated: sg, ft, bpe, bpe-pieces, char; a unit kind may carry "
-                    "subword parameters: char@shared_negatives=false@learning_rate=0.05")
+    ap.add_argument("--runs", default="sg,ft,bpe,char", help="comma-separated: sg, ft, ft-iter, bpe, bpe-pieces, "
+                    "char; a unit kind may carry subword parameters: char@shared_negatives=false@learning_rate=0.05")
     ap.add_argument("--vocab-size", type=int, default=8000, help="BPE pieces (units=bpe*)")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="extra subword parameter (e.g. learning_rate=0.05)")
@@ -181,20 +186,28 @@ def main() -> None:
                 cov[name] = {"spearman": m["spearman"], "coverage": m["coverage"]}
             row.update(similarity=cov, validation=similarity(sg, VALIDATION), covered={k: cov[k] for k in
                                                                                        ("WS353", "SimLex")})
-        elif run == "ft":
+        elif run in ("ft", "ft-iter"):
             from gensim.models import FastText
 
             model = FastText(vector_size=100, window=5, negative=5, sample=1e-3, min_count=5, sg=1, min_n=3,
                              max_n=6, bucket=2_000_000, workers=a.workers, seed=0)
-            model.build_vocab(corpus_file=str(part))
+            if run == "ft":
+                source = {"corpus_file": str(part)}
+                model.build_vocab(**source)
+                source["total_words"] = model.corpus_total_words
+            else:
+                with open(part, encoding="utf-8") as f:
+                    source = {"corpus_iterable": [line.split() for line in f]}
+                model.build_vocab(**source)
             t1 = time.perf_counter()
-            model.train(corpus_file=str(part), total_examples=model.corpus_count,
-                        total_words=model.corpus_total_words, epochs=a.epochs)
+            model.train(**source, total_examples=model.corpus_count, epochs=a.epochs)
             train_s = time.perf_counter() - t1
 
             def vectors_for(ws, wv=model.wv):
                 return np.stack([wv[w] for w in ws])
-            row = {"model": "gensim FastText (char 3-6-grams, 2M buckets)", "train_s": train_s, "prep_s": t1 - t0}
+            row = {"model": "gensim FastText (char 3-6-grams, 2M buckets" + (", corpus_iterable)" if run == "ft-iter"
+                                                                            else ")"),
+                   "train_s": train_s, "prep_s": t1 - t0}
             row.update(score(run, vectors_for, needed, covered_words, frequent, typo_sets))
             del model
         else:

@@ -85,14 +85,17 @@ def test_words_that_share_contexts_get_close_vectors(units):
     """The word-level context prediction survives the subword units: two words spelled nothing
     alike but used in the same contexts are nearer each other than either is to the other
     topic's words (measured, seed 0: within a topic cosine 0.999 for both unit kinds, across
-    topics at most 0.28 with BPE units and 0.17 with character n-grams)."""
+    topics at most 0.16 with BPE units and 0.11 with character n-grams)."""
     data = _planted()
     emb = ek.train("subword", data, units=units, vocab_size=300, dim=16, epochs=5, min_count=1, workers=1,
                    seed=0, verbose=False)
     same = min(emb.similarity("zorbel", "quaffin"), emb.similarity("mintrax", "plodwick"))
     across = max(emb.similarity(a, b) for a in ("zorbel", "quaffin") for b in ("mintrax", "plodwick"))
     assert same > 0.8 and same > across + 0.3, (same, across)
-    assert emb.most_similar("zorbel", k=1)[0][0] == "quaffin"
+    # the river words share those contexts too (all of a topic's words end near 0.999 apart), so the
+    # nearest neighbours are the topic's words, in an order the planted data does not decide
+    for word, topic in (("zorbel", ("quaffin", "river")), ("mintrax", ("plodwick", "stone"))):
+        assert all(w.startswith(topic) for w, _ in emb.most_similar(word, k=5)), emb.most_similar(word, k=5)
 
 
 @pytest.mark.parametrize("fixture", ["sub", "sub_char"])
@@ -249,7 +252,7 @@ def test_cli_train_subword_and_neighbors(tmp_path):
 def test_rare_word_similarity_has_full_coverage(shared_data):
     """Stanford Rare Words (Luong, Socher & Manning 2013), 2034 pairs: every word gets a vector.
     Trained on 20 Gutenberg books (1.02M tokens), character n-grams: Spearman 0.186 over all 2034
-    pairs (measured, seed 0)."""
+    pairs (measured, seed 0; 0.223 at fastText's learning rate, the default since issue 21)."""
     books = sorted((shared_data / "gutenberg-top100-authors" / "books").glob("*.txt.gz"))[:20]
     corpus = ek.read_text(books, unit="paragraph")
     sub = ek.train("subword", corpus, vocab_size=8000, dim=100, epochs=3, workers=1, seed=0, verbose=False)

@@ -7,8 +7,9 @@ as GloVe's ``cooccur``; symmetric). Then, over every nonzero ``X_ij``, minimise
 
     sum f(X_ij) (w_i . c_j + b_i + b'_j - log X_ij)^2,   f(x) = min(1, (x / x_max)^weight_exponent)
 
-with AdaGrad (learning rate ``learning_rate``, the paper's eta; squared-gradient sums starting at 1, as Stanford's
-``glove.c``), entries visited in a random order each epoch. Output: ``w + c`` (``glove.c``'s
+with AdaGrad (learning rate ``learning_rate``, the paper's eta; squared-gradient sums starting at 1, as
+Stanford's ``glove.c``; as there, the numba backend steps the biases by ``g / sqrt(G)`` without the
+learning rate, the vectors by ``learning_rate g / sqrt(G)``), entries visited in a random order each epoch. Output: ``w + c`` (``glove.c``'s
 ``-model 2``), words most frequent first.
 
 Backends (``backend=``): ``numba`` (the CPU default: Hogwild over ``workers`` threads, each on
@@ -80,6 +81,7 @@ def _glove_epoch(rows, cols, logx, fx, order, bounds, W, C, bw, bc, gW, gC, gbw,
             if not np.isfinite(fdiff):
                 continue
             loss += 0.5 * fdiff * diff
+            gb = fdiff  # the biases step without eta, as glove.c's do
             fdiff *= eta
             gw = gW[i]
             gc = gC[j]
@@ -90,10 +92,10 @@ def _glove_epoch(rows, cols, logx, fx, order, bounds, W, C, bw, bc, gW, gC, gbw,
                 c[k] -= t2 / np.sqrt(gc[k])
                 gw[k] += t1 * t1
                 gc[k] += t2 * t2
-            bw[i] -= fdiff / np.sqrt(gbw[i])
-            bc[j] -= fdiff / np.sqrt(gbc[j])
-            gbw[i] += fdiff * fdiff
-            gbc[j] += fdiff * fdiff
+            bw[i] -= gb / np.sqrt(gbw[i])
+            bc[j] -= gb / np.sqrt(gbc[j])
+            gbw[i] += gb * gb
+            gbc[j] += gb * gb
         losses[t] = loss
     return losses.sum()
 
@@ -171,7 +173,9 @@ def train_glove(X, dim: int = 100, *, x_max: float = 100.0, weight_exponent: flo
 def _train_torch(rows, cols, logx, fx, W, C, bw, bc, eta, epochs, seed, device, batch_size, verbose):
     """Minibatch AdaGrad: each batch's gradients are computed from the same vectors and summed
     per row (``index_add_``), then each row steps by ``eta * g / sqrt(G)``, ``G`` the squared
-    gradients summed before this batch (starting at 1), as ``glove.c`` orders its update."""
+    steps summed before this batch (starting at 1), as ``glove.c`` orders its update. Unlike
+    ``glove.c`` (and the numba backend) the biases also step with ``eta``: summed over a
+    minibatch, steps at ``glove.c``'s bias rate diverged."""
     import torch
 
     dev = torch.device(device)
@@ -197,6 +201,8 @@ def _train_torch(rows, cols, logx, fx, W, C, bw, bc, eta, epochs, seed, device, 
                 diff = (w * c).sum(1) + t["bw"][i] + t["bc"][j] - lx_all[b]
                 fd = f_all[b] * diff
                 total += (0.5 * fd * diff).sum(dtype=torch.float64)
+                # the biases keep eta here: a minibatch sums a row's gradients, and at glove.c's bias rate
+                # (1) they diverged (the planted test corpus: loss inf by the 4th epoch)
                 fd = fd.mul_(eta)
                 for name, idx, grad in (("W", i, fd[:, None] * c), ("C", j, fd[:, None] * w), ("bw", i, fd),
                                         ("bc", j, fd)):

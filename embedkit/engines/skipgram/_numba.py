@@ -28,6 +28,9 @@ SLICE_TOKENS = 1_000_000
 #: 100: no measurable slowdown; every center: about 15% slower)
 LOSS_EVERY = 64
 
+#: subword units (``_sg_units_step`` with shared noise words): a window draws ``negative`` noise
+#: words for every this many context words (each weighted to stand for the per-pair draws)
+UNIT_NOISE_GROUP = 2
 EXP_TABLE_SIZE = 1000
 MAX_EXP = 6.0
 _x = (np.arange(EXP_TABLE_SIZE) / EXP_TABLE_SIZE * 2.0 - 1.0) * MAX_EXP
@@ -221,16 +224,18 @@ def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, s
 
 @njit(cache=True, inline="always", fastmath=True)
 def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, unit_ptr, unit_idx, h, neu1e,
-                   shared, track):
+                   shared, prob, alias, track):
     """fastText's skip-gram (Bojanowski et al. 2017) for one center ``buf[i]``: the center's input
     vector ``h`` is the mean of its rows ``syn0[unit_idx[unit_ptr[w]:unit_ptr[w + 1]]]`` (its own
     word row and its subword units), composed once; it predicts every context word ``buf[lo:hi]``
     (output rows updated pair by pair) against ``negative`` noise words: drawn for each pair, as
-    fastText does, or with ``shared`` drawn once for the window (pWord2Vec's sharing, Ji et al.
-    2016) and each weighted by the number of context words, as many as word2vec's per-pair draws.
-    ``h``'s gradient is added to every one of its rows, as fastText does. Returns the random
+    fastText does, or with ``shared`` shared by the window (pWord2Vec's sharing, Ji et al. 2016):
+    ``negative`` draws for every ``UNIT_NOISE_GROUP`` context words, each weighted to stand for
+    word2vec's per-pair draws (one set weighted by the whole window cost SimLex at fastText's
+    learning rate: docs/benchmarks.md), drawn from the alias table ``prob``/``alias`` (it stays in
+    cache). ``h``'s gradient is added to every one of its rows, as fastText does. Returns the random
     state and, with ``track``, the window's summed loss and its number of pairs (else 0, 0);
-    shared noise words count once per pair, as their update weighs them."""
+    a shared noise word counts as many times as its update weighs it."""
     dim = syn0.shape[1]
     center = buf[i]
     r0 = unit_ptr[center]
@@ -265,11 +270,12 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
                 for k in range(dim):
                     row[k] += neu1e[k]
         return state, loss, pairs
-    n_table = table.shape[0]
-    weight = alpha * np.float32(n_ctx)
-    for d in range(negative):
+    n_draw = negative * ((n_ctx + UNIT_NOISE_GROUP - 1) // UNIT_NOISE_GROUP)
+    share = np.float32(n_ctx * negative) / np.float32(n_draw)
+    weight = alpha * share
+    for d in range(n_draw):
         state, r = next_u64(state)
-        t = table[_bounded(r, n_table)]
+        t = _alias_draw(r, prob, alias)
         clash = t == center
         for j in range(lo, hi):
             if j != i and buf[j] == t:
@@ -281,7 +287,7 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
         for k in range(dim):
             f += h[k] * out[k]
         if track:
-            loss += n_ctx * _softplus(f)
+            loss += share * _softplus(f)
         if f >= MAX_EXP or f <= -MAX_EXP:
             continue
         g = -sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))] * weight
@@ -351,7 +357,8 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                 center = buf[i]
                 if units:
                     state, wl, wn = _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
-                                                   unit_ptr, unit_idx, neu1, neu1e, shared_negatives, track)
+                                                   unit_ptr, unit_idx, neu1, neu1e, shared_negatives, alias_prob,
+                                                   alias_idx, track)
                 elif sg and shared_negatives:
                     state, wl, wn = _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state,
                                                     sig, targets, labels, grad_out, neu1e, defer_output, track)
@@ -400,7 +407,8 @@ class Training(SGNSTraining):
             self.syn0 = _init_vectors(n_rows, cfg.dim, cfg.seed)
         self.syn1 = np.zeros((V, cfg.dim), dtype=np.float32)
         self.table = noise_table(counts, cfg.ns_exponent)
-        if cfg.sg:  # only CBOW draws from the alias table (built in Python: skip it for large graph vocabularies)
+        if cfg.sg and units is None:  # CBOW and subword units draw from the alias table (built in Python:
+            # skip it for large graph vocabularies)
             self.alias_prob, self.alias_idx = np.ones(1, dtype=np.float32), np.zeros(1, dtype=np.int32)
         else:
             self.alias_prob, self.alias_idx = alias_table(counts, cfg.ns_exponent)
