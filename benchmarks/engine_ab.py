@@ -54,8 +54,10 @@ if work == "node2vec":
 else:
     a = np.load(arrays)
     backend = "torch" if work.endswith("torch") else "numba"
-    cfg = SGNSConfig(dim=100, window=5, negative=5, sample=1e-3, epochs=1, sg=not work.startswith("cbow"),
-                     workers=workers, seed=0)
+    # the number of noise words is `negatives` since issue 18's renames (`negative` before)
+    noise = "negatives" if "negatives" in SGNSConfig.__dataclass_fields__ else "negative"
+    cfg = SGNSConfig(dim=100, window=5, sample=1e-3, epochs=1, sg=not work.startswith("cbow"),
+                     workers=workers, seed=0, **{noise: 5})
     train_sgns(a["tokens"][:20000], np.array([0, 20000]), a["counts"], cfg, backend=backend, verbose=False)
     t0 = time.perf_counter()
     train_sgns(a["tokens"], a["offsets"], a["counts"], cfg, backend=backend, verbose=False)

@@ -1,4 +1,4 @@
-"""BPR, MF and triplet before and after the shared training loop (issue 17), in one run.
+"""ALS, BPR, MF and triplet before and after the shared training loop (issue 17), in one run.
 
     .venv/bin/python benchmarks/loop_methods_before_after.py [--before 568f8be] [--rounds 2]
 
@@ -9,6 +9,7 @@ interleaved (before, after, after with ``checkpoint=``), one thread. Timed: the 
 * ``bpr``: MovieLens-100k, ratings >= 4, random 80/20 split (``_recsys_data.load("ml100k")``), dim 64,
   the defaults (100 epochs); implicit backend (and implicit's own ``fit``, one shot, as the peer) and
   torch backend (20 epochs, to keep the run short); recall@10 on the test split.
+* ``als``: MovieLens-100k as for bpr, dim 64, the defaults (15 sweeps, implicit backend); recall@10.
 * ``mf``: MovieLens-100k u1.base / u1.test, explicit ratings, the defaults (dim 64, 40 epochs); RMSE.
 * ``triplet``: scikit-learn's digits (1797 x 64 features, 10 labels), the mlp encoder and the table
   encoder at the defaults (30 epochs); same-label recall@1 of the training keys.
@@ -57,6 +58,13 @@ if case.startswith("bpr") or case == "implicit-bpr":
         out["fit_s"] = time.perf_counter() - t0
     out["recall@10"] = ek.evaluate.ranking(model, train, test, k=10)["recall@10"]
     out["units"] = int(train.nnz) * (20 if case == "bpr-torch" else 100)
+elif case == "als":
+    train, test = _recsys_data.load("ml100k")
+    t0 = time.perf_counter()
+    model = ek.train("als", train, dim=64, workers=1, seed=0, verbose=False, **extra)
+    out["fit_s"] = time.perf_counter() - t0
+    out["recall@10"] = ek.evaluate.ranking(model, train, test, k=10)["recall@10"]
+    out["units"] = int(train.nnz) * 15
 elif case == "mf":
     train, test = _recsys_data.load("ml100k-u1")
     t0 = time.perf_counter()
@@ -84,7 +92,7 @@ print("RESULT " + json.dumps(out))
 
 #: what a child reports besides its quality figures
 NOT_QUALITY = ("fit_s", "units", "module", "checkpoint_s", "cpu_s")
-CASES = ["bpr", "bpr-torch", "mf", "triplet-mlp", "triplet-table"]
+CASES = ["als", "bpr", "bpr-torch", "mf", "triplet-mlp", "triplet-table"]
 
 
 def loadavg():
