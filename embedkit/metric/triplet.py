@@ -83,7 +83,7 @@ TRIPLET_PARAMS = (
           "are given", choices=ENCODERS),
     Param("features", str, None, "mlp: feature vectors of the keys: a vectors file (.npy [+ .keys.json: else "
           "keys are row numbers], .npz, .vec, .ekv) or, in Python, an array or Embeddings", nullable=True),
-    Param("init", str, None, INIT_MEANING + "; table encoder: a vectors file or, in Python, an Embeddings "
+    Param("init", object, None, INIT_MEANING + "; table encoder: a vectors file or, in Python, an Embeddings "
           "(fine-tuning; training keys it lacks start by init_missing)", nullable=True),
     Param("freeze_existing", bool, False, FREEZE_MEANING + "; table encoder with init: only the new keys' rows "
           "train (the old rows' gradients are dropped), the result holds init's rows unchanged"),
