@@ -482,6 +482,11 @@ def test_cli_trains_from_triplets_fine_tunes_and_uses_features(tmp_path):
                               "--epochs", "2", "--miner", "semihard", "--quiet"])
     assert res.exit_code == 0, res.output
     assert ek.load(tmp_path / "ft.vec").dim == 6
+    res = runner.invoke(cli, ["train", "triplet", str(trip), "-o", str(tmp_path / "frozen.ekv"), "--init", str(init),
+                              "--freeze-existing", "--epochs", "2", "--quiet"])
+    assert res.exit_code == 0, res.output
+    frozen, start = ek.load(tmp_path / "frozen.ekv"), ek.load(init)
+    assert np.array_equal(frozen.vectors[frozen.rows(start.keys)], start.vectors)
     x, y = clusters(5)
     np.save(tmp_path / "feats.npy", x)
     (tmp_path / "labels.tsv").write_text("".join(f"{i}\t{lab}\n" for i, lab in enumerate(y)))
