@@ -136,3 +136,20 @@ def test_a_checkpoint_of_a_run_from_scratch_is_not_resumed_for_an_init_run(grown
     ek.train("gcn", g_new, epochs=2, checkpoint=str(tmp_path), **kw)
     with pytest.raises(CheckpointError, match="init"):
         ek.train("gcn", g_new, init=prev, epochs=3, checkpoint=str(tmp_path), **kw)
+
+
+def test_an_init_run_resumes_bit_identical_from_its_checkpoint(grown, tmp_path):
+    import shutil
+
+    g_old, g_new, lab, prev, kw = grown
+    params = dict(kw, init=prev, freeze_existing=True, epochs=4, patience=0)
+    whole = ek.train("gcn", g_new, **params)
+    ck = tmp_path / "ck"
+    ek.train("gcn", g_new, **params, checkpoint=ck, callbacks=[lambda row: row["epoch"] == 2])
+    for p in ck.iterdir():  # keep the checkpoint written after epoch 1: the run restarts in the middle
+        if p.name != "checkpoint-e000002-p000000000000":
+            shutil.rmtree(p)
+    resumed = ek.train("gcn", g_new, **params, checkpoint=ck)
+    assert resumed.meta["training"]["resumed_from"].endswith("checkpoint-e000002-p000000000000")
+    np.testing.assert_array_equal(resumed.vectors, whole.vectors)
+    assert [r["loss"] for r in resumed.history] == [r["loss"] for r in whole.history]
