@@ -104,6 +104,26 @@ def test_fine_tuning_reaches_a_retrains_accuracy_in_fewer_epochs():
     assert tuned.evaluate()["test_accuracy"] >= retrain.evaluate()["test_accuracy"] - 0.05
 
 
+def test_without_features_the_learned_table_is_matched_by_node_key(grown):
+    """No features: the input is a learned table of node vectors. Old nodes start from their old
+    rows (by key, whatever their order), new nodes from fresh ones; the planted community still
+    lands nearest itself, which embed() cannot do for such a model."""
+    g_old, g_new, lab, prev, kw = grown
+    s, d = g_new.graph.edge_array().T
+    keys = np.asarray(g_new.graph.nodes)
+    old_graph = ek.read_graph((s[(lab[keys[s]] < 3) & (lab[keys[d]] < 3)], d[(lab[keys[s]] < 3) & (lab[keys[d]] < 3)]))
+    assert old_graph.num_nodes == 90
+    kw = dict(dim=16, **CPU)
+    prev = ek.train("gcn", old_graph, epochs=100, **kw)
+    assert prev.meta["features"] == "learned"
+    start = ek.train("gcn", g_new.graph, init=prev, epochs=1, learning_rate=1e-9, dropout=0.0, **kw)
+    np.testing.assert_allclose(start.model.table.detach().numpy()[:90], prev.model.table.detach().numpy(), atol=1e-6)
+    tuned = ek.train("gcn", g_new.graph, init=prev, freeze_existing=True, epochs=20, **kw)
+    assert np.array_equal(tuned.vectors[:90], prev.vectors)
+    cos = _cos_to_communities(tuned, lab, 3)
+    assert cos[3] > max(cos[:3]) + 0.3, cos
+
+
 def test_gat_fine_tunes_too(grown):
     g_old, g_new, lab, prev, kw = grown
     prev_gat = ek.train("gat", g_old, epochs=40, heads=2, **kw)
@@ -127,7 +147,7 @@ def test_refusals_name_what_is_missing_or_differs(grown, tmp_path):
         ek.train("gcn", g_new, init=prev, epochs=2, **dict(kw, dim=32))
     with pytest.raises(InvalidParameterError, match="'init'.*layers"):
         ek.train("gat", g_new, init=prev, epochs=2, **kw)
-    with pytest.raises(InvalidParameterError, match="'init'.*node features"):
+    with pytest.raises(InvalidParameterError, match="'input_features' must be 'given' \\(as the init result\\)"):
         ek.train("gcn", g_new, init=prev, input_features="learned", epochs=2, **kw)
 
 

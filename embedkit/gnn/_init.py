@@ -4,7 +4,9 @@ The previous result (what ``ek.train`` returned: a :class:`~embedkit.gnn.result.
 holding its torch module as ``model``) gives the starting weights; Adam starts afresh. The grown
 graph must be embedded the same way: the same layer type and sizes, the same kind of input
 features (with the same columns), the same mode and, when supervised, the same classes in the
-same order. A result loaded from a file holds vectors only, so it is refused, naming what is
+same order. A model without features (a learned table of node vectors as input) is matched by
+node key: the grown graph's nodes that ``init`` had start from their old table rows, new nodes
+from fresh ones (then only fine-tuning, not ``embed``, can place new nodes). A result loaded from a file holds vectors only, so it is refused, naming what is
 missing. The result's keys: the grown graph's nodes, then the previous result's nodes the graph
 no longer has (their old rows). ``freeze_existing=True`` copies every old node's row from the
 previous result bit for bit; new nodes get the fine-tuned encoder's rows, i.e. they are placed
@@ -38,11 +40,6 @@ def check_init(method: str, init, *, mode: str, feat_kind: str, classes) -> None
         raise InvalidParameterError(method, "init", "a result holding its trained encoder (model)",
                                     "a result without one", hint="a result loaded from a file keeps the vectors "
                                     "only, not the encoder's weights")
-    if init.meta.get("features") == "learned" or feat_kind == "learned":
-        raise InvalidParameterError(method, "init", "a result trained on node features (given, degree or spectral)",
-                                    f"input features {init.meta.get('features')!r} -> {feat_kind!r}",
-                                    hint="a learned table of node vectors cannot place new nodes; train both with "
-                                         "node features")
     if init.meta.get("features") != feat_kind:
         raise InvalidParameterError(method, "input_features", f"{init.meta.get('features')!r} (as the init result)",
                                     feat_kind)
@@ -54,13 +51,17 @@ def check_init(method: str, init, *, mode: str, feat_kind: str, classes) -> None
                                     f"({list(classes)})", f"classes {list(old_classes)}")
 
 
-def load_init(method: str, net, init) -> None:
+def load_init(method: str, net, init, keys: list) -> None:
     """Copy ``init``'s encoder weights into ``net`` (a fresh encoder of this run's sizes); a
-    missing, extra or differently shaped tensor is refused, naming both shapes."""
+    missing, extra or differently shaped tensor is refused, naming both shapes. A learned input
+    table (no features) is matched by node key: ``keys`` (this graph's nodes) that ``init`` has
+    start from their old rows, the others keep ``net``'s fresh rows."""
     import torch
 
-    old = init.model.state_dict()
+    old = dict(init.model.state_dict())
     new = net.state_dict()
+    if "table" in old and "table" in new:  # learned input vectors: by node key, new nodes keep their fresh rows
+        old["table"] = _table_by_key(old["table"], init.keys[:old["table"].shape[0]], new["table"], keys)
     if set(old) != set(new):
         raise InvalidParameterError(method, "init", f"an encoder with this run's layers ({len(new)} tensors: "
                                     f"{', '.join(sorted(new))})", f"one with {', '.join(sorted(old))}",
@@ -73,6 +74,21 @@ def load_init(method: str, net, init) -> None:
                                              "features as the init result's training")
     with torch.no_grad():
         net.load_state_dict({k: old[k].detach().clone() for k in new})
+
+
+def _table_by_key(old, old_keys: list, fresh, keys: list):
+    """This graph's table rows: ``old``'s row for the keys ``init`` had, ``fresh``'s for the others
+    (the column count must match; it is checked with the other shapes)."""
+    if old.shape[1] != fresh.shape[1]:
+        return old
+    index = {k: i for i, k in enumerate(old_keys)}
+    at = rows_of(index, keys)
+    import torch
+
+    out = fresh.detach().clone()
+    hit = np.flatnonzero(at >= 0)
+    out[torch.from_numpy(hit)] = old[torch.from_numpy(at[hit])]
+    return out
 
 
 def init_digest(init) -> str:

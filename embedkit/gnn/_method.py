@@ -111,7 +111,7 @@ class GNNMethod(Method):
                                 n_out, params["layers"], dropout=params["dropout"],
                                 **self._encoder_kw(params))
             if init is not None:
-                load_init(self.name, net, init)
+                load_init(self.name, net, init, list(nd.graph.nodes))
             net = net.to(dev)
             if dist.active:  # dropout masks and neighbour samples differ between the processes
                 torch.manual_seed(params["seed"] + 1_000_003 * dist.rank)
