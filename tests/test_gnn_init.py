@@ -173,3 +173,22 @@ def test_an_init_run_resumes_bit_identical_from_its_checkpoint(grown, tmp_path):
     assert resumed.meta["training"]["resumed_from"].endswith("checkpoint-e000002-p000000000000")
     np.testing.assert_array_equal(resumed.vectors, whole.vectors)
     assert [r["loss"] for r in resumed.history] == [r["loss"] for r in whole.history]
+
+
+def test_a_classifier_keeps_absent_old_nodes_with_their_old_scores_and_no_label():
+    s, d, lab, X = _sbm([20] * 3, 0.3, 0.02, 8, 1.0, 2)
+    ids = np.arange(lab.size)
+    labels = {i: int(lab[i]) for i in range(lab.size)}
+    masks = dict(train_mask=ids % 5 < 3, val_mask=ids % 5 == 3, test_mask=ids % 5 == 4)
+    full = ek.read_node_data((s, d), features=X, labels=labels, **masks)
+    prev = ek.train("gcn", full, epochs=30, **CPU)
+    keep = (s != 0) & (d != 0)  # node 0 leaves
+    graph = ek.Graph.from_edges(s[keep] - 1, d[keep] - 1, nodes=list(range(1, lab.size)))
+    part = ek.read_node_data(graph, features=X[1:], labels={i: labels[i] for i in range(1, lab.size)},
+                             **{k: v[1:] for k, v in masks.items()})
+    tuned = ek.train("gcn", part, init=prev, freeze_existing=True, epochs=5, **CPU)
+    assert tuned.keys == list(range(1, lab.size)) + [0]
+    assert np.array_equal(tuned.vectors[tuned.rows(prev.keys)], prev.vectors)
+    assert np.array_equal(tuned.scores[-1], prev.scores[0])
+    assert tuned.predict([0]) == prev.predict([0])
+    assert tuned.evaluate()["num_train"] == int(masks["train_mask"][1:].sum())  # node 0 counts in no mask
