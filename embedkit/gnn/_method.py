@@ -68,7 +68,7 @@ class GNNMethod(Method):
     settings from the parameters in ``_encoder_kw``."""
 
     family = "gnn"
-    input_kind = "graph"
+    input_kind = "nodes"  # a graph, or a graph with features and labels (embedkit.kinds)
     kind = ""
     quick_params = {"epochs": 5, "hidden": 8, "dim": 8, "verbose": False}
 
