@@ -6,9 +6,10 @@ graph must be embedded the same way: the same layer type and sizes, the same kin
 features (with the same columns), the same mode and, when supervised, the same classes in the
 same order. A model without features (a learned table of node vectors as input) is matched by
 node key: the grown graph's nodes that ``init`` had start from their old table rows, new nodes
-from fresh ones (then only fine-tuning, not ``embed``, can place new nodes). A result loaded from a file holds vectors only, so it is refused, naming what is
-missing. The result's keys: the grown graph's nodes, then the previous result's nodes the graph
-no longer has (their old rows). ``freeze_existing=True`` copies every old node's row from the
+from fresh ones (then only fine-tuning, not ``embed``, can place new nodes). A result loaded
+from a file holds vectors only, so it is refused, naming what is missing. The result's keys:
+the grown graph's nodes, then the previous result's nodes the graph no longer has (their old
+rows). ``freeze_existing=True`` copies every old node's row from the
 previous result bit for bit; new nodes get the fine-tuned encoder's rows, i.e. they are placed
 in the old space by an encoder fine-tuned to agree with it.
 """
