@@ -482,6 +482,11 @@ def test_cli_trains_from_triplets_fine_tunes_and_uses_features(tmp_path):
                               "--epochs", "2", "--miner", "semihard", "--quiet"])
     assert res.exit_code == 0, res.output
     assert ek.load(tmp_path / "ft.vec").dim == 6
+    res = runner.invoke(cli, ["train", "triplet", str(trip), "-o", str(tmp_path / "frozen.ekv"), "--init", str(init),
+                              "--freeze-existing", "--epochs", "2", "--quiet"])
+    assert res.exit_code == 0, res.output
+    frozen, start = ek.load(tmp_path / "frozen.ekv"), ek.load(init)
+    assert np.array_equal(frozen.vectors[frozen.rows(start.keys)], start.vectors)
     x, y = clusters(5)
     np.save(tmp_path / "feats.npy", x)
     (tmp_path / "labels.tsv").write_text("".join(f"{i}\t{lab}\n" for i, lab in enumerate(y)))
@@ -506,3 +511,68 @@ def test_cuda_learns_the_clusters_like_the_cpu(gaussian):
     (x, y), (x_test, y_test) = gaussian
     emb = ek.train("triplet", {"features": x, "labels": y}, dim=16, epochs=20, device="cuda", verbose=False)
     assert emb.meta["device"].startswith("cuda") and recall_at_1(emb.embed(x_test), y_test) >= 0.9
+
+
+# ---- init and freeze_existing (issue 20) -----------------------------------------------------
+def _two_groups_init():
+    """init: 20 keys in two tight, non-unit groups (a0.. near +e0, b0.. near +e1), plus 'z' (not in the data)."""
+    rng = np.random.default_rng(0)
+    keys = [f"a{i}" for i in range(10)] + [f"b{i}" for i in range(10)] + ["z"]
+    base = np.zeros((21, 8))
+    base[:10, 0] = 3.0
+    base[10:20, 1] = 3.0
+    base[20, 2] = 2.0
+    return ek.Embeddings(keys, base + rng.normal(0, 0.3, base.shape))
+
+
+def test_freeze_existing_keeps_every_init_row_and_new_keys_join_their_group():
+    init = _two_groups_init()
+    new = [f"na{i}" for i in range(5)] + [f"nb{i}" for i in range(5)]
+    keys = init.keys[:20] + new
+    labels = [0] * 10 + [1] * 10 + [0] * 5 + [1] * 5
+    emb = ek.train("triplet", {"keys": keys, "labels": labels}, init=init, freeze_existing=True, epochs=20,
+                   learning_rate=0.05, batch_size=32, seed=0, **CPU)
+    assert emb.keys == init.keys + new  # init's keys (z kept though absent from the data), then the new ones
+    assert np.array_equal(emb.vectors[:len(init)], init.vectors)  # bit for bit, not even rescaled
+    assert emb.meta["freeze_existing"] is True and emb.meta["init_missing_keys"] == 10
+    unit = emb.vectors / np.linalg.norm(emb.vectors, axis=1, keepdims=True)
+    ca, cb = unit[:10].mean(0), unit[10:20].mean(0)
+    na, nb = unit[emb.rows(new[:5])], unit[emb.rows(new[5:])]
+    assert (na @ ca > na @ cb + 0.4).all() and (nb @ cb > nb @ ca + 0.4).all()  # measured >= 0.55
+    # without freezing the old rows train too (and come back at unit length)
+    moved = ek.train("triplet", {"keys": keys, "labels": labels}, init=init, epochs=5, batch_size=32, seed=0, **CPU)
+    assert not np.allclose(moved.vectors[:20], init.vectors[:20] / np.linalg.norm(init.vectors[:20], axis=1,
+                                                                                    keepdims=True), atol=1e-4)
+    assert np.allclose(moved["z"], init["z"] / np.linalg.norm(init["z"]), rtol=1e-6)
+
+
+def test_frozen_rows_get_no_update_inside_training():
+    from embedkit.metric.triplet import _Trainer
+
+    init = _two_groups_init()
+    keys = init.keys[:20] + ["n0", "n1"]
+    data = read_metric_data({"keys": keys, "labels": [0] * 10 + [1] * 10 + [0, 1]})
+    params = ek.get_method("triplet")(init=init, freeze_existing=True, epochs=1, **CPU).get_params()
+    params.update(learning_rate=0.05, dim=8)
+    trainer = _Trainer(data, "table", None, ek.Embeddings(init.keys, init.vectors), params, "cpu")
+    before = trainer.table.weight.detach().clone().numpy()
+
+    class _Epoch:
+        extra: dict = {}
+
+        def add(self, *a):
+            pass
+
+    trainer.run_epoch(_Epoch())
+    after = trainer.table.weight.detach().numpy()
+    assert np.array_equal(after[:20], before[:20]) and not np.array_equal(after[20:], before[20:])
+
+
+def test_freeze_existing_refusals():
+    init = _two_groups_init()
+    data = {"keys": init.keys[:20], "labels": [0] * 10 + [1] * 10}
+    with pytest.raises(ek.InvalidParameterError, match="freeze_existing.*without init"):
+        ek.train("triplet", data, freeze_existing=True, **CPU)
+    x, y = clusters(5, k=2)
+    with pytest.raises(ek.InvalidParameterError, match="freeze_existing.*mlp"):
+        ek.train("triplet", {"features": x, "labels": y.tolist()}, freeze_existing=True, **CPU)

@@ -16,6 +16,7 @@ from ..embeddings import Embeddings
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ..training import Options, digest, loop_params, run
 from ._features import FEATURE_CHOICES, FEATURE_HELP, input_features
+from ._init import FREEZE_MEANING, INIT_MEANING
 
 logger = logging.getLogger("embedkit")
 
@@ -51,6 +52,11 @@ def gnn_params(*, hidden: int, dropout: float, learning_rate: float, epochs: int
         seed_param("random seed (runs repeat exactly on the CPU with workers=1; with more threads GAT's "
                    "attention sums in a thread-dependent order)"),
         device_param(),
+        Param("init", object, None, INIT_MEANING + "; GCN/GAT: the result ek.train returned (its encoder's weights "
+              "are the start, the same layer sizes required; a result loaded from a file holds no weights and "
+              "is refused)", nullable=True, cli=False),
+        Param("freeze_existing", bool, False, FREEZE_MEANING + "; GCN/GAT: the old nodes' rows are copied from "
+              "init, new nodes get the fine-tuned encoder's rows", cli=False),
         *loop_params(),
         VERBOSE,
     )
@@ -73,6 +79,7 @@ class GNNMethod(Method):
     def _fit(self, data, **params):
         import torch
 
+        from ._init import carry_over, check_init, init_digest, load_init
         from ._model import build_encoder
         from ._train import AutoEncoder, Graphs, Supervised
 
@@ -86,6 +93,12 @@ class GNNMethod(Method):
         X, feat_kind = input_features(nd, params["input_features"], params["normalize_features"], self.name)
         multi = nd.multi_label
         n_out = len(nd.classes) if mode == "supervised" else params["dim"]
+        init = params["init"]
+        if init is not None:
+            check_init(self.name, init, mode=mode, feat_kind=feat_kind, classes=nd.classes)
+        elif params["freeze_existing"]:
+            raise InvalidParameterError(self.name, "freeze_existing", "False without init", True,
+                                        hint="pass init=<the previous result> to keep its rows")
         dist = context(dev)
         if dist.active and params.get("checkpoint"):  # each process would need its own generators' state
             raise InvalidParameterError(self.name, "checkpoint", "None under torchrun (checkpoints are written by "
@@ -96,7 +109,10 @@ class GNNMethod(Method):
             torch.manual_seed(params["seed"])
             net = build_encoder(self.kind, None if X is None else X.shape[1], nd.num_nodes, params["hidden"],
                                 n_out, params["layers"], dropout=params["dropout"],
-                                **self._encoder_kw(params)).to(dev)
+                                **self._encoder_kw(params))
+            if init is not None:
+                load_init(self.name, net, init, list(nd.graph.nodes))
+            net = net.to(dev)
             if dist.active:  # dropout masks and neighbour samples differ between the processes
                 torch.manual_seed(params["seed"] + 1_000_003 * dist.rank)
             model = data_parallel(net, dist, dev)
@@ -113,7 +129,9 @@ class GNNMethod(Method):
             else:
                 training = AutoEncoder(model, graphs, seed=params["seed"], **common)
                 judging = {"monitor_loss": True, "min_delta": AutoEncoder.MIN_DELTA}
-            opts = Options.from_params(self.name, params, epochs=params["epochs"], validate=validate,
+            # the fingerprint: a checkpoint of a run from scratch (or from another init) is not resumed
+            fp_params = dict(params, init=None if init is None else "init:" + init_digest(init))
+            opts = Options.from_params(self.name, fp_params, epochs=params["epochs"], validate=validate,
                                        data_digest=_data_digest(nd, X), **judging)
             t_loop = time.perf_counter()
             r = run(training, self.name, opts)
@@ -135,11 +153,21 @@ class GNNMethod(Method):
                     train_s, r.best_epoch)
         from .result import GNNEmbeddings, NodeClassifier
 
+        keys, vectors = nd.graph.nodes, (out if mode == "unsupervised" else hid)
+        if init is not None:
+            keys, vectors, absent, meta["init"] = carry_over(keys, vectors, init, params["freeze_existing"])
         if mode == "unsupervised":
-            return GNNEmbeddings(nd.graph.nodes, out, meta, model=model.cpu().eval(), output="out")
+            return GNNEmbeddings(keys, vectors, meta, model=model.cpu().eval(), output="out")
 
         masks = {"train": nd.train_mask, "val": nd.val_mask, "test": nd.test_mask}
-        clf = NodeClassifier(nd.graph.nodes, hid, meta, scores=out, classes=nd.classes, labels=nd.labels,
+        labels = nd.labels
+        if init is not None and absent.size:  # the old nodes the graph lacks: their old scores, no label, no mask
+            out = np.concatenate([out, init.scores[absent]])
+            labels = np.concatenate([labels, np.zeros((absent.size, labels.shape[1]), labels.dtype) if multi
+                                     else np.full(absent.size, -1, labels.dtype)])
+            masks = {k: None if m is None else np.concatenate([m, np.zeros(absent.size, bool)])
+                     for k, m in masks.items()}
+        clf = NodeClassifier(keys, vectors, meta, scores=out, classes=nd.classes, labels=labels,
                              masks=masks, multi_label=multi, model=model.cpu().eval())
         clf.meta.update({k: round(v, 6) if isinstance(v, float) else v for k, v in clf.evaluate().items()})
         return clf

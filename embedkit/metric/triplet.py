@@ -23,7 +23,11 @@ Encoders:
   training data missing from ``init`` follow ``init_missing``: ``"random"`` draws them from a normal
   with the per-dimension mean and standard deviation of the init vectors, ``"mean"`` starts them at
   the mean init vector, ``"error"`` refuses. The result holds every init key (in init's order; those
-  not in the training data keep their vectors) followed by the new keys.
+  not in the training data keep their vectors) followed by the new keys. ``freeze_existing=True``
+  drops the init keys' rows from every gradient (a row mask on the sparse gradient, so SparseAdam
+  never moves them): only the new keys train, against the fixed old rows, and the result holds
+  init's rows bit for bit (not rescaled, even with ``normalize``), so indexes built on them stay valid.
+  The ``mlp`` encoder refuses ``init`` and ``freeze_existing`` (its shared weights move every key).
 * ``mlp``: an MLP over feature vectors (``features``; ``hidden`` units, ``layers`` hidden ReLU
   layers, inputs standardised), trained with Adam. ``residual=True`` outputs ``x + MLP(x)`` with the
   last layer starting at zero: training starts from the feature space itself, which suits
@@ -55,6 +59,11 @@ from .data import KINDS, MetricData, feature_table, read_metric_data
 from .miners import MINERS, label_masks, mine, mine_given, pair_codes, pair_masks
 from .model import EncoderEmbeddings
 
+#: the shared names' meanings (docs/parameters.md): as GCN/GAT's init and freeze_existing
+INIT_MEANING = ("a previous result to continue from: keys in both start from their old rows, new keys get new "
+                "rows, old keys absent from the new data keep their vectors")
+FREEZE_MEANING = "keep every old row bit for bit (indexes built on them stay valid)"
+
 logger = logging.getLogger("embedkit")
 
 #: table encoder under torchrun: steps between two averagings of the processes' row changes
@@ -74,8 +83,10 @@ TRIPLET_PARAMS = (
           "are given", choices=ENCODERS),
     Param("features", str, None, "mlp: feature vectors of the keys: a vectors file (.npy [+ .keys.json: else "
           "keys are row numbers], .npz, .vec, .ekv) or, in Python, an array or Embeddings", nullable=True),
-    Param("init", str, None, "table: start from these vectors (fine-tuning): a vectors file or, in Python, "
-          "an Embeddings", nullable=True),
+    Param("init", object, None, INIT_MEANING + "; table encoder: a vectors file or, in Python, an Embeddings "
+          "(fine-tuning; training keys it lacks start by init_missing)", nullable=True),
+    Param("freeze_existing", bool, False, FREEZE_MEANING + "; table encoder with init: only the new keys' rows "
+          "train (the old rows' gradients are dropped), the result holds init's rows unchanged"),
     Param("init_missing", str, "random", "table with init: how training keys missing from init start: "
           "random (normal with the init vectors' mean and std), mean (the mean init vector), error",
           choices=INIT_MISSING),
@@ -183,6 +194,14 @@ class Triplet(Method):
                                             hint="to map pre-trained vectors through an MLP, pass them as features")
             init = feature_table(init, name="init")
             _same_dim(self.name, "the init vectors", init.dim, params, self._given)
+        if params["freeze_existing"]:
+            if encoder == "mlp":
+                raise InvalidParameterError(self.name, "freeze_existing", "False with the mlp encoder", True,
+                                            hint="an MLP's shared weights move every key's vector; freezing rows "
+                                                 "needs the table encoder with init")
+            if init is None:
+                raise InvalidParameterError(self.name, "freeze_existing", "False without init", True,
+                                            hint="pass init=<the previous vectors> to keep their rows")
         _check_supervision(md)
         if params["learning_rate"] is None:
             params["learning_rate"] = 0.05 if encoder == "table" and init is None else 0.01
@@ -312,6 +331,10 @@ class _Trainer(Trainable):
                 self.table.weight.copy_(torch.as_tensor(start, device=device))
             self.opt = torch.optim.SparseAdam(list(self.table.parameters()), lr=params["learning_rate"])
             self.sync = RowSync([self.table.weight], self.dist, every=SYNC_EVERY)
+            self.frozen = None
+            if params["freeze_existing"]:  # the old keys' rows get no gradient: Adam never moves them
+                self.frozen = torch.as_tensor(rows_of(init.key_to_index, md.keys) >= 0, device=device)
+                self.table.weight.register_hook(self._drop_frozen)
         else:
             rows = _feature_rows(md.keys, feats)
             x = feats.vectors
@@ -351,8 +374,20 @@ class _Trainer(Trainable):
         if encoder == "table" and init is not None:
             self.meta["init"] = init.meta.get("source", repr(init))
             self.meta["init_missing_keys"] = self.init_missing
+            self.meta["freeze_existing"] = bool(params["freeze_existing"])
 
     # ---- the encoder -------------------------------------------------------------------
+    def _drop_frozen(self, grad):
+        """The table's (sparse) gradient without the frozen rows (freeze_existing)."""
+        import torch
+
+        if not grad.is_sparse:
+            return grad.masked_fill(self.frozen[:, None], 0.0)
+        grad = grad.coalesce()
+        keep = ~self.frozen[grad.indices()[0]]
+        return torch.sparse_coo_tensor(grad.indices()[:, keep], grad.values()[keep], grad.shape,
+                                       check_invariants=False, is_coalesced=True)
+
     def encode(self, rows):
         import torch
 
@@ -519,7 +554,7 @@ class _Trainer(Trainable):
             trained = self._all_outputs(torch.arange(md.num_keys, device=self.device))
             if self.init is None:
                 return Embeddings(md.keys, trained)
-            return _merge_into(self.init, md.keys, trained, self.p["normalize"])
+            return _merge_into(self.init, md.keys, trained, self.p["normalize"], self.p["freeze_existing"])
         # mlp: every key of the feature table, through the same encoder
         feats = self.feats
         x, skip = self.x, self.skip
@@ -559,16 +594,22 @@ def _start_vectors(keys: list, init: Embeddings | None, dim: int, missing: str, 
     return out, n_missing
 
 
-def _merge_into(init: Embeddings, keys: list, trained: np.ndarray, normalize: bool) -> Embeddings:
-    """init's keys (untrained ones unchanged) followed by the new keys, with the trained rows in place."""
+def _merge_into(init: Embeddings, keys: list, trained: np.ndarray, normalize: bool,
+                freeze: bool = False) -> Embeddings:
+    """init's keys (untrained ones unchanged; with ``normalize`` scaled to unit length) followed by the
+    new keys, with the trained rows in place. ``freeze``: every init row exactly as it is in init (not
+    rescaled), and only the new keys' trained rows."""
     at = rows_of(init.key_to_index, keys)
     new = np.flatnonzero(at < 0)
     out = np.concatenate([init.vectors, np.zeros((len(new), init.dim), np.float32)])
-    if normalize:
+    if normalize and not freeze:
         norms = np.linalg.norm(out[:len(init)], axis=1, keepdims=True)
         out[:len(init)] /= np.where(norms > 0, norms, 1.0)
     at[new] = len(init) + np.arange(len(new))
-    out[at] = trained
+    if freeze:
+        out[at[new]] = trained[new]
+    else:
+        out[at] = trained
     return Embeddings(list(init.keys) + [keys[i] for i in new], out)
 
 
