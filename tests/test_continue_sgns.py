@@ -95,3 +95,63 @@ def test_refusals(texts):
         ek.train("skipgram", new, init="a.ekv", **KW)
     with pytest.raises(InvalidParameterError, match="gensim"):
         ek.train("skipgram", new, init=a, backend="gensim", **KW)
+
+
+# ---- graphs: a grown graph, walks from the affected region only ----
+
+def _planted_graphs():
+    """Three communities of 30 (the old graph); the grown graph adds a fourth community (new nodes,
+    attached to community 0 by 3 edges) and 5 new nodes that each join community 2 (8 edges into it)."""
+    import networkx as nx
+
+    rng = np.random.default_rng(0)
+
+    def dense(nodes, p):
+        return [(a, b) for i, a in enumerate(nodes) for b in nodes[i + 1:] if rng.random() < p]
+    comm = [[f"c{c}_{i}" for i in range(30)] for c in range(4)]
+    old = sum((dense(c, 0.3) for c in comm[:3]), [])
+    old += [(comm[a][rng.integers(30)], comm[b][rng.integers(30)]) for a in range(3) for b in range(a + 1, 3)
+            for _ in range(3)]
+    grown = old + dense(comm[3], 0.3) + [(comm[3][rng.integers(30)], comm[0][rng.integers(30)]) for _ in range(3)]
+    joiners = [f"j{i}" for i in range(5)]
+    grown += [(j, m) for j in joiners for m in rng.choice(comm[2], 8, replace=False)]
+    return nx.Graph(old), nx.Graph(grown), joiners
+
+
+GKW = dict(dim=16, walk_length=20, walks_per_node=10, window=5, workers=1, verbose=False, seed=0, epochs=2)
+
+
+@pytest.mark.parametrize("method", ["deepwalk", "node2vec"])
+@pytest.mark.parametrize("freeze", [False, True])
+def test_planted_new_community_joins_the_right_neighbours(method, freeze):
+    old, grown, joiners = _planted_graphs()
+    a = ek.train(method, old, **GKW)
+    b = ek.train(method, grown, init=a, freeze_existing=freeze, **GKW)
+    cont = b.meta["continued"]
+    assert cont["new_keys"] == 35
+    # walks started at the 35 new nodes, the changed old ones and their neighbours: not all 125
+    assert 35 < cont["walk_start_nodes"] < 100
+    new_comm = [k for k in b.keys if k.startswith("c3_")]
+    share = np.mean([np.mean([k.startswith("c3_") for k, _ in b.most_similar(x, 10)]) for x in new_comm])
+    assert share > 0.9
+    old_keys = set(a.keys)
+    for j in joiners:  # a new node that joined community 2: its nearest old nodes are community 2's
+        near = [k for k, _ in b.most_similar(j, 40) if k in old_keys][:5]
+        assert sum(k.startswith("c2_") for k in near) >= 4, (j, near)
+    if freeze:
+        assert all(np.array_equal(a[k], b[k]) for k in a.keys)
+
+
+def test_unchanged_graph_has_an_empty_region():
+    from embedkit.graph._update import affected_nodes
+    from embedkit.data.graph import read_graph
+
+    old, grown, _ = _planted_graphs()
+    a = ek.train("deepwalk", old, **GKW)
+    assert affected_nodes("deepwalk", read_graph(old), a, 1).size == 0
+    assert affected_nodes("deepwalk", read_graph(old), a, None).size == old.number_of_nodes()
+    bare = ek.Embeddings(a.keys, a.vectors)  # no signature: every node, said in a warning
+    assert affected_nodes("deepwalk", read_graph(grown), bare, 1).size == grown.number_of_nodes()
+    # training on the unchanged graph: no walk starts, the vectors stay as they were
+    b = ek.train("deepwalk", old, init=a, **GKW)
+    assert b.meta["continued"]["walk_start_nodes"] == 0 and np.array_equal(a.vectors, b.vectors)
