@@ -60,8 +60,9 @@ WALK_PARAMS: tuple[Param, ...] = (
     VERBOSE,
     *LOOP_ROWS,
     *CONTINUE_PARAMS,
-    Param("update_hops", int, 1, "with init: walks start only at new nodes, nodes whose edges changed and their "
-          "neighbours up to this many hops (None: at every node)", low=0, nullable=True),
+    Param("update_hops", int, 1, "with init: walks start only at new nodes (walks_per_node each), nodes whose "
+          "edges changed (by their share of new neighbours, at least 1) and, 1 each, their neighbours up to this "
+          "many hops (None: walks_per_node at every node)", low=0, nullable=True),
 )
 
 
@@ -87,8 +88,8 @@ class WalkEmbedding(Method):
         init = check_init(self.name, params["init"], params["freeze_existing"])
         region = None
         if init is not None:  # an update: walks from the affected region only (graph/_update.py)
-            region = affected_nodes(self.name, g, init, params["update_hops"])
-            walk_kw["starts"] = region_starts(region, params["walks_per_node"], params["seed"])
+            region = affected_nodes(self.name, g, init, params["update_hops"], params["walks_per_node"])
+            walk_kw["starts"] = region_starts(region, params["seed"])
         dist = context(dev)
         if dist.active:  # torchrun: every process walks from its share of the start nodes
             starts = walk_kw.get("starts")
@@ -127,7 +128,8 @@ class WalkEmbedding(Method):
                 "counts": [int(c) for c in counts], "adjacency_signature": signature_meta(g) + [0] * (len(keys) - g.num_nodes)}
         if cont is not None:
             meta.update(cont.meta())
-            meta["continued"]["walk_start_nodes"] = int(region.size)
+            meta["continued"]["walk_start_nodes"] = int((region > 0).sum())
+            meta["continued"]["walks"] = int(region.sum())
         emb = Embeddings(keys, vectors, meta)
         keep_output(emb, training.output_vectors())
         return emb
