@@ -160,3 +160,35 @@ def test_unchanged_graph_has_an_empty_region():
     # training on the unchanged graph: no walk starts, the vectors stay as they were
     b = ek.train("deepwalk", old, init=a, **GKW)
     assert b.meta["continued"]["walk_start_nodes"] == 0 and np.array_equal(a.vectors, b.vectors)
+
+
+@pytest.mark.parametrize("method", ["skipgram", "deepwalk"])
+def test_cli_init_and_freeze_existing(tmp_path, texts, method):
+    from click.testing import CliRunner
+
+    from embedkit_cli.main import cli
+
+    if method == "skipgram":
+        old, new = texts
+        for name, sents in (("old.txt", old), ("new.txt", new)):
+            (tmp_path / name).write_text("\n".join(" ".join(s) for s in sents) + "\n")
+        opts = ["--dim", "16", "--epochs", "3", "--min-count", "1", "--workers", "1"]
+    else:
+        old, grown, _ = _planted_graphs()
+        for name, g in (("old.txt", old), ("new.txt", grown)):
+            (tmp_path / name).write_text("".join(f"{a} {b}\n" for a, b in g.edges()))
+        opts = ["--dim", "16", "--walk-length", "20", "--walks-per-node", "5", "--window", "5", "--workers", "1"]
+    runner = CliRunner()
+    res = runner.invoke(cli, ["train", method, str(tmp_path / "old.txt"), "-o", str(tmp_path / "a.ekv"), "--quiet",
+                              *opts])
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["train", method, str(tmp_path / "new.txt"), "-o", str(tmp_path / "b.ekv"), "--quiet",
+                              "--init", str(tmp_path / "a.ekv"), "--freeze-existing", *opts])
+    assert res.exit_code == 0, res.output
+    a, b = ek.load(tmp_path / "a.ekv"), ek.load(tmp_path / "b.ekv")
+    assert len(b) > len(a) and b.meta["continued"]["frozen"]
+    assert all(np.array_equal(a[k], b[k]) for k in a.keys)
+    # the method without --init refuses --freeze-existing, naming it
+    res = runner.invoke(cli, ["train", method, str(tmp_path / "new.txt"), "-o", str(tmp_path / "c.ekv"), "--quiet",
+                              "--freeze-existing", *opts])
+    assert res.exit_code != 0 and "freeze_existing" in res.output
