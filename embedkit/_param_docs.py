@@ -62,6 +62,9 @@ MEANINGS = {
     "dataset": "a dataset gensim ships, by name, or a file",
     "case_insensitive": "compare lower-cased words",
     "train_fraction": "share of the labelled items trained on",
+    "init": "a previous result to continue from: keys in both start from their old rows, new keys get new rows, "
+            "old keys absent from the new data keep their vectors",
+    "freeze_existing": "keep every old row bit for bit (indexes built on them stay valid)",
 }
 
 

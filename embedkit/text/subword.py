@@ -75,7 +75,8 @@ SUBWORD_FORMAT_VERSION = 2
 
 _LOOP = {p.name for p in LOOP_ROWS}
 _ENGINE = tuple(p for p in WORD2VEC_PARAMS if p.name not in ("min_count", "max_vocab", "unit", "lowercase",
-                                                                 "verbose", "backend", *_LOOP))
+                                                                 "verbose", "backend", "init", "freeze_existing",
+                                                                 *_LOOP))
 SUBWORD_PARAMS: tuple[Param, ...] = (
     *_ENGINE,
     Param("backend", str, "auto", "engine: numba (auto); the units' composition is a numba kernel",
