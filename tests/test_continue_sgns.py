@@ -192,3 +192,24 @@ def test_cli_init_and_freeze_existing(tmp_path, texts, method):
     res = runner.invoke(cli, ["train", method, str(tmp_path / "new.txt"), "-o", str(tmp_path / "c.ekv"), "--quiet",
                               "--freeze-existing", *opts])
     assert res.exit_code != 0 and "freeze_existing" in res.output
+
+
+@pytest.mark.parametrize("freeze", [False, True])
+def test_subword_vocabulary_update(texts, freeze):
+    old, new = texts
+    kw = dict(KW, units="char")
+    a = ek.train("subword", old, **kw)
+    no_doctor = [s for s in new if "doctor" not in s]
+    b = ek.train("subword", no_doctor, init=a, freeze_existing=freeze, **kw)
+    assert type(b).__name__ == "SubwordEmbeddings" and b.meta["continued"]["new_keys"] == 1
+    _lands_among_synonyms(b)
+    assert np.array_equal(a["doctor"], b["doctor"])  # absent from the new text: kept
+    pos = np.searchsorted(b.unit_keys, a.unit_keys)
+    assert (b.unit_keys[pos] == a.unit_keys).all()  # every old unit is still there
+    same_units = np.array_equal(b.unit_vectors[pos], a.unit_vectors)
+    if freeze:
+        assert all(np.array_equal(a[k], b[k]) for k in a.keys) and same_units
+    else:
+        assert not same_units
+    with pytest.raises(InvalidParameterError, match="units"):
+        ek.train("subword", no_doctor, init=a, **{**kw, "min_n": 2})
