@@ -230,8 +230,10 @@ def _train_command(cls) -> click.Command:
     kinds, read_options = _train_inputs(cls)
     declared = {p.name for p in cls.params}
     kind_flags = {k.name for k in kinds[1:]}
+    # a method that continues from a previous result (init=, a Python object): --init FILE, read with ek.load
+    init_file = any(p.name == "init" and not p.cli for p in cls.params)
 
-    def run(data, output, quiet, history=None, **given):
+    def run(data, output, quiet, history=None, init_path=None, **given):
         chosen = {k for k in kind_flags if given.pop(f"as_{k}", False)}
         read_kw = {k: given.pop(k) for k in list(given) if k in read_options and given[k] is not None}
         params = {k: v for k, v in given.items() if v is not None}
@@ -243,7 +245,8 @@ def _train_command(cls) -> click.Command:
             params.setdefault("verbose", False if quiet else None)  # None: bars only on a terminal
         ext = ".model" if cls.returns == "tokenizer" else ".ekv"
         out = Path(output) if output else Path(Path(name).name.split(".")[0] + f".{cls.name}{ext}")
-        inputs = [data, *(read_kw.get(o.name) for o in read_options.values() if o.type is Path)]  # never overwritten
+        inputs = [data, *(read_kw.get(o.name) for o in read_options.values() if o.type is Path),
+                  *([init_path] if init_path else [])]  # never overwritten
         if cls.returns == "tokenizer":
             check_path(out, inputs=inputs)
         else:
@@ -251,6 +254,8 @@ def _train_command(cls) -> click.Command:
         if history:
             check_output(Path(history), inputs=inputs)
         start = time.perf_counter()
+        if init_path:
+            params["init"] = ek.load(init_path)
         obj = _read_data(kinds, data, chosen, read_kw)
         if kinds[0].held_out and isinstance(params.get("validation"), str):
             # held-out data of the method's kind, read as DATA is (held-out ratings keep their column)
@@ -278,6 +283,10 @@ def _train_command(cls) -> click.Command:
     if "checkpoint" in declared:  # a method on the training loop
         params.append(click.Option(["--history"], type=click.Path(dir_okay=False), default=None,
                                    help="write the per-epoch history (loss, throughput, validation) as JSON lines"))
+    if init_file:
+        params.append(click.Option(["--init", "init_path"], type=click.Path(dir_okay=True), default=None,
+                                   help="a previous result (.ekv or any vectors file) to continue from: keys in "
+                                        "both start from their old rows, new keys get new rows"))
     params += [click_option(p) for p in cls.params if p.cli]
     doc = (cls.__doc__ or cls.summary).strip().splitlines()[0]
     return click.Command(cls.name, params=params, callback=run, help=f"{doc}\n\n{cls.summary}.",

@@ -25,8 +25,10 @@ from ..api import Method
 from ..data.graph import read_graph
 from ..embeddings import Embeddings
 from ..engines.skipgram import SGNSConfig, run_sgns, sgns_training
+from ..engines.skipgram._continue import CONTINUE_PARAMS, check_init, continue_from, keep_output
 from ..distributed import context, shard, sum_across
 from ..engines.walks import walk_corpus, walk_starts
+from ._update import affected_nodes, region_starts, signature_meta
 from ._walk_loop import LOOP_ROWS, graph_digest, walk_validation, walks_digest
 
 logger = logging.getLogger("embedkit")
@@ -57,6 +59,10 @@ WALK_PARAMS: tuple[Param, ...] = (
           choices=("auto", "numba", "torch", "gensim")),
     VERBOSE,
     *LOOP_ROWS,
+    *CONTINUE_PARAMS,
+    Param("update_hops", int, 1, "with init: walks start only at new nodes (walks_per_node each), nodes whose "
+          "edges changed (by their share of new neighbours, at least 1) and, 1 each, their neighbours up to this "
+          "many hops (None: walks_per_node at every node)", low=0, nullable=True),
 )
 
 
@@ -79,9 +85,16 @@ class WalkEmbedding(Method):
         t0 = time.perf_counter()
         walk_kw = dict(walk_length=params["walk_length"], walks_per_node=params["walks_per_node"],
                        p=p, q=q, seed=params["seed"])
+        init = check_init(self.name, params["init"], params["freeze_existing"])
+        region = None
+        if init is not None:  # an update: walks from the affected region only (graph/_update.py)
+            region = affected_nodes(self.name, g, init, params["update_hops"], params["walks_per_node"])
+            walk_kw["starts"] = region_starts(region, params["seed"])
         dist = context(dev)
         if dist.active:  # torchrun: every process walks from its share of the start nodes
-            starts = walk_starts(g.num_nodes, params["walks_per_node"], params["seed"])
+            starts = walk_kw.get("starts")
+            if starts is None:
+                starts = walk_starts(g.num_nodes, params["walks_per_node"], params["seed"])
             walk_kw.update(starts=starts[shard(len(starts), dist, pad=False)],
                            seed=params["seed"] + 1_000_003 * dist.rank)
         # chunks of start nodes (numba on the CPU, torch on a GPU), spooled to disk past
@@ -95,8 +108,13 @@ class WalkEmbedding(Method):
         cfg = SGNSConfig.from_params(params, sg=True, workers=workers)
         cfg.sync_every, cfg.sync_reduce = 4, "mean"  # torchrun: small graphs diverge with summed updates
         cfg.defer_output = False  # shared negatives, output rows updated pair by pair: better link prediction
+        keys, start, cont = list(g.nodes), None, None
+        if init is not None:
+            cont = continue_from(self.name, init, keys, counts, params["dim"], params["seed"],
+                                 freeze=params["freeze_existing"])
+            keys, counts, start = cont.keys, cont.counts, cont.start
         training = sgns_training(tokens, offsets, counts, cfg, backend=params["backend"], device=dev,
-                                 sharded=dist.active, unit="tokens")
+                                 sharded=dist.active, unit="tokens", start=start)
         validate = walk_validation(self.name, g, params["validation"], params["seed"])
         extra = {"walks": walks_digest(tokens, offsets)} if params["checkpoint"] else None
         run = run_sgns(training, self.name, params, data_digest=graph_digest(g) if params["checkpoint"] else {},
@@ -106,5 +124,12 @@ class WalkEmbedding(Method):
         logger.info("%s: skip-gram in %.2fs", self.name, t2 - t1)
         meta = {"walk_time_s": round(t1 - t0, 4), "train_time_s": round(t2 - t1, 4),
                 "num_walk_tokens": int(tokens.size), "walks_spooled": isinstance(tokens, np.memmap),
-                "device": dev, "graph": repr(g), "history": run.history, "training": run.summary()}
-        return Embeddings(g.nodes, vectors, meta)
+                "device": dev, "graph": repr(g), "history": run.history, "training": run.summary(),
+                "counts": [int(c) for c in counts], "adjacency_signature": signature_meta(g) + [0] * (len(keys) - g.num_nodes)}
+        if cont is not None:
+            meta.update(cont.meta())
+            meta["continued"]["walk_start_nodes"] = int((region > 0).sum())
+            meta["continued"]["walks"] = int(region.sum())
+        emb = Embeddings(keys, vectors, meta)
+        keep_output(emb, training.output_vectors())
+        return emb

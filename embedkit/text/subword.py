@@ -63,6 +63,7 @@ from ._loop import LOOP_ROWS, corpus_digest, text_validation
 from ._reading import READ_PARAMS, corpus_from
 from ._units import UNIT_KINDS, piece_trees, units_of
 from .bpe import BPE, Tokenizer
+from ..engines.skipgram._continue import check_init, continue_from, keep_output
 from .word2vec import WORD2VEC_PARAMS
 
 logger = logging.getLogger("embedkit")
@@ -390,7 +391,10 @@ class Subword(Method):
         words = list(enc.words)
         kind = params["units"] or ("bpe" if params["tokenizer"] is not None else "char")
         tok = None
-        if kind != "char":
+        init = _check_subword_init(self.name, params, kind)
+        if init is not None:
+            tok = init.tokenizer  # the same units as the previous result's
+        elif kind != "char":
             tok = params["tokenizer"]
             if tok is None:
                 tok = BPE(vocab_size=params["vocab_size"], lowercase=params["lowercase"], workers=workers,
@@ -398,24 +402,35 @@ class Subword(Method):
             elif not isinstance(tok, Tokenizer):
                 tok = Tokenizer.load(tok)
         t1 = time.perf_counter()
+        counts, start, cont = enc.counts, None, None
+        if init is not None:  # a vocabulary update (docs/updating-embeddings.md)
+            cont = continue_from(self.name, init, words, counts, params["dim"], params["seed"],
+                                 freeze=params["freeze_existing"])
+            words, counts = cont.keys, cont.counts
         word_ptr, word_keys = units_of(kind, words, tokenizer=tok, min_n=params["min_n"], max_n=params["max_n"],
                                        buckets=params["buckets"])
         ptr, idx, n_rows, unit_keys = unit_table(word_ptr, word_keys, len(words))
+        old_words = None
+        if cont is not None:
+            start, old_words = _subword_start(init, words, ptr, idx, unit_keys, cont, params)
         t2 = time.perf_counter()
         logger.info("subword: %d words, %d %s units (%.1f rows a word) in %.2fs", len(words), unit_keys.size, kind,
                     idx.size / max(len(words), 1), t2 - t1)
         cfg = SGNSConfig.from_params(params, sg=True, workers=workers)
-        training = sgns_training(enc.tokens, enc.offsets, enc.counts, cfg, backend=params["backend"], device=dev,
-                                 units=(ptr, idx, n_rows))
+        training = sgns_training(enc.tokens, enc.offsets, counts, cfg, backend=params["backend"], device=dev,
+                                 units=(ptr, idx, n_rows), start=start)
 
         def embeddings(table, meta=None) -> SubwordEmbeddings:
             vectors = np.add.reduceat(table[idx].astype(np.float64), ptr[:-1], axis=0) / np.diff(ptr)[:, None]
+            if old_words is not None:  # previous words kept as they were (see _subword_start)
+                keep, rows = old_words
+                vectors[keep] = init.vectors[rows]
             return SubwordEmbeddings(words, vectors.astype(np.float32), unit_keys, table[len(words):], units=kind,
                                      tokenizer=tok, min_n=params["min_n"], max_n=params["max_n"],
                                      buckets=params["buckets"], meta=meta)
 
         validate = text_validation(self.name, params["validation"])
-        data = corpus_digest(enc, (unit_keys, ptr, idx)) if params["checkpoint"] else {}
+        data = corpus_digest(enc, (unit_keys, ptr, idx, [str(w) for w in words])) if params["checkpoint"] else {}
         run = run_sgns(training, self.name, params, data_digest=data,
                        validate=None if validate is None else (lambda table: validate(embeddings(table))))
         table = training.vectors().copy()
@@ -428,10 +443,61 @@ class Subword(Method):
                 "read_time_s": round(t1 - t0, 4), "units_time_s": round(t2 - t1, 4),
                 "train_time_s": round(t3 - t2, 4), "words_per_s": round(words_per_s), "device": dev,
                 "composition": "mean of the word's own vector and its units' (fastText)",
-                "history": run.history, "training": run.summary()}
+                "history": run.history, "training": run.summary(), "counts": [int(c) for c in counts],
+                **({} if cont is None else cont.meta())}
         if tok is not None:
             meta["tokenizer"] = {k_: v for k_, v in tok.meta.items() if k_ != "params"}
-        return embeddings(table, meta)
+        emb = embeddings(table, meta)
+        keep_output(emb, training.output_vectors())
+        return emb
+
+
+def _check_subword_init(method: str, params: dict, kind: str):
+    """``init`` (a SubwordEmbeddings with the same units) or None; raises otherwise."""
+    init = check_init(method, params["init"], params["freeze_existing"])
+    if init is None:
+        return None
+    if not isinstance(init, SubwordEmbeddings):
+        raise InvalidParameterError(method, "init", "a subword result (SubwordEmbeddings)", type(init).__name__)
+    same = (init.units == kind and (kind != "char" or (init.min_n, init.max_n, init.buckets) ==
+                                    (params["min_n"], params["max_n"], params["buckets"])))
+    if not same or (params["tokenizer"] is not None and kind != "char"):
+        raise InvalidParameterError(method, "units", f"the init result's units ({init.units}, min_n {init.min_n}, "
+                                    f"max_n {init.max_n}, buckets {init.buckets}; its own tokenizer)",
+                                    f"{kind}, min_n {params['min_n']}, max_n {params['max_n']}, buckets "
+                                    f"{params['buckets']}", hint="a continued training keeps the previous units")
+    return init
+
+
+def _subword_start(init, words, ptr, idx, unit_keys, cont, params):
+    """The starting table of a continued subword training: unit rows the previous result trained
+    start from its ``unit_vectors``; a previous word's own row is solved from its vector (the mean of
+    its own row and its units' rows, fastText's composition); new words and units start at
+    random. With ``freeze_existing`` the previous units' and words' rows are locked. Returns
+    ``(SGNSStart, (mask of previous words, their rows in init))``: the previous words' vectors are
+    returned as they were (bit for bit; without freezing, only for those absent from the new text)."""
+    from ..engines.skipgram import SGNSStart
+    from ..engines.skipgram._common import _init_vectors
+
+    V = len(words)
+    table = _init_vectors(V + unit_keys.size, params["dim"], params["seed"])
+    pos = np.minimum(np.searchsorted(init.unit_keys, unit_keys), max(init.unit_keys.size - 1, 0))
+    known_unit = (init.unit_keys[pos] == unit_keys) if init.unit_keys.size else np.zeros(unit_keys.size, bool)
+    table[V:][known_unit] = init.unit_vectors[pos[known_unit]]
+    rows = np.array([-1 if r is None else r for r in (init._lookup(w) for w in words)], dtype=np.int64)
+    old = rows >= 0
+    sizes = np.diff(ptr).astype(np.float64)
+    unit_sum = np.add.reduceat(table[idx].astype(np.float64), ptr[:-1], axis=0) - table[:V]  # the units' rows
+    own = sizes[:, None] * init.vectors[np.maximum(rows, 0)].astype(np.float64) - unit_sum
+    table[:V][old] = own[old].astype(np.float32)
+    frozen0 = None
+    if params["freeze_existing"]:
+        frozen0 = np.concatenate([old, known_unit])
+        keep = old
+    else:
+        keep = old.copy()
+        keep[:V - cont.num_absent] = False  # only the absent words keep their vectors as they were
+    return SGNSStart(table, cont.start.syn1, frozen0, cont.start.frozen1), (keep, rows[keep])
 
 
 __all__ = ["SubwordEmbeddings", "Subword", "unit_table"]

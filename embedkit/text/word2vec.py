@@ -27,6 +27,7 @@ from .._validation import VERBOSE, Param, device_param, seed_param, workers_para
 from ..api import Method, register
 from ..embeddings import Embeddings
 from ..engines.skipgram import SGNSConfig, run_sgns, sgns_training
+from ..engines.skipgram._continue import CONTINUE_PARAMS, check_init, continue_from, keep_output
 from ._loop import LOOP_ROWS, corpus_digest, text_validation
 from ._reading import READ_PARAMS, corpus_from
 
@@ -60,6 +61,7 @@ WORD2VEC_PARAMS: tuple[Param, ...] = (
     *READ_PARAMS,
     VERBOSE,
     *LOOP_ROWS,
+    *CONTINUE_PARAMS,
 )
 
 # CBOW starts at word2vec.c's CBOW rate, 0.05 (gensim uses 0.025 for both): the gradient of the
@@ -83,13 +85,21 @@ class _Word2Vec(Method):
         dev = resolve_device(params["device"], method=self.name)
         workers = params["workers"] or os.cpu_count() or 1
         t0 = time.perf_counter()
+        init = check_init(self.name, params["init"], params["freeze_existing"])
         enc = corpus.encode(params["min_count"], params["max_vocab"])
         validate = text_validation(self.name, params["validation"])
         t1 = time.perf_counter()
         cfg = SGNSConfig.from_params(params, sg=self.sg, workers=workers)
-        training = sgns_training(enc.tokens, enc.offsets, enc.counts, cfg, backend=params["backend"], device=dev)
-        run = run_sgns(training, self.name, params, data_digest=corpus_digest(enc) if params["checkpoint"] else {},
-                       validate=None if validate is None else (lambda v: validate(Embeddings(enc.words, v))))
+        keys, counts, start, cont = list(enc.words), enc.counts, None, None
+        if init is not None:  # a vocabulary update: merged counts, previous rows (docs/updating-embeddings.md)
+            cont = continue_from(self.name, init, keys, counts, params["dim"], params["seed"],
+                                 freeze=params["freeze_existing"])
+            keys, counts, start = cont.keys, cont.counts, cont.start
+        training = sgns_training(enc.tokens, enc.offsets, counts, cfg, backend=params["backend"], device=dev,
+                                 start=start)
+        digest = corpus_digest(enc, () if cont is None else ([str(k) for k in keys],)) if params["checkpoint"] else {}
+        run = run_sgns(training, self.name, params, data_digest=digest,
+                       validate=None if validate is None else (lambda v: validate(Embeddings(keys, v))))
         vectors = training.vectors().copy()
         t2 = time.perf_counter()
         epochs_run = len(run.history) or params["epochs"]
@@ -99,8 +109,11 @@ class _Word2Vec(Method):
         meta = {"vocab_size": len(enc.words), "num_tokens": enc.num_tokens, "corpus": repr(corpus),
                 "read_time_s": round(t1 - t0, 4), "train_time_s": round(t2 - t1, 4),
                 "words_per_s": round(words_per_s), "device": dev, "backend": training.backend,
-                "history": run.history, "training": run.summary()}
-        return Embeddings(enc.words, vectors, meta)
+                "history": run.history, "training": run.summary(),
+                "counts": [int(c) for c in counts], **({} if cont is None else cont.meta())}
+        emb = Embeddings(keys, vectors, meta)
+        keep_output(emb, training.output_vectors())
+        return emb
 
 
 @register

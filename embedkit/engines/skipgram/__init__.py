@@ -65,9 +65,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...exceptions import CheckpointError, InvalidParameterError, ShapeError
-from ._common import SGNSConfig, SGNSTraining, _init_vectors, alias_table, keep_probabilities, noise_table
+from ._common import SGNSConfig, SGNSStart, SGNSTraining, _init_vectors, alias_table, keep_probabilities, noise_table
 
-__all__ = ["BACKENDS", "SGNSConfig", "SGNSTraining", "alias_table", "keep_probabilities", "noise_table",
+__all__ = ["BACKENDS", "SGNSConfig", "SGNSStart", "SGNSTraining", "alias_table", "keep_probabilities", "noise_table",
            "register_backend", "run_sgns", "sgns_training", "train_sgns"]
 
 logger = logging.getLogger("embedkit")
@@ -141,10 +141,11 @@ def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg:
 
 def sgns_training(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg: SGNSConfig, *,
                   backend: str = "auto", device="cpu", sharded: bool = False, units: tuple | None = None,
-                  unit: str = "words") -> SGNSTraining:
+                  unit: str = "words", start: SGNSStart | None = None) -> SGNSTraining:
     """The backend's training state for these sequences (arguments as :func:`train_sgns`;
     ``unit``: what the history's throughput counts, e.g. "words" or "tokens"), to run with
-    :func:`run_sgns`."""
+    :func:`run_sgns`. ``start``: the initial (and frozen) rows of a continued training
+    (:func:`~embedkit.engines.skipgram._continue.continue_from`; numba and torch backends)."""
     tokens = np.ascontiguousarray(tokens, dtype=np.int32)
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     counts = np.asarray(counts, dtype=np.float64)
@@ -171,7 +172,12 @@ def sgns_training(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, c
     logger.info("skip-gram engine: backend=%s device=%s tokens=%d vocab=%d", backend, dev, tokens.size, len(counts))
     if spec is None:
         raise InvalidParameterError("skip-gram engine", "backend", "one of " + ", ".join(map(repr, BACKENDS)), backend)
-    training = spec.trainer()(tokens, offsets, counts, cfg, device=dev, sharded=sharded, units=units, unit=unit)
+    if start is not None:
+        rows = units[2] if units is not None else len(counts)
+        if start.syn0.shape != (rows, cfg.dim) or (start.syn1 is not None and start.syn1.shape != (len(counts), cfg.dim)):
+            raise ShapeError(f"start: syn0 must be ({rows}, {cfg.dim}) and syn1 ({len(counts)}, {cfg.dim})")
+    kw = {} if start is None else {"start": start}
+    training = spec.trainer()(tokens, offsets, counts, cfg, device=dev, sharded=sharded, units=units, unit=unit, **kw)
     training.backend = backend
     return training
 
@@ -221,3 +227,6 @@ class _WithExtra(SGNSTraining):
 
     def vectors(self) -> np.ndarray:
         return self.inner.vectors()
+
+    def output_vectors(self) -> np.ndarray:
+        return self.inner.output_vectors()

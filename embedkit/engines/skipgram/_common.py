@@ -104,6 +104,19 @@ def _init_vectors(num_tokens: int, dim: int, seed: int) -> np.ndarray:
 
 
 
+@dataclass
+class SGNSStart:
+    """Where a continued training starts (``init=``): ``syn0`` float32 ``(rows, dim)`` the input
+    vectors; ``syn1`` float32 ``(V, dim)`` the output vectors (None: zeros, as a fresh start);
+    ``frozen0`` bool ``(rows,)`` / ``frozen1`` bool ``(V,)``: rows that training reads but never
+    writes (None: none), so they stay bit for bit as given."""
+
+    syn0: np.ndarray
+    syn1: np.ndarray | None = None
+    frozen0: np.ndarray | None = None
+    frozen1: np.ndarray | None = None
+
+
 class SGNSTraining(Trainable):
     """A backend's training state on the shared loop (:mod:`embedkit.training`): ``run_epoch``
     trains one pass over the sequences, reporting the tokens done and the sampled
@@ -114,4 +127,8 @@ class SGNSTraining(Trainable):
 
     def vectors(self) -> np.ndarray:  # pragma: no cover - abstract
         """The input vectors now, float32 ``(rows, dim)`` (a view: copy to keep)."""
+        raise NotImplementedError
+
+    def output_vectors(self) -> np.ndarray:  # pragma: no cover - abstract
+        """The output vectors now, float32 ``(V, dim)`` (a view or a copy)."""
         raise NotImplementedError

@@ -60,7 +60,17 @@ class Training(SGNSTraining):
         self.out[self.rows] = self.model.wv.vectors
         return self.out
 
+    def output_vectors(self) -> np.ndarray:
+        out = np.zeros_like(self.out)
+        out[self.rows] = self.model.syn1neg
+        return out
 
-def training(tokens, offsets, counts, cfg: SGNSConfig, *, device, sharded, units, unit):
+
+def training(tokens, offsets, counts, cfg: SGNSConfig, *, device, sharded, units, unit, start=None):
     """The backend's entry in the engine's registry (``device``, ``sharded`` and ``units`` do not apply)."""
+    if start is not None:
+        from ...exceptions import InvalidParameterError
+
+        raise InvalidParameterError("skip-gram engine", "backend", "'numba' or 'torch' to continue from init=",
+                                    "gensim", hint="gensim's own vocabulary update is not wired to init=")
     return Training(tokens, offsets, counts, cfg, unit)

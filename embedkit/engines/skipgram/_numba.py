@@ -19,7 +19,7 @@ import numpy as np
 
 from ..._jit import njit, prange
 from .._rng import next_float, next_u64, seed_state
-from ._common import SGNSConfig, SGNSTraining, _init_vectors, alias_table, keep_probabilities, noise_table
+from ._common import SGNSConfig, SGNSStart, SGNSTraining, _init_vectors, alias_table, keep_probabilities, noise_table
 
 #: tokens per slice of an epoch: each slice is one kernel call with its own random streams (seeded
 #: by call and chunk), and a slice boundary is where a checkpoint inside an epoch can be written
@@ -52,11 +52,12 @@ def _softplus(x):
 
 
 @njit(cache=True, inline="always", fastmath=True)
-def _negative_sampling_step(h, center, syn1, table, negative, alpha, neu1e, state, sig, track):
+def _negative_sampling_step(h, center, syn1, table, negative, alpha, neu1e, state, sig, track, lock1, freeze):
     """One word2vec update: hidden vector ``h`` (dim,) predicts ``center`` against
     ``negative`` noise words. Output rows in ``syn1`` are updated in place; the
     gradient for ``h`` is added to ``neu1e``. Returns the random state and, with ``track``,
-    the pair's negative-sampling loss (else 0)."""
+    the pair's negative-sampling loss (else 0). With ``freeze``, output rows whose ``lock1`` is
+    set are read but never written."""
     loss = 0.0
     dim = h.shape[0]
     n_table = table.shape[0]
@@ -79,6 +80,10 @@ def _negative_sampling_step(h, center, syn1, table, negative, alpha, neu1e, stat
         if f >= MAX_EXP or f <= -MAX_EXP:
             continue  # saturated: no update (gensim's rule)
         g = (label - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
+        if freeze and lock1[target]:
+            for k in range(dim):
+                neu1e[k] += g * out[k]
+            continue
         for k in range(dim):
             neu1e[k] += g * out[k]
             out[k] += g * h[k]
@@ -98,7 +103,7 @@ def _alias_draw(r, prob, alias):
 
 @njit(cache=True, inline="always", fastmath=True)
 def _cbow_step(buf, i, lo, hi, syn0, syn1, prob, alias, negative, alpha, state, sig, targets, scores, neu1,
-               neu1e, track):
+               neu1e, track, lock0, lock1, freeze):
     """CBOW (word2vec's cbow_mean=1) for one center ``buf[i]``: the mean ``neu1`` of the context
     rows ``syn0[buf[lo:hi]]`` predicts the center against ``negative`` noise words, and its gradient
     is added, undivided, to every context row. The noise words are drawn first (from the alias
@@ -146,11 +151,17 @@ def _cbow_step(buf, i, lo, hi, syn0, syn1, prob, alias, negative, alpha, state, 
         label = np.float32(1.0) if t == 0 else np.float32(0.0)
         g = (label - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
         out = syn1[targets[t]]
+        if freeze and lock1[targets[t]]:
+            for k in range(dim):
+                neu1e[k] += g * out[k]
+            continue
         for k in range(dim):
             neu1e[k] += g * out[k]
             out[k] += g * neu1[k]
     for j in range(lo, hi):
         if j != i:
+            if freeze and lock0[buf[j]]:
+                continue
             row = syn0[buf[j]]
             for k in range(dim):
                 row[k] += neu1e[k]
@@ -159,7 +170,7 @@ def _cbow_step(buf, i, lo, hi, syn0, syn1, prob, alias, negative, alpha, state, 
 
 @njit(cache=True, inline="always", fastmath=True)
 def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, targets, labels, grad_out,
-                    neu1e, defer_output, track):
+                    neu1e, defer_output, track, lock0, lock1, freeze):
     """Skip-gram for one center ``buf[i]`` and its window ``buf[lo:hi]``: every context
     word predicts the center against the same ``negative`` noise words, drawn once
     for the window (as in pWord2Vec, Ji et al. 2016), so the ``1 + negative`` output rows
@@ -207,15 +218,22 @@ def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, s
                 for k in range(dim):
                     neu1e[k] += g * out[k]
                     go[k] += g * inp[k]
+            elif freeze and lock1[targets[t]]:
+                for k in range(dim):
+                    neu1e[k] += g * out[k]
             else:
                 for k in range(dim):
                     neu1e[k] += g * out[k]
                     out[k] += g * inp[k]
+        if freeze and lock0[buf[j]]:
+            continue
         for k in range(dim):
             inp[k] += neu1e[k]
     if not defer_output:
         return state, loss, pairs
     for t in range(n_t):
+        if freeze and lock1[targets[t]]:
+            continue
         out = syn1[targets[t]]
         go = grad_out[t]
         for k in range(dim):
@@ -224,7 +242,7 @@ def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, s
 
 @njit(cache=True, inline="always", fastmath=True)
 def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, unit_ptr, unit_idx, h, neu1e,
-                   shared, prob, alias, track):
+                   shared, prob, alias, track, lock0, lock1, freeze):
     """fastText's skip-gram (Bojanowski et al. 2017) for one center ``buf[i]``: the center's input
     vector ``h`` is the mean of its rows ``syn0[unit_idx[unit_ptr[w]:unit_ptr[w + 1]]]`` (its own
     word row and its subword units), composed once; it predicts every context word ``buf[lo:hi]``
@@ -260,12 +278,14 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
         # the pair's update: the context word against its own noise words, or alone when the window
         # shares its noise words (drawn below)
         state, pl = _negative_sampling_step(h, buf[j], syn1, table, 0 if shared else negative, alpha, neu1e, state,
-                                            sig, track)
+                                            sig, track, lock1, freeze)
         loss += pl
     pairs = n_ctx if track else 0
     if n_ctx == 0 or not shared:
         if n_ctx > 0:
             for p in range(r0, r1):
+                if freeze and lock0[unit_idx[p]]:
+                    continue
                 row = syn0[unit_idx[p]]
                 for k in range(dim):
                     row[k] += neu1e[k]
@@ -291,10 +311,16 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
         if f >= MAX_EXP or f <= -MAX_EXP:
             continue
         g = -sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))] * weight
+        if freeze and lock1[t]:
+            for k in range(dim):
+                neu1e[k] += g * out[k]
+            continue
         for k in range(dim):
             neu1e[k] += g * out[k]
             out[k] += g * h[k]
     for p in range(r0, r1):
+        if freeze and lock0[unit_idx[p]]:
+            continue
         row = syn0[unit_idx[p]]
         for k in range(dim):
             row[k] += neu1e[k]
@@ -304,11 +330,13 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
 @njit(cache=True, parallel=True, fastmath=True)
 def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, window, negative,
                  alpha0, min_alpha, done_before, total, seed, call_id, sg, max_len, shared_negatives,
-                 defer_output, unit_ptr, unit_idx, alias_prob, alias_idx, loss_every, loss_acc):
+                 defer_output, unit_ptr, unit_idx, alias_prob, alias_idx, loss_every, loss_acc, lock0, lock1):
     """One slice: chunk ``c`` trains the sequences ``bounds[c]:bounds[c + 1]`` with the random
     stream seeded by ``(seed, call_id * 65537 + c)``; ``loss_acc[c]`` gets the summed loss and the
-    number of pairs of every ``loss_every``-th center word (0: none)."""
+    number of pairs of every ``loss_every``-th center word (0: none). ``lock0`` (syn0 rows) and
+    ``lock1`` (syn1 rows), uint8: rows set there are read but never written (both empty: none)."""
     units = unit_ptr.shape[0] > 1
+    freeze = lock0.shape[0] > 0
     n_chunks = bounds.shape[0] - 1
     dim = syn0.shape[1]
     sig = SIGMOID_TABLE
@@ -358,10 +386,11 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                 if units:
                     state, wl, wn = _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
                                                    unit_ptr, unit_idx, neu1, neu1e, shared_negatives, alias_prob,
-                                                   alias_idx, track)
+                                                   alias_idx, track, lock0, lock1, freeze)
                 elif sg and shared_negatives:
                     state, wl, wn = _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state,
-                                                    sig, targets, labels, grad_out, neu1e, defer_output, track)
+                                                    sig, targets, labels, grad_out, neu1e, defer_output, track,
+                                                    lock0, lock1, freeze)
                 elif sg:
                     wl = 0.0
                     wn = 0
@@ -371,14 +400,16 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                         ctx = buf[j]
                         neu1e[:] = 0.0
                         state, pl = _negative_sampling_step(syn0[ctx], center, syn1, table, negative,
-                                                            alpha32, neu1e, state, sig, track)
+                                                            alpha32, neu1e, state, sig, track, lock1, freeze)
                         wl += pl
                         wn += 1
+                        if freeze and lock0[ctx]:
+                            continue
                         for k in range(dim):
                             syn0[ctx, k] += neu1e[k]
                 else:
                     state, wl, wn = _cbow_step(buf, i, lo, hi, syn0, syn1, alias_prob, alias_idx, negative, alpha32,
-                                               state, sig, targets, labels, neu1, neu1e, track)
+                                               state, sig, targets, labels, neu1, neu1e, track, lock0, lock1, freeze)
                 if track:
                     loss_sum += wl
                     loss_n += wn
@@ -394,18 +425,31 @@ class Training(SGNSTraining):
     its state (``syn0``, ``syn1``; epoch and slice index kept by the loop) goes on bit-identical
     with ``workers=1``. A checkpoint is offered after every slice (``epoch.maybe_checkpoint``)."""
 
-    def __init__(self, tokens, offsets, counts, cfg: SGNSConfig, units=None, unit: str = "words"):
+    def __init__(self, tokens, offsets, counts, cfg: SGNSConfig, units=None, unit: str = "words",
+                 start: SGNSStart | None = None):
         import numba
 
         self.cfg, self.tokens, self.offsets, self.unit = cfg, tokens, offsets, unit
         V = len(counts)
         if units is None:
             self.unit_ptr, self.unit_idx = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)
-            self.syn0 = _init_vectors(V, cfg.dim, cfg.seed)
+            n_rows = V
         else:
             self.unit_ptr, self.unit_idx, n_rows = units
+        if start is None:
             self.syn0 = _init_vectors(n_rows, cfg.dim, cfg.seed)
-        self.syn1 = np.zeros((V, cfg.dim), dtype=np.float32)
+            self.syn1 = np.zeros((V, cfg.dim), dtype=np.float32)
+        else:
+            self.syn0 = np.array(start.syn0, dtype=np.float32, order="C")
+            self.syn1 = (np.zeros((V, cfg.dim), dtype=np.float32) if start.syn1 is None
+                         else np.array(start.syn1, dtype=np.float32, order="C"))
+        # rows read but never written (init= with freeze_existing): empty arrays mean none
+        self.lock0 = np.zeros(0, dtype=np.uint8)
+        self.lock1 = np.zeros(0, dtype=np.uint8)
+        if start is not None and (start.frozen0 is not None or start.frozen1 is not None):
+            self.lock0 = (np.zeros(n_rows, dtype=np.uint8) if start.frozen0 is None
+                          else np.asarray(start.frozen0, dtype=np.uint8))
+            self.lock1 = np.zeros(V, dtype=np.uint8) if start.frozen1 is None else np.asarray(start.frozen1, np.uint8)
         self.table = noise_table(counts, cfg.ns_exponent)
         if cfg.sg and units is None:  # CBOW and subword units draw from the alias table (built in Python:
             # skip it for large graph vocabularies)
@@ -453,7 +497,7 @@ class Training(SGNSTraining):
                              bool(cfg.sample > 0), cfg.window, cfg.negatives, cfg.learning_rate, cfg.min_learning_rate, done_before,
                              self.total, cfg.seed, e * n_slices + k, cfg.sg, self.max_len, cfg.shared_negatives,
                              cfg.defer_output, self.unit_ptr, self.unit_idx, self.alias_prob, self.alias_idx,
-                             LOSS_EVERY, loss_acc)
+                             LOSS_EVERY, loss_acc, self.lock0, self.lock1)
                 epoch.add(int(offsets[b] - offsets[a]), float(loss_acc[:, 0].sum()), int(loss_acc[:, 1].sum()))
                 if k + 1 < n_slices:
                     epoch.maybe_checkpoint(k + 1)
@@ -470,7 +514,10 @@ class Training(SGNSTraining):
     def vectors(self) -> np.ndarray:
         return self.syn0
 
+    def output_vectors(self) -> np.ndarray:
+        return self.syn1
 
-def training(tokens, offsets, counts, cfg: SGNSConfig, *, device, sharded, units, unit):
+
+def training(tokens, offsets, counts, cfg: SGNSConfig, *, device, sharded, units, unit, start=None):
     """The backend's entry in the engine's registry (``device`` and ``sharded`` do not apply)."""
-    return Training(tokens, offsets, counts, cfg, units, unit)
+    return Training(tokens, offsets, counts, cfg, units, unit, start)

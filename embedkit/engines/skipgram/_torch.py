@@ -92,18 +92,21 @@ def _unfold_padded(buf, window):
     return buf.unfold(0, 2 * window + 1, 1).transpose(1, 2)
 
 
-def _capped_scatter_add(table, parts, dup_cap, load):
+def _capped_scatter_add(table, parts, dup_cap, load, keep=None):
     """``table[idx] += rows`` for each ``(idx, rows, weights)`` of ``parts`` (repeated
     indices add up), except that a row whose updates in this batch weigh more than ``dup_cap``
     in all gets its total scaled down to ``dup_cap`` updates' worth: they were all computed
     from the same stale values. ``weights``: the number of updates (pairs) each row of
     ``rows`` stands for; ``load``: a zero vector of the table's length, left zero (the work is
-    O(batch), whatever the vocabulary size)."""
+    O(batch), whatever the vocabulary size). ``keep``: a 0/1 vector of the table's length, 0 for
+    rows that must not change (their updates are multiplied by 0), or None."""
     for idx, _, weights in parts:
         load.index_add_(0, idx, weights)
     scales = [dup_cap / load.index_select(0, idx).clamp_(min=dup_cap) for idx, _, _ in parts]
     for (idx, rows, _), scale in zip(parts, scales):
         load.index_fill_(0, idx, 0.0)
+        if keep is not None:
+            scale = scale * keep.index_select(0, idx)
         table.index_add_(0, idx, rows.mul_(scale[:, None]))
 
 
@@ -140,7 +143,7 @@ class Training(SGNSTraining):
     boundary (``syn0``, ``syn1``, the numpy and torch generators' states) is offered as a
     checkpoint (one process only), so a resumed run goes on bit-identical on the CPU."""
 
-    def __init__(self, tokens, offsets, counts, cfg: SGNSConfig, device, sharded=False, unit="words"):
+    def __init__(self, tokens, offsets, counts, cfg: SGNSConfig, device, sharded=False, unit="words", start=None):
         import torch
 
         from ...distributed import RowSync, block, context
@@ -157,8 +160,28 @@ class Training(SGNSTraining):
         self.rng = np.random.default_rng(seed)
         self.gen = torch.Generator(device=dev)
         self.gen.manual_seed(seed)
-        self.syn0 = torch.as_tensor(_init_vectors(V, cfg.dim, cfg.seed), device=dev)
-        self.syn1 = torch.zeros_like(self.syn0)
+        if start is None:
+            self.syn0 = torch.as_tensor(_init_vectors(V, cfg.dim, cfg.seed), device=dev)
+            self.syn1 = torch.zeros_like(self.syn0)
+        else:
+            self.syn0 = torch.as_tensor(np.array(start.syn0, dtype=np.float32), device=dev)
+            self.syn1 = (torch.zeros_like(self.syn0) if start.syn1 is None
+                         else torch.as_tensor(np.array(start.syn1, dtype=np.float32), device=dev))
+        # init= with freeze_existing: the frozen rows' updates are multiplied by 0, and their values
+        # are written back after every slice (x + 0.0 turns -0.0 into +0.0: bit for bit needs it)
+        self.keep0 = self.keep1 = None
+        self.frozen = []
+        for i, mask in enumerate((None, None) if start is None else (start.frozen0, start.frozen1)):
+            if mask is not None and np.any(mask):
+                table = (self.syn0, self.syn1)[i]
+                rows = torch.as_tensor(np.flatnonzero(mask), device=dev)
+                keep = torch.ones(V, dtype=table.dtype, device=dev)
+                keep[rows] = 0.0
+                self.frozen.append((table, rows, table.index_select(0, rows).clone()))
+                if i == 0:
+                    self.keep0 = keep
+                else:
+                    self.keep1 = keep
         self.sync = RowSync([self.syn0, self.syn1], dist, every=cfg.sync_every, reduce=cfg.sync_reduce)
         self.load = torch.zeros(V, dtype=self.syn0.dtype, device=dev)
         self.noise = _noise_sampler(counts, cfg.ns_exponent, dev)
@@ -225,9 +248,11 @@ class Training(SGNSTraining):
                 parts0, parts1 = grads(syn0, syn1, win_ids, mask, lr, draw, cfg,
                                        loss if batch % LOSS_EVERY == 0 else None)
                 batch += 1
-                _capped_scatter_add(syn0, parts0, cfg.dup_cap, self.load)
-                _capped_scatter_add(syn1, parts1, cfg.dup_cap, self.load)
+                _capped_scatter_add(syn0, parts0, cfg.dup_cap, self.load, self.keep0)
+                _capped_scatter_add(syn1, parts1, cfg.dup_cap, self.load, self.keep1)
                 self.sync.step([[part[0] for part in parts0], [part[0] for part in parts1]])
+            for table, rows, values in self.frozen:
+                table.index_copy_(0, rows, values)
             lsum, ln = loss.tolist()
             epoch.add(b - a, lsum, int(ln))
             if k + 1 < n_slices and not self.dist.active:
@@ -251,6 +276,9 @@ class Training(SGNSTraining):
 
     def vectors(self) -> np.ndarray:
         return self.syn0.cpu().numpy()
+
+    def output_vectors(self) -> np.ndarray:
+        return self.syn1.cpu().numpy().copy()
 
 
 def _grouped(x, G):
@@ -382,6 +410,6 @@ def _cbow_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig, loss=None)
     return [(win_ids, grad_U, q.sum(1))], out1
 
 
-def training(tokens, offsets, counts, cfg: SGNSConfig, *, device, sharded, units, unit):
+def training(tokens, offsets, counts, cfg: SGNSConfig, *, device, sharded, units, unit, start=None):
     """The backend's entry in the engine's registry (``units`` is not supported: refused before)."""
-    return Training(tokens, offsets, counts, cfg, device, sharded, unit)
+    return Training(tokens, offsets, counts, cfg, device, sharded, unit, start)
