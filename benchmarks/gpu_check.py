@@ -239,7 +239,10 @@ WORKLOADS: dict[str, Workload] = {
     "cbow": _text(TEXT_QUICK, TEXT_FULL),
     # the planted words share subword units with one another, which blurs them: 0.87 measured (quick)
     "subword": _text(dict(TEXT_QUICK, vocab_size=400), dict(TEXT_FULL, vocab_size=2000), bar=0.8),
-    "glove": _text(dict(dim=16, window=5, epochs=30, min_count=1), dict(dim=64, window=5, epochs=30, min_count=1)),
+    # since the numba backend steps the biases as glove.c does (issue 21: at or above Stanford's GloVe on
+    # Gutenberg), the planted analogies need more dimensions: 0.37 at dim 16, 0.63 at 32, 0.80 at 64 (seed 0)
+    "glove": _text(dict(dim=64, window=5, epochs=30, min_count=1), dict(dim=64, window=5, epochs=30, min_count=1),
+                   bar=0.6),
     "svd": _text(dict(dim=20, min_count=1), dict(dim=64, min_count=1)),
     "bpe": _text(dict(vocab_size=400), dict(vocab_size=700), score=_round_trip, metric="held-out round trip",
                  bar=1.0),
