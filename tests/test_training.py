@@ -664,3 +664,20 @@ def test_a_skipgram_checkpoint_of_other_data_or_params_is_refused(tmp_path):
         m.setattr(_walk_embedding, "walk_corpus", lambda g, **kw: real(g, **dict(kw, seed=kw["seed"] + 1)))
         with pytest.raises(CheckpointError, match="walks"):
             ek.train("deepwalk", g, **wp, checkpoint=tmp_path / "w")
+
+
+def test_als_torch_loss_is_implicits_objective():
+    """Both ALS backends report one objective: the torch backend's loss equals implicit's
+    ``calculate_loss`` (which the implicit backend reports) on the same factors."""
+    import scipy.sparse as sp
+    from implicit.cpu import _als
+
+    from embedkit.recsys.als import _TorchALS
+
+    conf = sp.random(30, 40, density=0.2, format="csr", dtype=np.float32, random_state=0)
+    conf.data = 1 + 3 * conf.data
+    params = {"dim": 5, "reg": 0.1, "cg_steps": 3, "seed": 0}
+    t = _TorchALS(conf, params, "cpu")
+    t.step()
+    X, Y = t.factors()
+    assert t.loss() == pytest.approx(_als.calculate_loss(conf, X, Y, 0.1, num_threads=1), rel=1e-5)

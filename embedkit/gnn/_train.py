@@ -74,7 +74,6 @@ class Graphs:
         return out.float().cpu().numpy(), hid.float().cpu().numpy()
 
 
-# ---- supervised ---------------------------------------------------------------------------
 def classification_scores(out: np.ndarray, y: np.ndarray, mask: np.ndarray, multi: bool) -> dict:
     """Accuracy (single-label) or micro/macro-F1 with logits > 0 (multi-label) on ``mask``."""
     if not mask.any():
@@ -144,19 +143,6 @@ class _Training(Trainable):
 
 
 # ---- supervised ---------------------------------------------------------------------------
-def classification_scores(out: np.ndarray, y: np.ndarray, mask: np.ndarray, multi: bool) -> dict:
-    """Accuracy (single-label) or micro/macro-F1 with logits > 0 (multi-label) on ``mask``."""
-    if not mask.any():
-        return {}
-    if not multi:
-        return {"accuracy": float((out[mask].argmax(1) == y[mask]).mean())}
-    from sklearn.metrics import f1_score
-
-    pred = out[mask] > 0
-    return {"micro_f1": float(f1_score(y[mask], pred, average="micro", zero_division=0)),
-            "macro_f1": float(f1_score(y[mask], pred, average="macro", zero_division=0))}
-
-
 class Supervised(_Training):
     """Cross-entropy (or binary cross-entropy, multi-label) on the train nodes, Adam; one
     full-batch step per epoch, or one step per mini-batch of train nodes. Loss (history):
