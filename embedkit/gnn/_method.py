@@ -132,7 +132,7 @@ class GNNMethod(Method):
             # the fingerprint: a checkpoint of a run from scratch (or from another init) is not resumed
             fp_params = dict(params, init=None if init is None else "init:" + init_digest(init))
             opts = Options.from_params(self.name, fp_params, epochs=params["epochs"], validate=validate,
-                                       data_digest=_data_digest(nd, X), **judging)
+                                       data_digest=lambda: _data_digest(nd, X), **judging)
             t_loop = time.perf_counter()
             r = run(training, self.name, opts)
             loop_s = time.perf_counter() - t_loop - r.checkpoint_s

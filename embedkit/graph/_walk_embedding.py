@@ -29,7 +29,7 @@ from ..engines.skipgram._continue import CONTINUE_PARAMS, check_init, continue_f
 from ..distributed import context, shard, sum_across
 from ..engines.walks import walk_corpus, walk_starts
 from ._update import affected_nodes, region_starts, signature_meta
-from ._walk_loop import LOOP_ROWS, graph_digest, walk_validation, walks_digest
+from ._walk_loop import LOOP_ROWS, walk_validation, walked_graph_digest
 
 logger = logging.getLogger("embedkit")
 
@@ -116,9 +116,8 @@ class WalkEmbedding(Method):
         training = sgns_training(tokens, offsets, counts, cfg, backend=params["backend"], device=dev,
                                  sharded=dist.active, unit="tokens", start=start)
         validate = walk_validation(self.name, g, params["validation"], params["seed"])
-        extra = {"walks": walks_digest(tokens, offsets)} if params["checkpoint"] else None
-        run = run_sgns(training, self.name, params, data_digest=graph_digest(g) if params["checkpoint"] else {},
-                       validate=validate, extra_state=extra)
+        run = run_sgns(training, self.name, params, data_digest=lambda: walked_graph_digest(g, tokens, offsets),
+                       validate=validate)
         vectors = training.vectors().copy()
         t2 = time.perf_counter()
         logger.info("%s: skip-gram in %.2fs", self.name, t2 - t1)

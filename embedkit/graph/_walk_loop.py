@@ -29,6 +29,14 @@ def graph_digest(g) -> dict:
             "digest": digest(g.indptr, g.indices, g.weights, [str(n) for n in g.nodes], bool(g.directed))}
 
 
+def walked_graph_digest(g, tokens: np.ndarray, offsets: np.ndarray) -> dict:
+    """The graph's digest and its walks' (regenerated from the seed on resume rather than stored:
+    a checkpoint of other walks is another run's)."""
+    d = graph_digest(g)
+    walks = walks_digest(tokens, offsets)
+    return {"description": f"{d['description']}, walks {walks[:12]}", "digest": digest(d["digest"], walks)}
+
+
 def walks_digest(tokens: np.ndarray, offsets: np.ndarray, chunk: int = 1 << 24) -> str:
     """A hash of the walks (tokens read in chunks: spooled walks stay on disk)."""
     import hashlib

@@ -210,7 +210,7 @@ class Triplet(Method):
             trainer = _Trainer(md, encoder, feats, init, params, dev)
             validate = _validator(params["validation"], trainer) if params["validation"] is not None else None
             opts = Options.from_params(self.name, params, epochs=params["epochs"], validate=validate,
-                                       data_digest=_data_digest(md, feats, init))
+                                       data_digest=lambda: _data_digest(md, feats, init))
             r = run(trainer, self.name, opts)
             result = trainer.result()
         train_s = time.perf_counter() - t0

@@ -430,8 +430,8 @@ class Subword(Method):
                                      buckets=params["buckets"], meta=meta)
 
         validate = text_validation(self.name, params["validation"])
-        data = corpus_digest(enc, (unit_keys, ptr, idx, [str(w) for w in words])) if params["checkpoint"] else {}
-        run = run_sgns(training, self.name, params, data_digest=data,
+        run = run_sgns(training, self.name, params,
+                       data_digest=lambda: corpus_digest(enc, (unit_keys, ptr, idx, [str(w) for w in words])),
                        validate=None if validate is None else (lambda table: validate(embeddings(table))))
         table = training.vectors().copy()
         t3 = time.perf_counter()

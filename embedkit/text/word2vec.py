@@ -97,8 +97,8 @@ class _Word2Vec(Method):
             keys, counts, start = cont.keys, cont.counts, cont.start
         training = sgns_training(enc.tokens, enc.offsets, counts, cfg, backend=params["backend"], device=dev,
                                  start=start)
-        digest = corpus_digest(enc, () if cont is None else ([str(k) for k in keys],)) if params["checkpoint"] else {}
-        run = run_sgns(training, self.name, params, data_digest=digest,
+        run = run_sgns(training, self.name, params,
+                       data_digest=lambda: corpus_digest(enc, () if cont is None else ([str(k) for k in keys],)),
                        validate=None if validate is None else (lambda v: validate(Embeddings(keys, v))))
         vectors = training.vectors().copy()
         t2 = time.perf_counter()

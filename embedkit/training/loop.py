@@ -102,9 +102,11 @@ class Options:
     fingerprint: dict = field(default_factory=dict)
 
     @classmethod
-    def from_params(cls, method: str, params: dict, *, epochs: int, validate=None, data_digest: dict | None = None,
+    def from_params(cls, method: str, params: dict, *, epochs: int, validate=None, data_digest: Callable[[], dict] | None = None,
                     ignore: tuple[str, ...] = (), higher_is_better: bool = True, **judging) -> "Options":
-        """``judging``: ``tie_break``, ``monitor_loss``, ``min_delta`` (see the fields)."""
+        """``judging``: ``tie_break``, ``monitor_loss``, ``min_delta`` (see the fields). ``data_digest``:
+        a callable returning the data's ``{"description", "digest"}``, called only when a checkpoint is
+        asked for (hashing the data is work a run without checkpoints does not need)."""
         callbacks = params.get("callbacks") or ()
         if callable(callbacks):
             callbacks = (callbacks,)
@@ -115,7 +117,8 @@ class Options:
                    **judging,
                    patience=int(params.get("patience") or 0), checkpoint=params.get("checkpoint"),
                    checkpoint_every=float(params.get("checkpoint_every", 300.0)), verbose=params.get("verbose"),
-                   fingerprint=fingerprint(method, params, data_digest or {}, ignore))
+                   fingerprint=fingerprint(method, params, data_digest() if data_digest and params.get("checkpoint")
+                                           else {}, ignore))
 
 
 #: parameters that may change between a run and its resume (they do not change what is computed,

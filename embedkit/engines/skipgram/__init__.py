@@ -64,7 +64,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...exceptions import CheckpointError, InvalidParameterError, ShapeError
+from ...exceptions import InvalidParameterError, ShapeError
 from ._common import SGNSConfig, SGNSStart, SGNSTraining, _init_vectors, alias_table, keep_probabilities, noise_table
 
 __all__ = ["BACKENDS", "SGNSConfig", "SGNSStart", "SGNSTraining", "alias_table", "keep_probabilities", "noise_table",
@@ -182,14 +182,12 @@ def sgns_training(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, c
     return training
 
 
-def run_sgns(training: SGNSTraining, name: str, params: dict, *, data_digest: dict, validate=None,
-             extra_state: dict | None = None):
+def run_sgns(training: SGNSTraining, name: str, params: dict, *, data_digest, validate=None):
     """Run ``training`` on the shared loop for the method ``name`` with its validated ``params``
     (``epochs``, and the loop's rows: ``callbacks``, ``checkpoint``, ``checkpoint_every``,
     ``patience``); ``validate(vectors) -> dict`` (first metric primary, higher better) scores the
-    current input vectors after every epoch. ``extra_state``: JSON-able values kept in every
-    checkpoint and checked on resume (e.g. the digest of the walks, regenerated rather than
-    stored). Returns the loop's :class:`~embedkit.training.Run`; ``training`` ends in the final
+    current input vectors after every epoch. ``data_digest()``: what identifies the data in a
+    checkpoint (called only when one is asked for). Returns the loop's :class:`~embedkit.training.Run`; ``training`` ends in the final
     (or best) state."""
     from ...distributed import launched
     from ...training import Options, run
@@ -198,35 +196,5 @@ def run_sgns(training: SGNSTraining, name: str, params: dict, *, data_digest: di
         raise InvalidParameterError(name, "checkpoint", "None under torchrun (checkpoints are written by "
                                     "single-process runs)", params["checkpoint"])
     check = None if validate is None else (lambda: validate(training.vectors()))
-    if extra_state:
-        training = _WithExtra(training, extra_state, name)
     opts = Options.from_params(name, params, epochs=params["epochs"], validate=check, data_digest=data_digest)
     return run(training, name, opts)
-
-
-class _WithExtra(SGNSTraining):
-    """``training`` plus values stored in its checkpoints and required equal on resume."""
-
-    def __init__(self, inner: SGNSTraining, extra: dict, name: str):
-        self.inner, self.extra, self.name = inner, dict(extra), name
-        self.unit, self.per_epoch = inner.unit, inner.per_epoch
-
-    def run_epoch(self, epoch) -> None:
-        self.inner.run_epoch(epoch)
-
-    def state(self) -> dict:
-        return {**self.inner.state(), **{f"extra.{k}": v for k, v in self.extra.items()}}
-
-    def set_state(self, state: dict) -> None:
-        for k, v in self.extra.items():
-            found = state.get(f"extra.{k}")
-            if found is not None and found != v:
-                raise CheckpointError(f"{self.name}: the checkpoint's {k} is {found!r}, this run's {v!r}: it was "
-                                      "written by another run. Use another checkpoint folder, or remove this one")
-        self.inner.set_state({k: v for k, v in state.items() if not k.startswith("extra.")})
-
-    def vectors(self) -> np.ndarray:
-        return self.inner.vectors()
-
-    def output_vectors(self) -> np.ndarray:
-        return self.inner.output_vectors()
