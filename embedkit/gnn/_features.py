@@ -18,8 +18,12 @@ FEATURE_HELP = ("input features: auto (the data's features, else learned), given
 SPECTRAL_DIM = 32
 
 
-def input_features(data: NodeData, choice: str, normalize: bool, method: str) -> tuple[np.ndarray | None, str]:
-    """``(X, kind)``: float32 ``(V, F)`` features, or None for ``kind == "learned"``."""
+def input_features(data: NodeData, choice: str, normalize: bool, method: str,
+                   degree_log_max: float | None = None) -> tuple[np.ndarray | None, str]:
+    """``(X, kind)``: float32 ``(V, F)`` features, or None for ``kind == "learned"``.
+    ``degree_log_max``: degree features scale ``log(1 + degree)`` by it (a trained model's
+    ``meta["degree_log_max"]``, so that a grown graph's nodes get the training graph's scale);
+    None: by this graph's largest."""
     if choice == "auto":
         choice = "given" if data.features is not None else "learned"
         if choice == "learned":
@@ -39,17 +43,23 @@ def input_features(data: NodeData, choice: str, normalize: bool, method: str) ->
     if choice == "learned":
         return None, "learned"
     if choice == "degree":
-        return degree_features(data.graph.degree()), "degree"
+        return degree_features(data.graph.degree(), log_max=degree_log_max), "degree"
     return spectral_features(data.graph, SPECTRAL_DIM), "spectral"
 
 
-def degree_features(degree: np.ndarray, bins: int = 16) -> np.ndarray:
-    """One-hot ``floor(log2(1 + degree))`` (capped at ``bins - 1``) plus ``log(1 + degree)`` scaled to [0, 1]."""
+def degree_log_max(degree: np.ndarray) -> float:
+    """``log(1 + largest degree)``: what :func:`degree_features` scales by."""
+    return float(np.log1p(degree).max()) if degree.size else 0.0
+
+
+def degree_features(degree: np.ndarray, bins: int = 16, log_max: float | None = None) -> np.ndarray:
+    """One-hot ``floor(log2(1 + degree))`` (capped at ``bins - 1``) plus ``log(1 + degree)`` divided by
+    ``log_max`` (default: :func:`degree_log_max` of ``degree``, so in [0, 1])."""
     b = np.minimum(np.floor(np.log2(1 + degree)).astype(np.int64), bins - 1)
     X = np.zeros((degree.size, bins + 1), dtype=np.float32)
     X[np.arange(degree.size), b] = 1.0
     ld = np.log1p(degree)
-    X[:, -1] = ld / max(ld.max(), 1e-12)
+    X[:, -1] = ld / max(degree_log_max(degree) if log_max is None else log_max, 1e-12)
     return X
 
 
@@ -76,3 +86,10 @@ def spectral_features(graph, k: int) -> np.ndarray:
         vecs = vecs[:, np.argsort(-vals)]
     vecs = vecs * np.sign(vecs[np.abs(vecs).argmax(0), np.arange(vecs.shape[1])])  # fix each vector's sign
     return (vecs * np.sqrt(n)).astype(np.float32)
+
+
+def graph_digest(graph) -> str:
+    """A digest of ``graph``'s structure and node ids (spectral features are a function of both)."""
+    from ..training import digest
+
+    return digest(np.asarray(graph.indptr, np.int64), np.asarray(graph.indices, np.int64), [str(k) for k in graph.nodes])

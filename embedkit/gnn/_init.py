@@ -7,7 +7,9 @@ features (with the same columns), the same mode and, when supervised, the same c
 same order. A model without features (a learned table of node vectors as input) is matched by
 node key: the grown graph's nodes that ``init`` had start from their old table rows, new nodes
 from fresh ones (then only fine-tuning, not ``embed``, can place new nodes). A result loaded
-from a file holds vectors only, so it is refused, naming what is missing. The result's keys:
+from its ``.ekv`` (``ek.load``) holds the encoder too and starts the same run bit for bit; a
+file saved before embedkit kept GNN encoders holds vectors only, so it is refused, saying how
+to get one that works. The result's keys:
 the grown graph's nodes, then the previous result's nodes the graph no longer has (their old
 rows). ``freeze_existing=True`` copies every old node's row from the
 previous result bit for bit; new nodes get the fine-tuned encoder's rows, i.e. they are placed
@@ -32,15 +34,24 @@ def check_init(method: str, init, *, mode: str, feat_kind: str, classes) -> None
     from .result import GNNEmbeddings
 
     if not isinstance(init, GNNEmbeddings):
-        what = "a file path" if isinstance(init, (str, bytes)) or hasattr(init, "__fspath__") else type(init).__name__
-        raise InvalidParameterError(method, "init", "the result a GCN/GAT ek.train returned (it holds the trained "
-                                    "encoder's weights)", what,
-                                    hint="a saved .ekv or plain Embeddings keeps the vectors only, not the encoder's "
-                                         "weights; keep the trained object, or use result.embed(data) on it")
+        if isinstance(init, (str, bytes)) or hasattr(init, "__fspath__"):
+            raise InvalidParameterError(method, "init", "a GCN/GAT result holding its trained encoder's weights",
+                                        "a file path", hint="load it first: init=ek.load(path)")
+        meta = getattr(init, "meta", None) or {}
+        if meta.get("method") in ("gcn", "gat") or {"mode", "features"} <= set(meta):
+            raise InvalidParameterError(method, "init", "a GCN/GAT result holding its trained encoder's weights",
+                                        f"a {meta.get('method', 'GNN')} result whose file holds no encoder weights "
+                                        "(saved before embedkit kept GNN encoders: the vectors only)",
+                                        hint="retrain it with this version of embedkit and save it again; the "
+                                             ".ekv then keeps the encoder and init= (or --init FILE) takes it")
+        raise InvalidParameterError(method, "init", "a GCN/GAT result holding its trained encoder's weights "
+                                    "(what ek.train returned, or its .ekv loaded with ek.load)", type(init).__name__,
+                                    hint="plain Embeddings hold vectors only, not an encoder")
     if init.model is None:
         raise InvalidParameterError(method, "init", "a result holding its trained encoder (model)",
-                                    "a result without one", hint="a result loaded from a file keeps the vectors "
-                                    "only, not the encoder's weights")
+                                    "a result without one (its file holds no encoder weights)",
+                                    hint="retrain it with this version of embedkit and save it again; the .ekv "
+                                         "then keeps the encoder")
     if init.meta.get("features") != feat_kind:
         raise InvalidParameterError(method, "input_features", f"{init.meta.get('features')!r} (as the init result)",
                                     feat_kind)

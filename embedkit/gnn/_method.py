@@ -15,7 +15,7 @@ from ..distributed import context, data_parallel, same_everywhere, unwrap
 from ..embeddings import Embeddings
 from ..exceptions import EmptyInputError, InvalidParameterError
 from ..training import Options, digest, loop_params, run
-from ._features import FEATURE_CHOICES, FEATURE_HELP, input_features
+from ._features import FEATURE_CHOICES, FEATURE_HELP, degree_log_max, graph_digest, input_features
 from ._init import FREEZE_MEANING, INIT_MEANING
 
 logger = logging.getLogger("embedkit")
@@ -52,11 +52,12 @@ def gnn_params(*, hidden: int, dropout: float, learning_rate: float, epochs: int
         seed_param("random seed (runs repeat exactly on the CPU with workers=1; with more threads GAT's "
                    "attention sums in a thread-dependent order)"),
         device_param(),
-        Param("init", object, None, INIT_MEANING + "; GCN/GAT: the result ek.train returned (its encoder's weights "
-              "are the start, the same layer sizes required; a result loaded from a file holds no weights and "
-              "is refused)", nullable=True, cli=False),
+        Param("init", object, None, INIT_MEANING + "; GCN/GAT: the result ek.train returned or its .ekv loaded "
+              "with ek.load (CLI --init FILE): its encoder's weights are the start, the same layer sizes required; "
+              "a file saved before embedkit kept GNN encoders holds no weights and is refused",
+              nullable=True, cli=False),
         Param("freeze_existing", bool, False, FREEZE_MEANING + "; GCN/GAT: the old nodes' rows are copied from "
-              "init, new nodes get the fine-tuned encoder's rows", cli=False),
+              "init, new nodes get the fine-tuned encoder's rows"),
         *loop_params(),
         VERBOSE,
     )
@@ -149,6 +150,7 @@ class GNNMethod(Method):
                                            float(np.mean([h["seconds"] for h in r.history] or [0.0])), 5),
                 "graph": repr(nd.graph),
                 "history": r.history, "training": r.summary()}
+        meta.update(_feature_meta(nd, feat_kind))
         logger.info("%s (%s, %s): %d epochs in %.2fs, best epoch %s", self.name, mode, dev, r.stopped_epoch,
                     train_s, r.best_epoch)
         from .result import GNNEmbeddings, NodeClassifier
@@ -196,6 +198,17 @@ class GNNMethod(Method):
         if val is None or not (val & labelled).any():
             logger.info("%s: no validation nodes; training all epochs without early stopping", self.name)
         return NodeData(nd.graph, nd.features, nd.labels, nd.classes, train, val, test, nd.has_features, nd.name)
+
+
+def _feature_meta(nd: NodeData, feat_kind: str) -> dict:
+    """What ``embed`` needs to make another graph's input features as in training: degree features'
+    scale (``log(1 + largest degree)`` of the training graph); for spectral features, the training
+    graph's digest (another graph's eigenvectors are another basis: ``embed`` refuses it)."""
+    if feat_kind == "degree":
+        return {"degree_log_max": degree_log_max(nd.graph.degree())}
+    if feat_kind == "spectral":
+        return {"graph_digest": graph_digest(nd.graph)}
+    return {}
 
 
 def _data_digest(nd: NodeData, X: np.ndarray | None) -> dict:

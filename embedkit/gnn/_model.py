@@ -73,6 +73,10 @@ def build_encoder(kind: str, in_dim: int | None, num_nodes: int, hidden: int, ou
     ``layers == 1``. Dropout is applied to every layer's input, as in both papers.
     ``forward(x, edge_index, node_ids)``: ``node_ids`` (the global rows of a sampled
     subgraph's nodes) picks the rows of the learnable table.
+
+    The module's ``config`` holds these arguments (JSON-able), so that
+    ``build_encoder(**net.config)`` makes the same module again: a saved result's
+    encoder is rebuilt from it and given the saved weights (:mod:`embedkit.gnn._saved`).
     """
     import torch
     from torch import nn
@@ -116,4 +120,7 @@ def build_encoder(kind: str, in_dim: int | None, num_nodes: int, hidden: int, ou
                     hidden_repr = h
             return h, (hidden_repr if len(self.convs) > 1 else h)
 
-    return Encoder()
+    net = Encoder()
+    net.config = {"kind": kind, "in_dim": in_dim, "num_nodes": int(num_nodes), "hidden": int(hidden),
+                  "out_dim": int(out_dim), "layers": int(layers), "dropout": float(dropout), **options}
+    return net

@@ -10,7 +10,7 @@ from ..artifacts import register_artifact
 from ..embeddings import Embeddings, summary_rows
 from ..evaluate._metrics import Metrics
 from ..exceptions import EmbedkitError, EmptyInputError
-from ..io.native import FORMAT_NAME, save_embeddings
+from ..io.native import FORMAT_NAME, load_embeddings, save_embeddings, save_native
 
 
 class GNNEmbeddings(Embeddings):
@@ -19,7 +19,9 @@ class GNNEmbeddings(Embeddings):
     vectors to the nodes of a grown or another graph without retraining (GNNs are inductive
     when their inputs are features: Hamilton, Ying & Leskovec, NeurIPS 2017).
 
-    Saving keeps the vectors only; the encoder lives as long as the object.
+    :meth:`save` keeps the encoder (its weights as ``.npy`` arrays and its architecture as JSON,
+    :mod:`embedkit.gnn._saved`): :func:`embedkit.load` gives back a result whose :meth:`embed` and
+    ``ek.train(method, data, init=loaded)`` give what the object ``ek.train`` returned gives.
     """
 
     def __init__(self, keys, vectors, meta, *, model=None, output: str = "hidden"):
@@ -34,21 +36,31 @@ class GNNEmbeddings(Embeddings):
         :class:`~embedkit.Embeddings` ``(V, dim)`` keyed by ``data``'s nodes; the nodes the
         model was trained on get what a forward pass on the new graph gives them (their
         neighbourhoods may have grown). A model whose input was a learned table of node
-        vectors (no features) cannot embed nodes it never saw: that raises an error."""
-        from ._features import input_features
+        vectors (no features) cannot embed nodes it never saw: that raises an error; nor can a
+        model on spectral features embed another graph than its training graph (another graph's
+        eigenvectors are another basis). Degree features are scaled as in training
+        (``meta["degree_log_max"]``)."""
+        from ._features import graph_digest, input_features
         from ..data.nodes import as_node_data
         from ._train import Graphs
 
         if self.model is None:
-            raise EmbedkitError("this result holds no trained encoder (it was loaded from a file, or made "
-                                "without one): embed() needs the object ek.train returned")
+            raise EmbedkitError("this result holds no trained encoder (made without one, or loaded from a file "
+                                "saved before embedkit kept GNN encoders): retrain it with this version of "
+                                "embedkit and save it again; its .ekv then keeps the encoder")
         kind = self.meta.get("features")
         if kind == "learned":
             raise EmbedkitError("this model learned a table of vectors for the training nodes (the graph had no "
                                 "features), so it cannot embed other nodes; train it with node features "
-                                "(or input_features='degree'/'spectral') to embed a grown graph")
+                                "(or input_features='degree') to embed a grown graph, or fine-tune it with init=")
         nd = as_node_data(data)
-        X, _ = input_features(nd, kind, bool(self.meta.get("normalize_features", True)), "embed")
+        if kind == "spectral" and self.meta.get("graph_digest") != graph_digest(nd.graph):
+            raise EmbedkitError("this model's input features are the leading eigenvectors of its training graph "
+                                "(input_features='spectral'); another graph's eigenvectors are another basis, so "
+                                "it cannot embed this graph's nodes; train with node features (or "
+                                "input_features='degree') to embed a grown graph, or fine-tune it with init=")
+        X, _ = input_features(nd, kind, bool(self.meta.get("normalize_features", True)), "embed",
+                              degree_log_max=self.meta.get("degree_log_max"))
         expected = self.meta.get("num_input_features")
         if expected is not None and X.shape[1] != expected:
             raise EmbedkitError(f"embed: the model was trained on {expected} input features; this graph's nodes "
@@ -70,6 +82,19 @@ class GNNEmbeddings(Embeddings):
         meta["embedded_graph"] = repr(nd.graph)
         return Embeddings(nd.graph.nodes, vectors, meta)
 
+    def save(self, path) -> None:
+        """``.ekv`` (a zip, no pickle): the vectors, keys and metadata of any
+        :class:`~embedkit.Embeddings`, plus the encoder's weights as ``.npy`` members and its
+        architecture in ``meta.json`` (a node classifier: its scores, labels and masks too); see
+        :mod:`embedkit.gnn._saved`. Written atomically. Without an encoder: the vectors only."""
+        from ._saved import encoder_members
+
+        if self.model is None:
+            save_native(self, path)
+            return
+        extra_meta, arrays = encoder_members(self)
+        save_native(self, path, extra_meta=extra_meta, arrays=arrays)
+
 
 class NodeClassifier(GNNEmbeddings):
     """Node :class:`~embedkit.Embeddings` (the last hidden layer, ``(V, hidden)``) plus
@@ -82,8 +107,8 @@ class NodeClassifier(GNNEmbeddings):
     mode); ``history`` the per-epoch rows of the training loop (loss, validation
     accuracy / micro-F1 and loss; ``meta["history"]``, saved with the vectors).
 
-    Saving (``save``/``export``) keeps the vectors; the scores and the model are not
-    part of the artifact.
+    ``save`` keeps the vectors, the model, the scores, labels and masks (:func:`embedkit.load`
+    gives back a ``NodeClassifier``); ``export`` writes the vectors.
     """
 
     def __init__(self, keys, vectors, meta, *, scores: np.ndarray, classes: list, labels: np.ndarray,
@@ -155,7 +180,13 @@ def _summary(emb: GNNEmbeddings) -> list[tuple[str, str]]:
     return summary_rows(emb, rows)
 
 
-# GNNEmbeddings and NodeClassifier are saved as their vectors (the encoder and the class scores are not
-# part of the artifact): plain embeddings, which load back as Embeddings (load=None)
-register_artifact("gnn-embeddings", GNNEmbeddings, format=FORMAT_NAME, save=save_embeddings, load=None,
-                  summary=_summary)
+def _load_gnn(path, *, mmap: bool = False, allow_nonfinite: bool = False) -> GNNEmbeddings:
+    """An .ekv of a GCN/GAT result: its vectors and its encoder (:mod:`embedkit.gnn._saved`)."""
+    from ._saved import attach_encoder
+
+    return attach_encoder(load_embeddings(path, mmap=mmap, allow_nonfinite=allow_nonfinite), path)
+
+
+# an .ekv of embeddings whose meta.json has a "gnn_encoder" entry (files saved before it load as Embeddings)
+register_artifact("gnn-embeddings", GNNEmbeddings, format=FORMAT_NAME, save=save_embeddings, load=_load_gnn,
+                  summary=_summary, recognise=lambda meta: "gnn_encoder" in meta)

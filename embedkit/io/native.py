@@ -71,9 +71,13 @@ def _aligned_member(name: str, offset: int, zip64: bool) -> zipfile.ZipInfo:
     return info
 
 
-def save_native(emb, path) -> None:
+def save_native(emb, path, *, extra_meta: dict | None = None, arrays: dict | None = None) -> None:
+    """Write ``emb`` as an .ekv (the module docstring's layout). ``extra_meta``: entries added to
+    ``meta.json`` (an artifact's own, e.g. a GNN's encoder); ``arrays``: more ``.npy`` members
+    (member name without ``.npy`` -> numeric array), written stored after the matrix."""
     path = Path(path)
     meta = dict(emb.meta)
+    meta.update(extra_meta or {})
     meta.setdefault("embedkit_version", __version__)
     meta["format"] = FORMAT_NAME
     meta["format_version"] = FORMAT_VERSION
@@ -86,6 +90,10 @@ def save_native(emb, path) -> None:
                 np.save(fh, emb.vectors, allow_pickle=False)
             zf.writestr("meta.json", json.dumps(meta, indent=1, default=str))
             zf.writestr("keys.json", json.dumps(_keys_payload(emb.keys)))
+            for name, arr in (arrays or {}).items():
+                arr = np.ascontiguousarray(arr)
+                with zf.open(name + ".npy", "w", force_zip64=arr.nbytes * 1.05 + (1 << 20) > zipfile.ZIP64_LIMIT) as fh:
+                    np.save(fh, arr, allow_pickle=False)
 
 
 def _member_offset(path: Path, info: zipfile.ZipInfo) -> int:
