@@ -9,7 +9,7 @@ The ``.ekv`` is the embeddings' zip (:mod:`embedkit.io.native`: ``vectors.npy``,
   ``convs.0.lin.weight`` ``(hidden, F)``, ``convs.0.bias``, GAT's ``att_src``/``att_dst``,
   ``table`` ``(V_train, hidden)`` for a model whose input was a learned table of node vectors);
 - a node classifier's ``gnn/scores.npy`` ``(V, C)`` float32, ``gnn/labels.npy`` (``(V,)``
-  int64, -1 unlabelled; ``(V, C)`` bool when multi-label) and ``gnn/mask_<split>.npy`` bool
+  int32, -1 unlabelled; ``(V, C)`` bool when multi-label) and ``gnn/mask_<split>.npy`` bool
   ``(V,)`` for the train/val/test masks it had.
 
 ``meta.json``'s ``"gnn_encoder"`` entry says how to rebuild the module: ``config`` (the
@@ -68,7 +68,7 @@ def encoder_members(result) -> tuple[dict, dict]:
         entry["classifier"] = {"classes": [_plain(c) for c in result.classes], "multi_label": bool(result.multi_label),
                                "masks": sorted(masks)}
         arrays[CLASSIFIER_DIR + "scores"] = result.scores
-        arrays[CLASSIFIER_DIR + "labels"] = result._labels
+        arrays[CLASSIFIER_DIR + "labels"] = result._labels if result.multi_label else result._labels.astype(np.int32)
         arrays.update({f"{CLASSIFIER_DIR}mask_{k}": m for k, m in masks.items()})
     return {ENTRY: entry}, arrays
 
