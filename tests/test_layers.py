@@ -108,13 +108,13 @@ def _encoder(tmp_path):
 
 
 def _node_classifier(tmp_path):
-    from embedkit.gnn import NodeClassifier
-
-    meta = {"method": "gcn", "mode": "supervised", "features": "given", "device": "cpu", "epochs_run": 3,
-            "seconds_per_epoch": 0.01, "best_epoch": 2, "early_stopped": False}
-    return NodeClassifier(["n0", "n1"], [[1, 0], [0, 1]], meta, scores=np.array([[2, 0], [0, 2]]),
-                          classes=["x", "y"], labels=np.array([0, 1]), masks={"test": np.array([True, True])},
-                          multi_label=False)
+    """A trained GCN classifier (its .ekv keeps the encoder, scores, labels and masks)."""
+    pytest.importorskip("torch_geometric")
+    s, d = np.array([0, 1, 2, 3, 4, 5, 0]), np.array([1, 2, 0, 4, 5, 3, 3])
+    X = np.eye(6, dtype=np.float32)
+    data = ek.read_node_data((s, d), features=X, labels={i: "xy"[i // 3] for i in range(6)},
+                             train_mask=np.arange(6) % 3 == 0, test_mask=np.arange(6) % 3 != 0)
+    return ek.train("gcn", data, epochs=3, hidden=4, seed=0, verbose=False, workers=1)
 
 
 def _factor_model(tmp_path):
