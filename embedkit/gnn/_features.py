@@ -92,4 +92,5 @@ def graph_digest(graph) -> str:
     """A digest of ``graph``'s structure and node ids (spectral features are a function of both)."""
     from ..training import digest
 
-    return digest(np.asarray(graph.indptr, np.int64), np.asarray(graph.indices, np.int64), [str(k) for k in graph.nodes])
+    return digest(np.asarray(graph.indptr, np.int64), np.asarray(graph.indices, np.int64),
+                  [str(k) for k in graph.nodes])
