@@ -85,6 +85,10 @@ def test_a_loaded_result_holds_the_same_encoder_and_embeds_a_grown_graph_identic
     assert np.array_equal(a.vectors, b.vectors)
     # on the training graph itself the encoder gives the saved vectors back
     assert np.array_equal(loaded.embed(planted["g_old"]).vectors, res.vectors)
+    # a loaded result saves again as it was
+    loaded.save(path.with_name(f"{name}-again.ekv"))
+    again = ek.load(path.with_name(f"{name}-again.ekv"))
+    assert np.array_equal(again.embed(planted["g_new"]).vectors, a.vectors)
     if name.endswith("classifier"):
         assert loaded.classes == res.classes and loaded.multi_label == res.multi_label
         assert np.array_equal(loaded.scores, res.scores)
