@@ -272,3 +272,25 @@ def test_cli_init_and_freeze_existing(tmp_path, method):
     res = runner.invoke(cli, ["train", method, str(tmp_path / "new.tsv"), "-o", str(tmp_path / "c.ekv"),
                               "--init", str(tmp_path / "a.ekv"), "--dim", "4", *opts])
     assert res.exit_code != 0 and "dim" in res.output
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("case", ["als-torch", "bpr-torch", "bpr-torch-adam", "mf"])
+def test_freeze_existing_on_cuda(case):
+    """A model trained on the CPU continued on CUDA with frozen old rows: bit for bit, and the
+    planted answer for the new rows."""
+    if case == "mf":
+        u, i, r, test = _ratings()
+        old = ~test & (u < 150)
+        a = ek.train("mf", ek.read_interactions((u[old], i[old], r[old])), epochs=30, **MF)
+        b = ek.train("mf", ek.read_interactions((u[~test], i[~test], r[~test])), init=a, freeze_existing=True,
+                     epochs=10, device="cuda", **MF)
+        new = test & (u >= 150)
+        pred = b.predict(u[new].tolist(), i[new].tolist())
+        assert np.sqrt(np.mean((pred - r[new]) ** 2)) < 0.5 * np.sqrt(np.mean((r[new] - r[new].mean()) ** 2))
+    else:
+        old, new = _old_and_new()
+        a = _train(case, old)
+        b = _train(case, new, init=a, freeze_existing=True, device="cuda")
+        assert sorted(_recommend(b, "new")) == ["i25", "i26", "i27", "i28", "i29"]
+    assert b.meta["device"].startswith("cuda") and _old_rows_equal(a, b)
