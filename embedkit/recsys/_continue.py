@@ -73,9 +73,8 @@ def check_init(method: str, params: dict, given: dict, *, biases: tuple[str, ...
                                     hint="a continued training keeps the method: train "
                                          f"{other!r} with this init, or {method!r} from scratch")
     if bool(init.explicit) != explicit:
-        kind = "explicit ratings" if init.explicit else "implicit feedback"
-        raise InvalidParameterError(method, "init", f"a model of {'explicit ratings' if explicit else 'implicit feedback'}",
-                                    f"a model of {kind}")
+        kinds = {True: "a model of explicit ratings", False: "a model of implicit feedback"}
+        raise InvalidParameterError(method, "init", kinds[explicit], kinds[bool(init.explicit)])
     missing = [b for b in biases if getattr(init, b) is None]
     if missing:
         raise InvalidParameterError(method, "init", f"a {method} model with its {' and '.join(biases)}",
@@ -98,10 +97,8 @@ class Continuation:
     of each training user/item in ``init``, -1 for a new one; ``freeze``: whether the old rows are
     fixed."""
 
-    method: str
     init: FactorModel
     inter: Interactions
-    given: Interactions
     user_old: np.ndarray
     item_old: np.ndarray
     absent_users: np.ndarray
@@ -230,8 +227,8 @@ def prepare(method: str, init: FactorModel, inter: Interactions, freeze: bool) -
     present_u[user_old[user_old >= 0]] = True
     present_i = np.zeros(init.num_items, dtype=bool)
     present_i[item_old[item_old >= 0]] = True
-    cont = Continuation(method, init, train, inter, user_old, item_old, np.flatnonzero(~present_u),
-                        np.flatnonzero(~present_i), bool(freeze))
+    cont = Continuation(init, train, user_old, item_old, np.flatnonzero(~present_u), np.flatnonzero(~present_i),
+                        bool(freeze))
     info = cont.meta()
     logger.info("%s: continuing from %r: users %d kept, %d new, %d absent (unchanged); items %d kept, %d new, "
                 "%d absent (unchanged)%s", method, init, info["kept_users"], info["new_users"],

@@ -45,8 +45,8 @@ def train_loop(name: str, training: Trainable, inter, params: dict, *, epochs: i
             m = score(model(), inter, held_out)
             return {m.primary: m[m.primary]}
 
-    opts = Options.from_params(name, params, epochs=epochs, validate=validate, data_digest=lambda: data_digest(inter, cont),
-                               higher_is_better=higher_is_better)
+    opts = Options.from_params(name, params, epochs=epochs, validate=validate,
+                               data_digest=lambda: data_digest(inter, cont), higher_is_better=higher_is_better)
     return run(training, name, opts)
 
 

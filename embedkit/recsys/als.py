@@ -147,7 +147,7 @@ class _ImplicitALS(_ALSTraining):
         self.X = rng.random((conf.shape[0], params["dim"]), dtype=np.float32) * 0.01
         self.Y = rng.random((conf.shape[1], params["dim"]), dtype=np.float32) * 0.01
         # continuing: the old rows start from the init model's; frozen ones are left out of the solves
-        self.free_users = self.free_items = None
+        self.free_users = self.free_items = self.Cui_free = self.Ciu_free = None
         if cont is not None:
             for table, (rows, values) in ((self.X, cont.user_start()), (self.Y, cont.item_start())):
                 table[rows] = values
@@ -160,8 +160,8 @@ class _ImplicitALS(_ALSTraining):
                 self.Ciu_free = self.Ciu[self.free_items]
 
     def step(self) -> None:
-        self._solve(self.Cui, self.X, self.Y, self.free_users, getattr(self, "Cui_free", None))
-        self._solve(self.Ciu, self.Y, self.X, self.free_items, getattr(self, "Ciu_free", None))
+        self._solve(self.Cui, self.X, self.Y, self.free_users, self.Cui_free)
+        self._solve(self.Ciu, self.Y, self.X, self.free_items, self.Ciu_free)
 
     def _solve(self, C, X, Y, free, C_free) -> None:
         """The rows of ``X`` (the ``free`` ones only, when given) solved against ``Y``."""
