@@ -241,37 +241,46 @@ def test_checkpoint_of_a_continued_run(tmp_path):
         _train("als-torch", new, epochs=4, checkpoint=ck)
 
 
-@pytest.mark.parametrize("method", ["als", "bpr"])
+@pytest.mark.parametrize("method", ["als", "bpr", "mf"])
 def test_cli_init_and_freeze_existing(tmp_path, method):
     from click.testing import CliRunner
 
     from embedkit_cli.main import cli
 
-    old, new = _old_and_new()
-    for name, inter in (("old.tsv", old), ("new.tsv", new)):
-        u = np.asarray(inter.users, dtype=object)[inter.user_of_entry()]
-        i = np.asarray(inter.items, dtype=object)[inter.indices]
-        (tmp_path / name).write_text("".join(f"{x}\t{y}\n" for x, y in zip(u, i)))
-    opts = ["--epochs", "5", "--workers", "1", "--quiet"]
+    if method == "mf":  # ratings: the third column
+        u, i, r, test = _ratings()
+        pairs = {"old.tsv": ~test & (u < 150), "new.tsv": ~test}
+        for name, m in pairs.items():
+            (tmp_path / name).write_text("".join(f"u{x}\ti{y}\t{z:.4f}\n" for x, y, z in zip(u[m], i[m], r[m])))
+        opts, new_users = ["--rating-col", "2"], 50
+    else:
+        old, new = _old_and_new()
+        for name, inter in (("old.tsv", old), ("new.tsv", new)):
+            uu = np.asarray(inter.users, dtype=object)[inter.user_of_entry()]
+            ii = np.asarray(inter.items, dtype=object)[inter.indices]
+            (tmp_path / name).write_text("".join(f"{x}\t{y}\n" for x, y in zip(uu, ii)))
+        opts, new_users = [], 42
+    opts += ["--epochs", "5", "--workers", "1", "--quiet"]
     runner = CliRunner()
     res = runner.invoke(cli, ["train", method, str(tmp_path / "old.tsv"), "-o", str(tmp_path / "a.ekv"),
-                              "--dim", "8", *opts])
+                              "--dim", "4", *opts])
     assert res.exit_code == 0, res.output
     res = runner.invoke(cli, ["train", method, str(tmp_path / "new.tsv"), "-o", str(tmp_path / "b.ekv"),
                               "--init", str(tmp_path / "a.ekv"), "--freeze-existing", *opts])
     assert res.exit_code == 0, res.output
-    assert "continued" in res.output
+    assert "continued" in res.output and "old rows frozen" in res.output
     a, b = ek.load(tmp_path / "a.ekv"), ek.load(tmp_path / "b.ekv")
-    assert b.meta["init"]["freeze_existing"] and b.meta["init"]["new_users"] == 42
+    assert b.meta["init"]["freeze_existing"] and b.meta["init"]["new_users"] == new_users
     assert b.users.keys[:a.num_users] == a.users.keys and _old_rows_equal(a, b)
     # another method's model, or another dim, is refused, naming it
     other = "bpr" if method == "als" else "als"
+    other_opts = opts[2:] if method == "mf" else opts  # als reads the ratings file as implicit interactions
     res = runner.invoke(cli, ["train", other, str(tmp_path / "new.tsv"), "-o", str(tmp_path / "c.ekv"),
-                              "--init", str(tmp_path / "a.ekv"), *opts])
-    assert res.exit_code != 0 and f"a model trained by {method!r}" in res.output
+                              "--init", str(tmp_path / "a.ekv"), *other_opts])
+    assert res.exit_code != 0 and f"a model trained by {method!r}" in res.output, res.output
     res = runner.invoke(cli, ["train", method, str(tmp_path / "new.tsv"), "-o", str(tmp_path / "c.ekv"),
-                              "--init", str(tmp_path / "a.ekv"), "--dim", "4", *opts])
-    assert res.exit_code != 0 and "dim" in res.output
+                              "--init", str(tmp_path / "a.ekv"), "--dim", "8", *opts])
+    assert res.exit_code != 0 and "'dim' must be 4 (the init model's dim)" in res.output, res.output
 
 
 @pytest.mark.gpu
