@@ -218,27 +218,42 @@ def test_continued_model_saves_and_loads(tmp_path):
     assert np.array_equal(back.users.vectors, b.users.vectors)
 
 
-def test_checkpoint_of_a_continued_run(tmp_path):
-    old, new = _old_and_new()
-    a = _train("als-torch", old)
-    a2 = _train("als-torch", old, seed=1)
-    whole = _train("als-torch", new, init=a, epochs=4)
+@pytest.mark.parametrize("case", ["als-implicit", "als-torch", "bpr-implicit", "bpr-torch-adam", "mf"])
+def test_checkpoint_of_a_continued_run(tmp_path, case):
+    """A continued run cut after epoch 1 resumes bit-identical; a checkpoint of a continued run is
+    refused for another init, or for none."""
+    import shutil
+
+    if case == "mf":
+        u, i, r, test = _ratings()
+        old = ~test & (u < 150)
+        old, new = ek.read_interactions((u[old], i[old], r[old])), ek.read_interactions((u[~test], i[~test], r[~test]))
+
+        def train(data, **kw):
+            return ek.train("mf", data, **{"epochs": 4, "optimizer": "adam", **MF, **kw})
+    else:
+        old, new = _old_and_new()
+
+        def train(data, **kw):
+            return _train(case, data, **{"epochs": 4, **kw})
+    a, a2 = train(old), train(old, seed=1)
+    whole = train(new, init=a, freeze_existing=case != "bpr-implicit")
     ck = tmp_path / "ck"
-    _train("als-torch", new, init=a, epochs=4, checkpoint=ck, callbacks=[lambda row: row["epoch"] == 2])
+    train(new, init=a, freeze_existing=case != "bpr-implicit", checkpoint=ck,
+          callbacks=[lambda row: row["epoch"] == 2])
     for p in ck.iterdir():  # keep the checkpoint written after epoch 1: the run restarts in the middle
         if p.name != "checkpoint-e000002-p000000000000":
-            import shutil
-
             shutil.rmtree(p)
-    resumed = _train("als-torch", new, init=a, epochs=4, checkpoint=ck)
+    resumed = train(new, init=a, freeze_existing=case != "bpr-implicit", checkpoint=ck)
     assert resumed.meta["training"]["resumed_from"].endswith("checkpoint-e000002-p000000000000")
     assert np.array_equal(resumed.users.vectors, whole.users.vectors)
     assert np.array_equal(resumed.items.vectors, whole.items.vectors)
+    assert [row["loss"] for row in resumed.history] == [row["loss"] for row in whole.history]
     # the init is part of what a checkpoint is checked against: another init, or none, is refused
     with pytest.raises(CheckpointError, match="other data.*continuing"):
-        _train("als-torch", new, init=a2, epochs=4, checkpoint=ck)
+        train(new, init=a2, freeze_existing=case != "bpr-implicit", checkpoint=ck)
     with pytest.raises(CheckpointError, match="other data"):
-        _train("als-torch", new, epochs=4, checkpoint=ck)
+        train(new, checkpoint=ck)
 
 
 @pytest.mark.parametrize("method", ["als", "bpr", "mf"])
