@@ -16,6 +16,10 @@ which only touches the stored cells: ``Y^T C_u Y = Y^T Y + Y^T (C_u - I) Y``.
 Backends: ``implicit`` (its multi-threaded Cython CG solver; the CPU default) and
 ``torch`` (the same CG, vectorised over all users with gather/scatter; CPU or GPU).
 Both minimise the same objective from the same kind of start, so their quality matches.
+
+``init=`` continues from a previous ALS model (:mod:`embedkit.recsys._continue`): the rows of the
+users and items it has start from its vectors; with ``freeze_existing=True`` each half-sweep solves
+only the new rows (the old ones stay bit for bit, and the new ones are solved against them).
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from .._device import cpu_threads, resolve_device, torch_generator
 from .._validation import Param
 from ..api import Method, register
 from ..training import Trainable
+from ._continue import CONTINUE_PARAMS, check_init, prepare, used_params
 from ._common import (BACKENDS, as_float32, device_param, interactions_of, make_model, pick_backend,
                       seed_param, single_threaded_blas, verbose_param, workers_param)
 from ._loop import loop_rows, run_meta, train_loop
@@ -75,29 +80,36 @@ class ALS(Method):
         device_param(),
         verbose_param(),
         *loop_rows(),
+        *CONTINUE_PARAMS,
     )
     quick_params = {"dim": 8, "epochs": 3, "workers": 1, "verbose": False}
 
     def _fit(self, data, **params):
         dev = resolve_device(params["device"], method=self.name)
         backend = pick_backend(self.name, params["backend"], dev)
+        init = check_init(self.name, params, self._given)
         inter = interactions_of(data, self.name)
+        cont = None if init is None else prepare(self.name, init, inter, params["freeze_existing"])
+        if cont is not None:
+            inter = cont.inter  # the previous users and items without interactions here keep their rows
         conf = inter.matrix
         conf.data = (1.0 + params["confidence"] * conf.data).astype(np.float32)
         t0 = time.perf_counter()
         if backend == "implicit":
-            training = _ImplicitALS(conf, params)
+            training = _ImplicitALS(conf, params, cont)
         else:
-            training = _TorchALS(conf, params, dev)
+            training = _TorchALS(conf, params, dev, cont)
         with cpu_threads(params["workers"], dev) if backend == "torch" else single_threaded_blas():
             run = train_loop(self.name, training, inter, params, epochs=params["epochs"],
-                             model=lambda: make_model(inter, *training.factors(), {}))
+                             model=lambda: make_model(inter, *training.factors(), {}), cont=cont)
         X, Y = training.factors()
         train_s = time.perf_counter() - t0
         logger.info("als (%s, %s): %d iterations in %.2fs", backend, dev, run.stopped_epoch, train_s)
         meta = {"backend": backend, "device": dev, "train_time_s": round(train_s, 4),
                 "interactions": repr(inter), **run_meta(run)}
-        return make_model(inter, X, Y, meta)
+        if cont is None:
+            return make_model(inter, X, Y, meta)
+        return cont.model(X, Y, dict(meta, params=used_params(params)))
 
 
 class _ALSTraining(Trainable):
@@ -118,7 +130,7 @@ class _ALSTraining(Trainable):
 
 
 class _ImplicitALS(_ALSTraining):
-    def __init__(self, conf, params):
+    def __init__(self, conf, params, cont=None):
         from implicit.cpu.als import AlternatingLeastSquares
 
         super().__init__(conf)
@@ -134,11 +146,32 @@ class _ImplicitALS(_ALSTraining):
         rng = np.random.default_rng(params["seed"])
         self.X = rng.random((conf.shape[0], params["dim"]), dtype=np.float32) * 0.01
         self.Y = rng.random((conf.shape[1], params["dim"]), dtype=np.float32) * 0.01
+        # continuing: the old rows start from the init model's; frozen ones are left out of the solves
+        self.free_users = self.free_items = self.Cui_free = self.Ciu_free = None
+        if cont is not None:
+            for table, (rows, values) in ((self.X, cont.user_start()), (self.Y, cont.item_start())):
+                table[rows] = values
+            fixed_u, fixed_i = cont.fixed_users(), cont.fixed_items()
+            if fixed_u is not None:
+                self.free_users = np.flatnonzero(~fixed_u)
+                self.Cui_free = self.Cui[self.free_users]
+            if fixed_i is not None:
+                self.free_items = np.flatnonzero(~fixed_i)
+                self.Ciu_free = self.Ciu[self.free_items]
 
     def step(self) -> None:
+        self._solve(self.Cui, self.X, self.Y, self.free_users, self.Cui_free)
+        self._solve(self.Ciu, self.Y, self.X, self.free_items, self.Ciu_free)
+
+    def _solve(self, C, X, Y, free, C_free) -> None:
+        """The rows of ``X`` (the ``free`` ones only, when given) solved against ``Y``."""
         solve, m = self.model.solver, self.model
-        solve(self.Cui, self.X, self.Y, self.reg, num_threads=m.num_threads)
-        solve(self.Ciu, self.Y, self.X, self.reg, num_threads=m.num_threads)
+        if free is None:
+            solve(C, X, Y, self.reg, num_threads=m.num_threads)
+        elif free.size:
+            part = np.ascontiguousarray(X[free])
+            solve(C_free, part, Y, self.reg, num_threads=m.num_threads)
+            X[free] = part
 
     def loss(self) -> float:
         # implicit's own (Cython) evaluation of the objective, divided by the summed confidence: 10x
@@ -159,7 +192,7 @@ class _ImplicitALS(_ALSTraining):
 
 
 class _TorchALS(_ALSTraining):
-    def __init__(self, conf, params, device):
+    def __init__(self, conf, params, device, cont=None):
         import torch
 
         super().__init__(conf)
@@ -173,11 +206,28 @@ class _TorchALS(_ALSTraining):
         self.u = torch.as_tensor(coo.row.astype(np.int64), device=device)
         self.i = torch.as_tensor(coo.col.astype(np.int64), device=device)
         self.c = torch.as_tensor(coo.data.astype(np.float32), device=device)
+        # continuing: the old rows start from the init model's; frozen ones are left out of the solves
+        self.free_users = self.free_items = None
+        if cont is not None:
+            for table, (rows, values) in ((self.X, cont.user_start()), (self.Y, cont.item_start())):
+                table[torch.as_tensor(rows, device=device)] = torch.as_tensor(values, device=device)
+            fixed_u, fixed_i = cont.fixed_users(), cont.fixed_items()
+            if fixed_u is not None:
+                self.free_users = _free_cells(fixed_u, self.u, self.i, self.c)
+            if fixed_i is not None:
+                self.free_items = _free_cells(fixed_i, self.i, self.u, self.c)
 
     def step(self) -> None:
         reg, steps = self.params["reg"], self.params["cg_steps"]
-        _cg_solve(self.X, self.Y, self.u, self.i, self.c, reg, steps)
-        _cg_solve(self.Y, self.X, self.i, self.u, self.c, reg, steps)
+        for X, Y, rows, cols, free in ((self.X, self.Y, self.u, self.i, self.free_users),
+                                       (self.Y, self.X, self.i, self.u, self.free_items)):
+            if free is None:
+                _cg_solve(X, Y, rows, cols, self.c, reg, steps)
+            elif free[0].numel():  # only the free rows, against every row of Y
+                at, r, q, cc = free
+                part = X.index_select(0, at)
+                _cg_solve(part, Y, r, q, cc, reg, steps)
+                X.index_copy_(0, at, part)
 
     def loss(self) -> float:
         X, Y, reg = self.X, self.Y, self.params["reg"]
@@ -199,6 +249,17 @@ class _TorchALS(_ALSTraining):
 
         self.X.copy_(torch.as_tensor(state["users"]))
         self.Y.copy_(torch.as_tensor(state["items"]))
+
+
+def _free_cells(fixed: np.ndarray, rows, cols, c):
+    """``(free rows, cells' rows among them, cells' cols, confidences)``: the cells of the rows not
+    ``fixed`` (bool, one per row), their rows renumbered ``0..n_free-1``, for a solve of those rows alone."""
+    import torch
+
+    free = torch.as_tensor(~fixed, device=rows.device)
+    renumber = torch.cumsum(free.to(torch.int64), 0) - 1
+    keep = free[rows]
+    return torch.nonzero(free).ravel(), renumber[rows[keep]], cols[keep], c[keep]
 
 
 def _cg_solve(X, Y, rows, cols, c, reg: float, steps: int) -> None:

@@ -30,6 +30,11 @@ triple's ``|w_u|^2 + |h_i|^2 + |h_j|^2``, as in the SGD updates above); "lazy" a
 2013): each triple draws ``k`` negatives (uniformly or by popularity, as above) and keeps the
 one the current model scores highest, a harder negative that still carries a gradient.
 
+``init=`` continues from a previous BPR model (:mod:`embedkit.recsys._continue`): the rows and item
+biases of the users and items it has start from its own. ``freeze_existing=True`` (torch backend;
+``backend="auto"`` picks it then) drops the old rows' updates, so they stay bit for bit and only the
+new rows train; implicit's Cython epoch updates every row it samples, so it refuses freezing.
+
 Training runs on the shared loop (:mod:`embedkit.training`): ``history`` per epoch, callbacks,
 ``validation=`` (recall@10) with ``patience=``, checkpoints. ``loss``: the mean
 ``-ln sigmoid(x_ui - x_uj)`` over the epoch's triples (torch backend) or, as implicit's Cython epoch
@@ -49,6 +54,7 @@ from .._validation import Param
 from ..api import Method, register
 from ..exceptions import InvalidParameterError
 from ..training import Options, Trainable, run
+from ._continue import CONTINUE_PARAMS, check_init, prepare, used_params
 from ._common import (BACKENDS, as_float32, device_param, interactions_of, make_model, pick_backend,
                       seed_param, single_threaded_blas, verbose_param, workers_param)
 from ._loop import loop_rows, run_meta, train_loop
@@ -99,12 +105,20 @@ class BPR(Method):
         device_param(),
         verbose_param(),
         *loop_rows(),
+        *CONTINUE_PARAMS,
     )
     quick_params = {"dim": 8, "epochs": 3, "workers": 1, "verbose": False}
 
     def _fit(self, data, **params):
         dev = resolve_device(params["device"], method=self.name)
+        init = check_init(self.name, params, self._given, biases=("item_bias",))
         backend = pick_backend(self.name, params["backend"], dev, distributes=True)
+        if params["freeze_existing"] and backend == "implicit":
+            if params["backend"] != "auto":
+                raise InvalidParameterError(self.name, "backend", "'torch' or 'auto' with freeze_existing", backend,
+                                            hint="implicit's Cython epoch updates every row it samples and cannot "
+                                                 "keep the old rows fixed; the torch backend drops their updates")
+            backend = "torch"  # auto: the backend that can keep the old rows fixed
         if backend == "implicit" and params["negative_sampling"] != "popularity":
             raise InvalidParameterError(self.name, "negative_sampling", "'popularity' with the implicit backend",
                                         params["negative_sampling"], hint="use backend='torch' for uniform negatives")
@@ -115,6 +129,9 @@ class BPR(Method):
             raise InvalidParameterError(self.name, "negative_candidates", "1 with the implicit backend",
                                         params["negative_candidates"], hint="use backend='torch'")
         inter = interactions_of(data, self.name)
+        cont = None if init is None else prepare(self.name, init, inter, params["freeze_existing"])
+        if cont is not None:
+            inter = cont.inter  # the previous users and items without interactions here keep their rows
         t0 = time.perf_counter()
         d = params["dim"]
         training = None
@@ -125,13 +142,13 @@ class BPR(Method):
 
         with single_threaded_blas() if backend == "implicit" else cpu_threads(params["workers"], dev):
             if backend == "implicit":
-                training = _ImplicitBPR(inter, params)
+                training = _ImplicitBPR(inter, params, cont)
             else:
                 training = _TorchBPR(inter.indptr, inter.indices, inter.num_items, d, params["learning_rate"], params["reg"],
                                      params["batch_size"], params["negative_sampling"], params["verify_negatives"],
                                      params["seed"], dev, optimizer=params["optimizer"],
-                                     negative_candidates=params["negative_candidates"])
-            run = train_loop(self.name, training, inter, params, epochs=params["epochs"], model=model)
+                                     negative_candidates=params["negative_candidates"], cont=cont)
+            run = train_loop(self.name, training, inter, params, epochs=params["epochs"], model=model, cont=cont)
         X, Y = training.factors()
         training.log_skipped()
         train_s = time.perf_counter() - t0
@@ -139,7 +156,9 @@ class BPR(Method):
         meta = {"backend": backend, "device": dev, "train_time_s": round(train_s, 4), "interactions": repr(inter),
                 **run_meta(run)}
         # the last column holds the item bias (the user side is a constant 1)
-        return make_model(inter, X[:, :d], Y[:, :d], meta, item_bias=Y[:, d])
+        if cont is None:
+            return make_model(inter, X[:, :d], Y[:, :d], meta, item_bias=Y[:, d])
+        return cont.model(X[:, :d], Y[:, :d], dict(meta, params=used_params(params)), item_bias=Y[:, d])
 
 
 def _triple_loss(X, Y, u, i, j) -> float:
@@ -170,7 +189,7 @@ class _ImplicitBPR(Trainable):
 
     unit = "interactions"
 
-    def __init__(self, inter, params):
+    def __init__(self, inter, params, cont=None):
         from implicit.cpu.bpr import RNGVector, bpr_update
         from implicit.utils import check_csr, check_random_state
 
@@ -198,6 +217,8 @@ class _ImplicitBPR(Trainable):
         self.X /= dim
         self.X[counts == 0] = 0.0
         self.X[:, dim] = 1.0
+        if cont is not None:  # continuing: the old rows (and item biases) start from the init model's
+            _start_from(cont, self.X, self.Y, dim)
         self.seeds = rs.integers(0, 2**31, size=self.threads, dtype="long")
         self.rng = self._rng_vector(self.threads, self.nnz - 1, self.seeds)
         self.done = 0  # epochs trained
@@ -277,7 +298,7 @@ class _TorchBPR(Trainable):
     unit = "interactions"
 
     def __init__(self, indptr, indices, n_items, dim, lr, reg, batch_size, negatives="popularity", verify=True,
-                 seed=0, device="cpu", *, optimizer="sgd", negative_candidates=1):
+                 seed=0, device="cpu", *, optimizer="sgd", negative_candidates=1, cont=None):
         import torch
 
         from ..distributed import RowSync, context
@@ -299,6 +320,15 @@ class _TorchBPR(Trainable):
         X[torch.as_tensor(counts == 0, device=device)] = 0.0
         Y[torch.as_tensor(np.bincount(indices, minlength=n_items) == 0, device=device)] = 0.0
         X[:, dim] = 1.0
+        # continuing: the old rows start from the init model's; with freeze_existing their updates are dropped
+        self.free_users = self.free_items = None
+        if cont is not None:
+            _start_from(cont, X, Y, dim)
+            fixed_u, fixed_i = cont.fixed_users(), cont.fixed_items()
+            if fixed_u is not None:
+                self.free_users = torch.as_tensor(~fixed_u, device=device)
+            if fixed_i is not None:
+                self.free_items = torch.as_tensor(~fixed_i, device=device)
         self.X, self.Y = X, Y
         # SGD: the processes' changes add up, as one process's batches would (measured on planted data:
         # recall@10 0.531 in 2 processes, 0.527 in one; averaging them halved the progress: 0.386);
@@ -348,9 +378,14 @@ class _TorchBPR(Trainable):
             gu = z * (yi - yj) - reg * xu
             gu[:, dim] = 0.0  # the user's bias column stays 1
             gi, gj = z * xu - reg * yi, -z * xu - reg * yj
+            n_batch = u.shape[0]
+            if self.free_users is not None:  # freeze_existing: the old rows get no update
+                u, gu = _free_only(self.free_users, u, gu)
+            if self.free_items is not None:
+                (i, gi), (j, gj) = _free_only(self.free_items, i, gi), _free_only(self.free_items, j, gj)
             if self.adam:  # the mean ascent direction of the batch
                 self.steps += 1
-                scale = 1.0 / max(u.shape[0], 1)
+                scale = 1.0 / max(n_batch, 1)
                 _adam_rows(X, *self.moments[:2], u, gu * scale, lr, self.steps)
                 _adam_rows(Y, *self.moments[2:], torch.cat([i, j]), torch.cat([gi, gj]) * scale, lr, self.steps)
             else:
@@ -422,6 +457,32 @@ def bpr_torch(indptr: np.ndarray, indices: np.ndarray, n_items: int, dim: int, l
     run(training, "bpr", Options(epochs=epochs, callbacks=callbacks, verbose=verbose))
     training.log_skipped()
     return training.factors()
+
+
+def _start_from(cont, X, Y, dim: int) -> None:
+    """Put the init model's rows into ``X`` (users; column ``dim`` stays 1) and ``Y`` (items, the item
+    bias in column ``dim``): numpy arrays or torch tensors."""
+    rows_u, users = cont.user_start()
+    rows_i, items = cont.item_start()
+    _, bias = cont.item_bias_start()
+    if isinstance(X, np.ndarray):
+        X[rows_u, :dim] = users
+        Y[rows_i, :dim] = items
+        Y[rows_i, dim] = bias
+        return
+    import torch
+
+    dev = X.device
+    ru, ri = torch.as_tensor(rows_u, device=dev), torch.as_tensor(rows_i, device=dev)
+    X[ru, :dim] = torch.as_tensor(users, device=dev)
+    Y[ri, :dim] = torch.as_tensor(items, device=dev)
+    Y[ri, dim] = torch.as_tensor(bias, device=dev)
+
+
+def _free_only(free, rows, grads):
+    """The ``rows`` (and their ``grads``) that ``free`` (bool per row) lets train."""
+    keep = free.index_select(0, rows)
+    return rows[keep], grads[keep]
 
 
 def _hardest(X, Y, u, cand, keys, n_items: int):

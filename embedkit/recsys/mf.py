@@ -16,6 +16,11 @@ so frequent users and items are regularised more, as in the paper's SGD).
 Training runs on the shared loop (:mod:`embedkit.training`): ``history`` per epoch (``loss``: the
 mean regularised squared error of the epoch's ratings, each before its batch's update; ``rmse``),
 callbacks, ``validation=`` held-out ratings (RMSE, lower is better) with ``patience=``, checkpoints.
+
+``init=`` continues from a previous MF model (:mod:`embedkit.recsys._continue`): the rows and biases of
+the users and items it has start from its own, and its ``global_bias`` is kept (the old biases are
+relative to it). ``freeze_existing=True`` drops the old rows' entries from every sparse gradient (SGD and
+SparseAdam alike), so they stay bit for bit and only the new rows train.
 """
 from __future__ import annotations
 
@@ -29,6 +34,7 @@ from .._validation import Param
 from ..api import Method, register
 from ..exceptions import InputFormatError
 from ..training import Trainable
+from ._continue import CONTINUE_PARAMS, check_init, prepare, used_params
 from ._common import (device_param, interactions_of, make_model, seed_param, verbose_param, workers_param)
 from ._loop import loop_rows, run_meta, train_loop
 
@@ -75,17 +81,24 @@ class MF(Method):
         verbose_param(),
         *loop_rows("held-out ratings (anything read_interactions takes, with their ratings): RMSE on them, "
                    "lower is better"),
+        *CONTINUE_PARAMS,
     )
     quick_params = {"dim": 8, "epochs": 3, "workers": 1, "verbose": False}
 
     def _fit(self, data, **params):
         dev = resolve_device(params["device"], method=self.name)
+        init = check_init(self.name, params, self._given, biases=("user_bias", "item_bias"), explicit=True)
         inter = interactions_of(data, self.name)
         if not inter.explicit:
             raise InputFormatError(f"mf learns explicit ratings, but {inter!r} holds implicit interactions; read "
                                    "the ratings with read_interactions(path, rating_col=...), or train 'als' or "
                                    "'bpr' on implicit feedback", inter.source)
+        cont = None if init is None else prepare(self.name, init, inter, params["freeze_existing"])
         lo, hi = float(inter.values.min()), float(inter.values.max())
+        if cont is not None:
+            inter = cont.inter  # the previous users and items without ratings here keep their rows
+            if init.rating_range is not None:
+                lo, hi = min(lo, init.rating_range[0]), max(hi, init.rating_range[1])
         t0 = time.perf_counter()
         training = None
 
@@ -95,15 +108,19 @@ class MF(Method):
                               explicit=True, rating_range=(lo, hi))
 
         with cpu_threads(params["workers"], dev):
-            training = _MFTraining(inter, params, dev)
+            training = _MFTraining(inter, params, dev, cont)
             run = train_loop(self.name, training, inter, params, epochs=params["epochs"], model=model,
-                             evaluate=_rating, higher_is_better=False)
+                             evaluate=_rating, higher_is_better=False, cont=cont)
         rmse = training.train_rmse()
         train_s = time.perf_counter() - t0
         logger.info("mf (%s): %d epochs in %.2fs, train RMSE %.4f", dev, run.stopped_epoch, train_s, rmse)
         meta = {"device": dev, "train_time_s": round(train_s, 4), "train_rmse": round(rmse, 6),
                 "interactions": repr(inter), **run_meta(run)}
-        return model(meta)
+        if cont is None:
+            return model(meta)
+        P, Q, bu, bi = training.factors()
+        return cont.model(P, Q, dict(meta, params=used_params(params)), user_bias=bu, item_bias=bi,
+                          rating_range=(lo, hi))
 
 
 def _rating(model, train, held_out):
@@ -126,7 +143,7 @@ class _MFTraining(Trainable):
 
     unit = "interactions"
 
-    def __init__(self, inter, params, device):
+    def __init__(self, inter, params, device, cont=None):
         import torch
 
         from ..distributed import RowSync, context, shard
@@ -137,7 +154,8 @@ class _MFTraining(Trainable):
         self.u_all = torch.as_tensor(inter.user_of_entry(), device=device)
         self.i_all = torch.as_tensor(inter.indices.astype(np.int64), device=device)
         self.r_all = torch.as_tensor(inter.values.astype(np.float32), device=device)
-        self.mu = float(self.r_all.mean())
+        # continuing: the init model's global bias (its biases are relative to it)
+        self.mu = float(self.r_all.mean()) if cont is None else cont.init.global_bias
         self.n = self.r_all.shape[0]
 
         def table(rows, width, std):
@@ -155,6 +173,20 @@ class _MFTraining(Trainable):
         self.bu = table(inter.num_users, 1, 0.0)
         self.bi = table(inter.num_items, 1, 0.0)
         self.tables = [self.P.weight, self.Q.weight, self.bu.weight, self.bi.weight]
+        # continuing: the old rows and biases start from the init model's; with freeze_existing they
+        # are dropped from every gradient
+        self.free = None
+        if cont is not None:
+            with torch.no_grad():
+                for t, (rows, values) in zip(self.tables, (cont.user_start(), cont.item_start(),
+                                                           cont.user_bias_start(), cont.item_bias_start())):
+                    t[torch.as_tensor(rows, device=device)] = torch.as_tensor(values, device=device).reshape(
+                        len(rows), -1)
+            fixed_u, fixed_i = cont.fixed_users(), cont.fixed_items()
+            if fixed_u is not None or fixed_i is not None:
+                free_u = torch.as_tensor(np.ones(inter.num_users, bool) if fixed_u is None else ~fixed_u, device=device)
+                free_i = torch.as_tensor(np.ones(inter.num_items, bool) if fixed_i is None else ~fixed_i, device=device)
+                self.free = [free_u, free_i, free_u, free_i]
         self.adam = params["optimizer"] == "adam"
         self.opt = torch.optim.SparseAdam(self.tables, lr=params["learning_rate"]) if self.adam \
             else torch.optim.SGD(self.tables, lr=params["learning_rate"])
@@ -188,6 +220,9 @@ class _MFTraining(Trainable):
             loss = loss.mean() if self.adam else 0.5 * loss.sum()
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            if self.free is not None:
+                for t, free in zip(self.tables, self.free):
+                    _drop_rows(t, free)
             opt.step()
             self.sync.step([u, i, u, i])
             sq_sum += (err.detach() ** 2).sum()
@@ -234,6 +269,18 @@ class _MFTraining(Trainable):
                     self.opt.state[t] = st
                 else:
                     self.opt.state.pop(t, None)
+
+
+def _drop_rows(weight, free) -> None:
+    """Remove the rows ``free`` (bool per row) does not let train from ``weight``'s sparse gradient:
+    neither SGD nor SparseAdam then touches them (nor Adam's moments of them)."""
+    import torch
+
+    g = weight.grad.coalesce()
+    idx = g.indices()
+    keep = free.index_select(0, idx[0])
+    weight.grad = torch.sparse_coo_tensor(idx[:, keep], g.values()[keep], g.shape, is_coalesced=True,
+                                          check_invariants=False)
 
 
 #: the four tables, as named in a checkpoint

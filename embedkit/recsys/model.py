@@ -366,6 +366,12 @@ def _summary(model: FactorModel) -> list[tuple[str, str]]:
         rows.append(("backend", f"{model.meta['backend']} on {model.meta['device']}"))
     if "train_time_s" in model.meta:
         rows.append(("train", f"{model.meta['train_time_s']:.2f} s"))
+    init = model.meta.get("init")
+    if isinstance(init, dict) and "kept_users" in init:  # ek.train(..., init=previous)
+        rows.append(("continued", f"users {init['kept_users']} kept, {init['new_users']} new, "
+                     f"{init['absent_users_kept']} absent (unchanged); items {init['kept_items']} kept, "
+                     f"{init['new_items']} new, {init['absent_items_kept']} absent (unchanged)"
+                     + ("; old rows frozen" if init.get("freeze_existing") else "")))
     return rows
 
 
