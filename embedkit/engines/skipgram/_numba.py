@@ -242,10 +242,10 @@ def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, s
 
 @njit(cache=True, inline="always", fastmath=True)
 def _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, weight, share, state, sig, prob, alias, track,
-                    lock1, freeze, pg):
+                    lock1, freeze, grad):
     """``negative`` shared noise words for the context words of one group, each update weighted by
     ``weight`` (``alpha`` times the ``share`` of per-pair draws it stands for); ``h``'s gradient is
-    added to ``pg``. A draw equal to the center or to a context word of the window is skipped."""
+    added to ``grad``. A draw equal to the center or to a context word of the window is skipped."""
     dim = h.shape[0]
     loss = 0.0
     for d in range(negative):
@@ -268,17 +268,17 @@ def _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, weight, share, st
         g = -sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))] * weight
         if freeze and lock1[t]:
             for k in range(dim):
-                pg[k] += g * out[k]
+                grad[k] += g * out[k]
             continue
         for k in range(dim):
-            pg[k] += g * out[k]
+            grad[k] += g * out[k]
             out[k] += g * h[k]
     return state, loss
 
 
 @njit(cache=True, inline="always", fastmath=True)
 def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, unit_ptr, unit_idx, h, neu1e,
-                   shared, prob, alias, track, lock0, lock1, freeze, pg, n_out):
+                   shared, prob, alias, track, lock0, lock1, freeze, h0, n_out):
     """fastText's skip-gram (Bojanowski et al. 2017) for one center ``buf[i]``: the center's input
     vector ``h`` is the mean of its rows ``syn0[unit_idx[unit_ptr[w]:unit_ptr[w + 1]]]`` (its own
     word row and its subword units); it predicts every context word ``buf[lo:hi]`` in turn (output
@@ -291,7 +291,7 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
     summed gradient, and ``h`` (their mean) moves by each pair's gradient as it goes, which is the
     same arithmetic at the cost of one vector a pair instead of a recomposition. Returns the random
     state and, with ``track``, the window's summed loss and its number of pairs (else 0, 0); a
-    shared noise word counts as many times as its update weighs it. ``pg`` is scratch (dim,).
+    shared noise word counts as many times as its update weighs it. ``h0``: scratch (dim,).
     Context words with ids from ``n_out`` on (centers only) are not predicted."""
     dim = syn0.shape[1]
     center = buf[i]
@@ -308,6 +308,9 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
     for k in range(dim):
         h[k] *= inv
     neu1e[:] = 0.0
+    # h0: the composed vector before the window's updates; h is h0 + neu1e after every pair
+    for k in range(dim):
+        h0[k] = h[k]
     n_ctx = 0
     in_group = 0
     loss = 0.0
@@ -315,29 +318,27 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
         if j == i or buf[j] >= n_out:
             continue
         n_ctx += 1
-        pg[:] = 0.0
         # the pair's update: the context word against its own noise words, or alone when groups
         # of context words share their noise words (drawn below)
-        state, pl = _negative_sampling_step(h, buf[j], syn1, table, 0 if shared else negative, alpha, pg, state,
+        state, pl = _negative_sampling_step(h, buf[j], syn1, table, 0 if shared else negative, alpha, neu1e, state,
                                             sig, track, lock1, freeze)
         loss += pl
         if shared:
             in_group += 1
             if in_group == UNIT_NOISE_GROUP:
+                for k in range(dim):
+                    h[k] = h0[k] + neu1e[k]
                 state, nl = _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, alpha * in_group,
-                                            np.float32(in_group), state, sig, prob, alias, track, lock1, freeze, pg)
+                                            np.float32(in_group), state, sig, prob, alias, track, lock1, freeze,
+                                            neu1e)
                 loss += nl
                 in_group = 0
         for k in range(dim):
-            neu1e[k] += pg[k]
-            h[k] += pg[k]
+            h[k] = h0[k] + neu1e[k]
     if shared and in_group > 0:
-        pg[:] = 0.0
         state, nl = _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, alpha * in_group,
-                                    np.float32(in_group), state, sig, prob, alias, track, lock1, freeze, pg)
+                                    np.float32(in_group), state, sig, prob, alias, track, lock1, freeze, neu1e)
         loss += nl
-        for k in range(dim):
-            neu1e[k] += pg[k]
     pairs = n_ctx if track else 0
     if n_ctx == 0:
         return state, loss, pairs
