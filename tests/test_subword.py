@@ -290,7 +290,7 @@ def test_rare_words_train_their_units():
     topic's words, 0.21 to the other's); without it those n-grams are never trained: no vector."""
     data = _rare_planted()
     kw = dict(units="char", dim=16, epochs=5, min_count=3, workers=1, seed=0, verbose=False)
-    emb = ek.train("subword", data, **kw)
+    emb = ek.train("subword", data, train_rare=True, **kw)
     assert emb.meta["rare_words_trained"] == 80 and "zorblabc" not in emb.words
     rivers = emb.vectors_for([f"river{i}" for i in range(12)])
     stones = emb.vectors_for([f"stone{i}" for i in range(12)])
@@ -298,7 +298,7 @@ def test_rare_words_train_their_units():
         v = _unit(emb.vector(word))
         near, far = float((_unit(own) @ v).mean()), float((_unit(other) @ v).mean())
         assert near > far + 0.3, (word, near, far)
-    off = ek.train("subword", data, train_rare=False, **kw)
+    off = ek.train("subword", data, **kw)  # the default: rare words dropped, as fastText does
     assert off.meta["rare_words_trained"] == 0 and off.unit_keys.size < emb.unit_keys.size
     with pytest.raises(ek.KeyNotFoundError):
         off.vector("zorblxyz")  # none of its n-grams with the stem was trained: only "<zo"-like ones

@@ -20,8 +20,10 @@ Backends (``backend=``):
   3x the former kernel's words/s, 2.4x gensim's (docs/benchmarks.md).
 * ``units=`` (numba, skip-gram): fastText's model (Bojanowski et al. 2017) for the
   ``subword`` method: a center word's input vector is the mean of its own row and its
-  subword units' rows, composed once per window; it predicts each context word (noise words
-  shared by every 2 context words) and its gradient goes to every row.
+  subword units' rows; it predicts each context word in turn (noise words shared by every 2
+  context words) and its gradient goes to every row, as fastText's per-pair updates do: the
+  vector moves by each pair's gradient and the rows get the window's sum at its end. Ids from
+  ``n_out`` on (``units``' fourth entry) are centers only: the subword method's rare words.
 * ``"torch"`` — batched on any torch device (the GPU engine), skip-gram and
   CBOW (cbow_mean=1). A minibatch is a run of consecutive subsampled centers
   with their dynamic windows; each center's window is a strided view of the
