@@ -6,7 +6,7 @@
 Corpus: the first ``--max-mb`` MB of the tokenized Gutenberg corpus
 (``benchmarks/out/gutenberg-tokens.txt``: lowercase words, one paragraph per line; see
 ``_gutenberg.py``). Every model: dim 100, window 5, 5 negatives, sample 1e-3, min_count 5,
-``--epochs`` epochs, ``--workers`` threads, seed 0. Runs (``--runs``):
+``--epochs`` epochs, ``--workers`` threads, each of ``--seeds``. Runs (``--runs``):
 
 * ``sg``: embedkit ``skipgram`` (word level: no vector for a word it has not kept);
 * ``ft``: gensim ``FastText`` (skip-gram, character 3-6-grams, 2M buckets, fastText's defaults),
@@ -142,6 +142,9 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--runs", default="sg,ft,bpe,char", help="comma-separated: sg, ft, ft-iter, bpe, bpe-pieces, "
                     "char; a unit kind may carry subword parameters: char@shared_negatives=false@learning_rate=0.05")
+    ap.add_argument("--seeds", default="0", help="comma-separated seeds: every run once a seed, the runs of a "
+                    "seed one after the other (gensim and embedkit alternate); the table gives each row and the "
+                    "means over the seeds")
     ap.add_argument("--vocab-size", type=int, default=8000, help="BPE pieces (units=bpe*)")
     ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                     help="extra subword parameter (e.g. learning_rate=0.05)")
@@ -168,7 +171,8 @@ def main() -> None:
         ek.train("subword", emma, dim=10, epochs=1, workers=a.workers, units=u, vocab_size=500, verbose=False)
     rows = []
     covered_words = None
-    for run in a.runs.split(","):
+    for seed, run in [(int(sd), r) for sd in a.seeds.split(",") for r in a.runs.split(",")]:
+        common["seed"] = seed
         before = load()
         t0 = time.perf_counter()
         if run == "sg":
@@ -190,7 +194,7 @@ def main() -> None:
             from gensim.models import FastText
 
             model = FastText(vector_size=100, window=5, negative=5, sample=1e-3, min_count=5, sg=1, min_n=3,
-                             max_n=6, bucket=2_000_000, workers=a.workers, seed=0)
+                             max_n=6, bucket=2_000_000, workers=a.workers, seed=seed)
             if run == "ft":
                 source = {"corpus_file": str(part)}
                 model.build_vocab(**source)
@@ -228,6 +232,7 @@ def main() -> None:
                    "rows_per_word": sub.meta["rows_per_word"]}
             row.update(score(run, sub.vectors_for, needed, covered_words, frequent, typo_sets))
         row["load"] = f"{before} -> {load()}"
+        row["seed"] = seed
         rows.append(row)
         print(json.dumps(row), flush=True)
     report = {"corpus": str(part), "tokens": corpus.num_tokens, "epochs": a.epochs, "workers": a.workers,

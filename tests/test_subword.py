@@ -260,3 +260,55 @@ def test_rare_word_similarity_has_full_coverage(shared_data):
     print(f"RW: spearman {rw['spearman']:.3f} over {rw['pairs']} pairs")
     assert rw["coverage"] == 1.0 and rw["pairs"] == 2034 and rw["oov_pairs"] == 0
     assert rw["spearman"] > 0.15
+
+
+def _rare_planted(seed=0, n=3000):
+    """Two topics (river and stone context words); each topic has 40 invented words seen only
+    twice each, spelled on a stem of their own (``zorbl`` for rivers, ``quaxt`` for stones) with
+    other letters around it: below min_count, they are no word of the vocabulary."""
+    rng = np.random.default_rng(seed)
+    letters = list("abcdefghijklmnopqrstuvwxyz")
+    rare = {t: [stem + "".join(rng.choice(letters, 3)) for _ in range(40)]
+            for t, stem in ((0, "zorbl"), (1, "quaxt"))}
+    ctx = {0: [f"river{i}" for i in range(12)], 1: [f"stone{i}" for i in range(12)]}
+    out = []
+    for t in (0, 1):
+        for w in rare[t] * 2:
+            sent = list(rng.choice(ctx[t], 6))
+            sent.insert(3, w)
+            out.append(sent)
+    for _ in range(n):
+        t = int(rng.integers(2))
+        out.append(list(rng.choice(ctx[t], 7)))
+    order = rng.permutation(len(out))
+    return [out[i] for i in order]
+
+
+def test_rare_words_train_their_units():
+    """train_rare: words below min_count train their character n-grams as centers, so an unseen
+    word on a rare words' stem lands among that stem's topic (measured, seed 0: cosine 0.99 to its
+    topic's words, 0.21 to the other's); without it those n-grams are never trained: no vector."""
+    data = _rare_planted()
+    kw = dict(units="char", dim=16, epochs=5, min_count=3, workers=1, seed=0, verbose=False)
+    emb = ek.train("subword", data, train_rare=True, **kw)
+    assert emb.meta["rare_words_trained"] == 80 and "zorblabc" not in emb.words
+    rivers = emb.vectors_for([f"river{i}" for i in range(12)])
+    stones = emb.vectors_for([f"stone{i}" for i in range(12)])
+    for word, own, other in (("zorblxyz", rivers, stones), ("quaxtxyz", stones, rivers)):
+        v = _unit(emb.vector(word))
+        near, far = float((_unit(own) @ v).mean()), float((_unit(other) @ v).mean())
+        assert near > far + 0.3, (word, near, far)
+    off = ek.train("subword", data, **kw)  # the default: rare words dropped, as fastText does
+    assert off.meta["rare_words_trained"] == 0 and off.unit_keys.size < emb.unit_keys.size
+    with pytest.raises(ek.KeyNotFoundError):
+        off.vector("zorblxyz")  # none of its n-grams with the stem was trained: only "<zo"-like ones
+    # the vocabulary's words are the same either way and keep their own vectors
+    assert off.words == emb.words
+
+
+def test_unit_table_gives_rare_words_their_units_only():
+    word_ptr = np.array([0, 2, 3, 5])
+    word_keys = np.array([7, 9, 9, 7, 4])
+    ptr, idx, n_rows, keys = unit_table(word_ptr, word_keys, 3, num_own=2)
+    assert keys.tolist() == [4, 7, 9] and n_rows == 5
+    assert [idx[ptr[w]:ptr[w + 1]].tolist() for w in range(3)] == [[0, 3, 4], [1, 4], [3, 2]]

@@ -170,12 +170,21 @@ def train_glove(X, dim: int = 100, *, x_max: float = 100.0, weight_exponent: flo
     return W, C, history
 
 
+#: the torch backend takes at least this many minibatches an epoch (smaller batches on few
+#: co-occurrences: one batch an epoch left the planted test corpus untrained), of at least
+#: ``MIN_BATCH`` entries
+MIN_STEPS = 64
+MIN_BATCH = 256
+
+
 def _train_torch(rows, cols, logx, fx, W, C, bw, bc, eta, epochs, seed, device, batch_size, verbose):
     """Minibatch AdaGrad: each batch's gradients are computed from the same vectors and summed
-    per row (``index_add_``), then each row steps by ``eta * g / sqrt(G)``, ``G`` the squared
-    steps summed before this batch (starting at 1), as ``glove.c`` orders its update. Unlike
-    ``glove.c`` (and the numba backend) the biases also step with ``eta``: summed over a
-    minibatch, steps at ``glove.c``'s bias rate diverged."""
+    per row (``index_add_``); each row's squared gradients (entry by entry, times ``eta``) join
+    its sum ``G`` (starting at 1), then the row steps by ``eta * g / sqrt(G)``. Adding first
+    bounds a frequent row's summed step (``glove.c`` adds after the step, one entry at a time;
+    on a minibatch that order diverged). Unlike ``glove.c`` (and the numba backend) the biases
+    also step with ``eta``. ``batch_size`` is capped so that an epoch takes at least
+    :data:`MIN_STEPS` batches."""
     import torch
 
     dev = torch.device(device)
@@ -189,6 +198,7 @@ def _train_torch(rows, cols, logx, fx, W, C, bw, bc, eta, epochs, seed, device, 
     lx_all = torch.as_tensor(logx, device=dev)
     f_all = torch.as_tensor(fx, device=dev)
     n = r_all.shape[0]
+    batch_size = min(int(batch_size), max(MIN_BATCH, -(-n // MIN_STEPS)))
     history = []
     with torch.no_grad(), progress(total=epochs, desc="glove (torch)", verbose=verbose, unit="epoch") as bar:
         for epoch in range(epochs):
@@ -201,15 +211,19 @@ def _train_torch(rows, cols, logx, fx, W, C, bw, bc, eta, epochs, seed, device, 
                 diff = (w * c).sum(1) + t["bw"][i] + t["bc"][j] - lx_all[b]
                 fd = f_all[b] * diff
                 total += (0.5 * fd * diff).sum(dtype=torch.float64)
-                # the biases keep eta here: a minibatch sums a row's gradients, and at glove.c's bias rate
-                # (1) they diverged (the planted test corpus: loss inf by the 4th epoch)
+                # the biases keep eta here: a minibatch sums a row's gradients (glove.c steps its biases at
+                # rate 1, one entry at a time)
                 fd = fd.mul_(eta)
                 for name, idx, grad in (("W", i, fd[:, None] * c), ("C", j, fd[:, None] * w), ("bw", i, fd),
                                         ("bc", j, fd)):
                     rows_u, inv = torch.unique(idx, return_inverse=True)
-                    step = grad.new_zeros((rows_u.shape[0],) + tuple(grad.shape[1:])).index_add_(0, inv, grad)
+                    shape = (rows_u.shape[0],) + tuple(grad.shape[1:])
+                    step = grad.new_zeros(shape).index_add_(0, inv, grad)
+                    # the batch's squared steps join G first: a row's summed step is then at most
+                    # sqrt(its entries in the batch) a coordinate (glove.c's order, G before the step,
+                    # let a frequent row's summed step grow without bound and diverge)
+                    g[name].index_add_(0, rows_u, grad.new_zeros(shape).index_add_(0, inv, grad * grad))
                     t[name].index_add_(0, rows_u, -step / g[name][rows_u].sqrt())
-                    g[name].index_add_(0, rows_u, step * step)
             history.append({"epoch": epoch + 1, "loss": float(total) / max(n, 1)})
             bar.update(1)
     return t["W"].cpu().numpy(), t["C"].cpu().numpy(), history

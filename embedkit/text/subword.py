@@ -97,9 +97,14 @@ SUBWORD_PARAMS: tuple[Param, ...] = (
     Param("max_n", int, 6, "units=char: longest character n-gram", low=1),
     Param("buckets", int, 2_000_000, "units=char: hash buckets of the n-grams (fastText's 2M)", low=1),
     Param("min_count", int, None, "words with their own vector: those seen at least this often (default: "
-          "the corpus's own, 5 for a path); rarer words are dropped from training, as fastText does",
+          "the corpus's own, 5 for a path); rarer words are dropped from training, as fastText does, or train "
+          "their units only (train_rare)",
           low=1, nullable=True),
     Param("max_vocab", int, None, "keep at most this many most frequent words", low=1, nullable=True),
+    Param("train_rare", bool, False, "words below min_count (or beyond max_vocab) still train their units as "
+          "centers, with no vector of their own and never predicted (not in fastText, which drops them): "
+          "their contexts reach units that only rare words have (on Gutenberg 30 MB no better on Stanford RW "
+          "and lower on MEN: docs/benchmarks.md)"),
     *READ_PARAMS,
     VERBOSE,
     *LOOP_ROWS,
@@ -337,22 +342,47 @@ register_artifact("subword-embeddings", SubwordEmbeddings, format=FORMAT_NAME, s
 
 
 # ---------------------------------------------------------------------------- training
-def unit_table(word_ptr: np.ndarray, word_keys: np.ndarray, num_words: int):
-    """The engine's rows for fastText's model: word ``w``'s rows are ``w`` (its own) and
-    ``num_words + j`` for each of its units, ``j`` indexing the sorted distinct unit keys.
+def unit_table(word_ptr: np.ndarray, word_keys: np.ndarray, num_words: int, num_own: int | None = None):
+    """The engine's rows for fastText's model: word ``w < num_own``'s rows are ``w`` (its own) and
+    ``num_own + j`` for each of its units, ``j`` indexing the sorted distinct unit keys; the words
+    from ``num_own`` on (rare words, centers only) have their units' rows only. ``num_own``
+    defaults to ``num_words``.
 
-    Returns ``(ptr int64 (W + 1,), idx int32, n_rows, unit_keys int64)``.
+    Returns ``(ptr int64 (num_words + 1,), idx int32, n_rows, unit_keys int64)``.
     """
+    num_own = num_words if num_own is None else int(num_own)
     unit_keys, inverse = np.unique(word_keys, return_inverse=True)
-    sizes = np.diff(word_ptr) + 1
+    has_own = np.arange(num_words) < num_own
+    sizes = np.diff(word_ptr) + has_own
     ptr = np.zeros(num_words + 1, dtype=np.int64)
     np.cumsum(sizes, out=ptr[1:])
     idx = np.empty(int(ptr[-1]), dtype=np.int32)
-    idx[ptr[:-1]] = np.arange(num_words, dtype=np.int32)
+    idx[ptr[:num_own]] = np.arange(num_own, dtype=np.int32)
     own = np.zeros(idx.size, dtype=bool)
-    own[ptr[:-1]] = True
-    idx[~own] = (num_words + inverse).astype(np.int32)
-    return ptr, idx, num_words + unit_keys.size, unit_keys
+    own[ptr[:num_own]] = True
+    idx[~own] = (num_own + inverse).astype(np.int32)
+    return ptr, idx, num_own + unit_keys.size, unit_keys
+
+
+def _with_rare_words(corpus, enc, words: list, counts):
+    """The token stream with the words ``enc`` left out (below min_count or beyond max_vocab),
+    for ``train_rare``: ``(tokens, offsets, rare words, their counts, the data's encoding)``. The
+    words of ``words`` (the vocabulary, continued or not) keep their ids there; the others take
+    ids from ``len(words)`` on. Without any left-out word: ``enc``'s own stream and no rare word."""
+    full = corpus.encode(1, np.iinfo(np.int64).max)
+    if len(full.words) == len(enc.words):
+        return enc.tokens, enc.offsets, [], np.zeros(0, dtype=np.int64), enc
+    index = {w: i for i, w in enumerate(words)}
+    remap = np.empty(len(full.words), dtype=np.int32)
+    rare, rare_counts = [], []
+    for j, (w, c) in enumerate(zip(full.words, np.asarray(full.counts).tolist())):
+        i = index.get(w)
+        if i is None:
+            i = len(words) + len(rare)
+            rare.append(w)
+            rare_counts.append(c)
+        remap[j] = i
+    return remap[full.tokens], full.offsets, rare, np.asarray(rare_counts, dtype=np.int64), full
 
 
 @register
@@ -407,21 +437,27 @@ class Subword(Method):
             cont = continue_from(self.name, init, words, counts, params["dim"], params["seed"],
                                  freeze=params["freeze_existing"])
             words, counts = cont.keys, cont.counts
-        word_ptr, word_keys = units_of(kind, words, tokenizer=tok, min_n=params["min_n"], max_n=params["max_n"],
-                                       buckets=params["buckets"])
-        ptr, idx, n_rows, unit_keys = unit_table(word_ptr, word_keys, len(words))
+        tokens, offsets, rare, data = enc.tokens, enc.offsets, [], enc
+        if params["train_rare"]:
+            tokens, offsets, rare, rare_counts, data = _with_rare_words(corpus, enc, words, counts)
+        V = len(words)
+        word_ptr, word_keys = units_of(kind, words + rare, tokenizer=tok, min_n=params["min_n"],
+                                       max_n=params["max_n"], buckets=params["buckets"])
+        ptr, idx, n_rows, unit_keys = unit_table(word_ptr, word_keys, V + len(rare), num_own=V)
+        wptr, widx = ptr[:V + 1], idx[:ptr[V]]  # the vocabulary's rows (the rare words' follow)
         old_words = None
         if cont is not None:
-            start, old_words = _subword_start(init, words, ptr, idx, unit_keys, cont, params)
+            start, old_words = _subword_start(init, words, wptr, widx, unit_keys, cont, params)
         t2 = time.perf_counter()
-        logger.info("subword: %d words, %d %s units (%.1f rows a word) in %.2fs", len(words), unit_keys.size, kind,
-                    idx.size / max(len(words), 1), t2 - t1)
+        logger.info("subword: %d words (and %d rare words training their units), %d %s units (%.1f rows a "
+                    "word) in %.2fs", V, len(rare), unit_keys.size, kind, widx.size / max(V, 1), t2 - t1)
         cfg = SGNSConfig.from_params(params, sg=True, workers=workers)
-        training = sgns_training(enc.tokens, enc.offsets, counts, cfg, backend=params["backend"], device=dev,
-                                 units=(ptr, idx, n_rows), start=start)
+        all_counts = np.concatenate([np.asarray(counts, dtype=np.float64), rare_counts]) if rare else counts
+        training = sgns_training(tokens, offsets, all_counts, cfg, backend=params["backend"], device=dev,
+                                 units=(ptr, idx, n_rows, V), start=start)
 
         def embeddings(table, meta=None) -> SubwordEmbeddings:
-            vectors = np.add.reduceat(table[idx].astype(np.float64), ptr[:-1], axis=0) / np.diff(ptr)[:, None]
+            vectors = np.add.reduceat(table[widx].astype(np.float64), wptr[:-1], axis=0) / np.diff(wptr)[:, None]
             if old_words is not None:  # previous words kept as they were (see _subword_start)
                 keep, rows = old_words
                 vectors[keep] = init.vectors[rows]
@@ -431,7 +467,7 @@ class Subword(Method):
 
         validate = text_validation(self.name, params["validation"])
         run = run_sgns(training, self.name, params,
-                       data_digest=lambda: corpus_digest(enc, (unit_keys, ptr, idx, [str(w) for w in words])),
+                       data_digest=lambda: corpus_digest(data, (unit_keys, ptr, idx, [str(w) for w in words + rare])),
                        validate=None if validate is None else (lambda table: validate(embeddings(table))))
         table = training.vectors().copy()
         t3 = time.perf_counter()
@@ -439,7 +475,8 @@ class Subword(Method):
         logger.info("subword: %d words x %d epochs in %.2fs (%.0f words/s)", enc.num_tokens, params["epochs"],
                     t3 - t2, words_per_s)
         meta = {"vocab_size": len(words), "num_tokens": enc.num_tokens, "units_trained": int(unit_keys.size),
-                "rows_per_word": round(idx.size / max(len(words), 1), 3), "corpus": repr(corpus),
+                "rows_per_word": round(widx.size / max(V, 1), 3), "rare_words_trained": len(rare),
+                "corpus": repr(corpus),
                 "read_time_s": round(t1 - t0, 4), "units_time_s": round(t2 - t1, 4),
                 "train_time_s": round(t3 - t2, 4), "words_per_s": round(words_per_s), "device": dev,
                 "composition": "mean of the word's own vector and its units' (fastText)",

@@ -20,8 +20,10 @@ Backends (``backend=``):
   3x the former kernel's words/s, 2.4x gensim's (docs/benchmarks.md).
 * ``units=`` (numba, skip-gram): fastText's model (Bojanowski et al. 2017) for the
   ``subword`` method: a center word's input vector is the mean of its own row and its
-  subword units' rows, composed once per window; it predicts each context word (noise words
-  shared by every 2 context words) and its gradient goes to every row.
+  subword units' rows; it predicts each context word in turn (noise words shared by every 2
+  context words) and its gradient goes to every row, as fastText's per-pair updates do: the
+  vector moves by each pair's gradient and the rows get the window's sum at its end. Ids from
+  ``n_out`` on (``units``' fourth entry) are centers only: the subword method's rare words.
 * ``"torch"`` — batched on any torch device (the GPU engine), skip-gram and
   CBOW (cbow_mean=1). A minibatch is a run of consecutive subsampled centers
   with their dynamic windows; each center's window is a strided view of the
@@ -118,11 +120,14 @@ def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg:
     :func:`sgns_training` of these arguments, run on the shared loop for ``cfg.epochs`` epochs
     without checkpoints or validation (the methods use :func:`run_sgns` for those).
 
-    ``units``: ``(ptr, idx, n_rows)`` for fastText's model (Bojanowski et al. 2017; numba
-    backend, skip-gram): word ``w``'s input vector is the mean of the rows
-    ``idx[ptr[w]:ptr[w + 1]]`` of an input table of ``n_rows`` rows (its own row and its
+    ``units``: ``(ptr, idx, n_rows)`` or ``(ptr, idx, n_rows, n_out)`` for fastText's model
+    (Bojanowski et al. 2017; numba backend, skip-gram): word ``w``'s input vector is the mean of
+    the rows ``idx[ptr[w]:ptr[w + 1]]`` of an input table of ``n_rows`` rows (its own row and its
     subword units'), and the whole table ``(n_rows, cfg.dim)`` is returned; int64 ``ptr``
-    ``(len(counts) + 1,)``, int32 ``idx`` in ``[0, n_rows)``.
+    ``(len(counts) + 1,)``, int32 ``idx`` in ``[0, n_rows)``. Only the ids below ``n_out``
+    (default ``len(counts)``) are predicted and drawn as noise words (output rows
+    ``(n_out, dim)``); the ids from ``n_out`` on are centers only (the subword method's rare
+    words, whose units learn from their contexts).
 
     ``tokens``: int32 ``(N,)`` ids in ``[0, len(counts))``; ``offsets``: int64
     ``(S + 1,)`` sequence boundaries; ``counts``: token frequencies ``(V,)``
@@ -163,19 +168,23 @@ def sgns_training(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, c
         if spec is None or not spec.units or not cfg.sg:
             raise InvalidParameterError("skip-gram engine", "backend", f"{_choices('units')} (or 'auto') with "
                                         "skip-gram for subword units", backend if cfg.sg else "cbow")
-        ptr, idx, n_rows = units
+        ptr, idx, n_rows, *rest = units
+        n_out = int(rest[0]) if rest else len(counts)
         ptr = np.ascontiguousarray(ptr, dtype=np.int64)
         idx = np.ascontiguousarray(idx, dtype=np.int32)
         if ptr.shape != (len(counts) + 1,) or (idx.size and (idx.min() < 0 or idx.max() >= n_rows)):
             raise ShapeError("units: ptr must have len(counts) + 1 entries and idx rows in [0, n_rows)")
-        units = (ptr, idx, int(n_rows))
+        if not 0 < n_out <= len(counts):
+            raise ShapeError(f"units: n_out must be in [1, len(counts) = {len(counts)}], got {n_out}")
+        units = (ptr, idx, int(n_rows), n_out)
     logger.info("skip-gram engine: backend=%s device=%s tokens=%d vocab=%d", backend, dev, tokens.size, len(counts))
     if spec is None:
         raise InvalidParameterError("skip-gram engine", "backend", "one of " + ", ".join(map(repr, BACKENDS)), backend)
     if start is not None:
         rows = units[2] if units is not None else len(counts)
-        if start.syn0.shape != (rows, cfg.dim) or (start.syn1 is not None and start.syn1.shape != (len(counts), cfg.dim)):
-            raise ShapeError(f"start: syn0 must be ({rows}, {cfg.dim}) and syn1 ({len(counts)}, {cfg.dim})")
+        n_out = units[3] if units is not None else len(counts)
+        if start.syn0.shape != (rows, cfg.dim) or (start.syn1 is not None and start.syn1.shape != (n_out, cfg.dim)):
+            raise ShapeError(f"start: syn0 must be ({rows}, {cfg.dim}) and syn1 ({n_out}, {cfg.dim})")
     kw = {} if start is None else {"start": start}
     training = spec.trainer()(tokens, offsets, counts, cfg, device=dev, sharded=sharded, units=units, unit=unit, **kw)
     training.backend = backend

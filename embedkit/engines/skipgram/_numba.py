@@ -241,59 +241,14 @@ def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, s
     return state, loss, pairs
 
 @njit(cache=True, inline="always", fastmath=True)
-def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, unit_ptr, unit_idx, h, neu1e,
-                   shared, prob, alias, track, lock0, lock1, freeze):
-    """fastText's skip-gram (Bojanowski et al. 2017) for one center ``buf[i]``: the center's input
-    vector ``h`` is the mean of its rows ``syn0[unit_idx[unit_ptr[w]:unit_ptr[w + 1]]]`` (its own
-    word row and its subword units), composed once; it predicts every context word ``buf[lo:hi]``
-    (output rows updated pair by pair) against ``negative`` noise words: drawn for each pair, as
-    fastText does, or with ``shared`` shared by the window (pWord2Vec's sharing, Ji et al. 2016):
-    ``negative`` draws for every ``UNIT_NOISE_GROUP`` context words, each weighted to stand for
-    word2vec's per-pair draws (one set weighted by the whole window cost SimLex at fastText's
-    learning rate: docs/benchmarks.md), drawn from the alias table ``prob``/``alias`` (it stays in
-    cache). ``h``'s gradient is added to every one of its rows, as fastText does. Returns the random
-    state and, with ``track``, the window's summed loss and its number of pairs (else 0, 0);
-    a shared noise word counts as many times as its update weighs it."""
-    dim = syn0.shape[1]
-    center = buf[i]
-    r0 = unit_ptr[center]
-    r1 = unit_ptr[center + 1]
-    if r1 <= r0:
-        return state, 0.0, 0
-    h[:] = 0.0
-    for p in range(r0, r1):
-        row = syn0[unit_idx[p]]
-        for k in range(dim):
-            h[k] += row[k]
-    inv = np.float32(1.0 / (r1 - r0))
-    for k in range(dim):
-        h[k] *= inv
-    neu1e[:] = 0.0
-    n_ctx = 0
+def _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, weight, share, state, sig, prob, alias, track,
+                    lock1, freeze, grad):
+    """``negative`` shared noise words for the context words of one group, each update weighted by
+    ``weight`` (``alpha`` times the ``share`` of per-pair draws it stands for); ``h``'s gradient is
+    added to ``grad``. A draw equal to the center or to a context word of the window is skipped."""
+    dim = h.shape[0]
     loss = 0.0
-    for j in range(lo, hi):
-        if j == i:
-            continue
-        n_ctx += 1
-        # the pair's update: the context word against its own noise words, or alone when the window
-        # shares its noise words (drawn below)
-        state, pl = _negative_sampling_step(h, buf[j], syn1, table, 0 if shared else negative, alpha, neu1e, state,
-                                            sig, track, lock1, freeze)
-        loss += pl
-    pairs = n_ctx if track else 0
-    if n_ctx == 0 or not shared:
-        if n_ctx > 0:
-            for p in range(r0, r1):
-                if freeze and lock0[unit_idx[p]]:
-                    continue
-                row = syn0[unit_idx[p]]
-                for k in range(dim):
-                    row[k] += neu1e[k]
-        return state, loss, pairs
-    n_draw = negative * ((n_ctx + UNIT_NOISE_GROUP - 1) // UNIT_NOISE_GROUP)
-    share = np.float32(n_ctx * negative) / np.float32(n_draw)
-    weight = alpha * share
-    for d in range(n_draw):
+    for d in range(negative):
         state, r = next_u64(state)
         t = _alias_draw(r, prob, alias)
         clash = t == center
@@ -313,11 +268,80 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
         g = -sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))] * weight
         if freeze and lock1[t]:
             for k in range(dim):
-                neu1e[k] += g * out[k]
+                grad[k] += g * out[k]
             continue
         for k in range(dim):
-            neu1e[k] += g * out[k]
+            grad[k] += g * out[k]
             out[k] += g * h[k]
+    return state, loss
+
+
+@njit(cache=True, inline="always", fastmath=True)
+def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, unit_ptr, unit_idx, h, neu1e,
+                   shared, prob, alias, track, lock0, lock1, freeze, h0, n_out):
+    """fastText's skip-gram (Bojanowski et al. 2017) for one center ``buf[i]``: the center's input
+    vector ``h`` is the mean of its rows ``syn0[unit_idx[unit_ptr[w]:unit_ptr[w + 1]]]`` (its own
+    word row and its subword units); it predicts every context word ``buf[lo:hi]`` in turn (output
+    rows updated pair by pair) against ``negative`` noise words: drawn for each pair, as fastText
+    does, or with ``shared`` shared by groups of context words (pWord2Vec's sharing, Ji et al.
+    2016): ``negative`` draws for every ``UNIT_NOISE_GROUP`` context words, each weighted to stand
+    for word2vec's per-pair draws, drawn from the alias table ``prob``/``alias`` (it stays in
+    cache). As in fastText every row gets the full gradient of ``h``, and each pair sees the rows
+    as the previous pairs left them: the rows are written once, at the end of the window, with the
+    summed gradient, and ``h`` (their mean) moves by each pair's gradient as it goes, which is the
+    same arithmetic at the cost of one vector a pair instead of a recomposition. Returns the random
+    state and, with ``track``, the window's summed loss and its number of pairs (else 0, 0); a
+    shared noise word counts as many times as its update weighs it. ``h0``: scratch (dim,).
+    Context words with ids from ``n_out`` on (centers only) are not predicted."""
+    dim = syn0.shape[1]
+    center = buf[i]
+    r0 = unit_ptr[center]
+    r1 = unit_ptr[center + 1]
+    if r1 <= r0:
+        return state, 0.0, 0
+    h[:] = 0.0
+    for p in range(r0, r1):
+        row = syn0[unit_idx[p]]
+        for k in range(dim):
+            h[k] += row[k]
+    inv = np.float32(1.0 / (r1 - r0))
+    for k in range(dim):
+        h[k] *= inv
+    neu1e[:] = 0.0
+    # h0: the composed vector before the window's updates; h is h0 + neu1e after every pair
+    for k in range(dim):
+        h0[k] = h[k]
+    n_ctx = 0
+    in_group = 0
+    loss = 0.0
+    for j in range(lo, hi):
+        if j == i or buf[j] >= n_out:
+            continue
+        n_ctx += 1
+        # the pair's update: the context word against its own noise words, or alone when groups
+        # of context words share their noise words (drawn below)
+        state, pl = _negative_sampling_step(h, buf[j], syn1, table, 0 if shared else negative, alpha, neu1e, state,
+                                            sig, track, lock1, freeze)
+        loss += pl
+        if shared:
+            in_group += 1
+            if in_group == UNIT_NOISE_GROUP:
+                for k in range(dim):
+                    h[k] = h0[k] + neu1e[k]
+                state, nl = _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, alpha * in_group,
+                                            np.float32(in_group), state, sig, prob, alias, track, lock1, freeze,
+                                            neu1e)
+                loss += nl
+                in_group = 0
+        for k in range(dim):
+            h[k] = h0[k] + neu1e[k]
+    if shared and in_group > 0:
+        state, nl = _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, alpha * in_group,
+                                    np.float32(in_group), state, sig, prob, alias, track, lock1, freeze, neu1e)
+        loss += nl
+    pairs = n_ctx if track else 0
+    if n_ctx == 0:
+        return state, loss, pairs
     for p in range(r0, r1):
         if freeze and lock0[unit_idx[p]]:
             continue
@@ -330,11 +354,12 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
 @njit(cache=True, parallel=True, fastmath=True)
 def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, window, negative,
                  alpha0, min_alpha, done_before, total, seed, call_id, sg, max_len, shared_negatives,
-                 defer_output, unit_ptr, unit_idx, alias_prob, alias_idx, loss_every, loss_acc, lock0, lock1):
+                 defer_output, unit_ptr, unit_idx, alias_prob, alias_idx, loss_every, loss_acc, lock0, lock1, n_out):
     """One slice: chunk ``c`` trains the sequences ``bounds[c]:bounds[c + 1]`` with the random
     stream seeded by ``(seed, call_id * 65537 + c)``; ``loss_acc[c]`` gets the summed loss and the
     number of pairs of every ``loss_every``-th center word (0: none). ``lock0`` (syn0 rows) and
-    ``lock1`` (syn1 rows), uint8: rows set there are read but never written (both empty: none)."""
+    ``lock1`` (syn1 rows), uint8: rows set there are read but never written (both empty: none).
+    With subword units, ids from ``n_out`` on are centers only (never predicted)."""
     units = unit_ptr.shape[0] > 1
     freeze = lock0.shape[0] > 0
     n_chunks = bounds.shape[0] - 1
@@ -386,7 +411,7 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                 if units:
                     state, wl, wn = _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
                                                    unit_ptr, unit_idx, neu1, neu1e, shared_negatives, alias_prob,
-                                                   alias_idx, track, lock0, lock1, freeze)
+                                                   alias_idx, track, lock0, lock1, freeze, grad_out[0], n_out)
                 elif sg and shared_negatives:
                     state, wl, wn = _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state,
                                                     sig, targets, labels, grad_out, neu1e, defer_output, track,
@@ -434,14 +459,17 @@ class Training(SGNSTraining):
         if units is None:
             self.unit_ptr, self.unit_idx = np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int32)
             n_rows = V
+            self.n_out = V
         else:
-            self.unit_ptr, self.unit_idx, n_rows = units
+            self.unit_ptr, self.unit_idx, n_rows, *rest = units
+            self.n_out = int(rest[0]) if rest else V
+        n_out = self.n_out  # output rows; ids from here on are centers only (subword units)
         if start is None:
             self.syn0 = _init_vectors(n_rows, cfg.dim, cfg.seed)
-            self.syn1 = np.zeros((V, cfg.dim), dtype=np.float32)
+            self.syn1 = np.zeros((n_out, cfg.dim), dtype=np.float32)
         else:
             self.syn0 = np.array(start.syn0, dtype=np.float32, order="C")
-            self.syn1 = (np.zeros((V, cfg.dim), dtype=np.float32) if start.syn1 is None
+            self.syn1 = (np.zeros((n_out, cfg.dim), dtype=np.float32) if start.syn1 is None
                          else np.array(start.syn1, dtype=np.float32, order="C"))
         # rows read but never written (init= with freeze_existing): empty arrays mean none
         self.lock0 = np.zeros(0, dtype=np.uint8)
@@ -449,13 +477,14 @@ class Training(SGNSTraining):
         if start is not None and (start.frozen0 is not None or start.frozen1 is not None):
             self.lock0 = (np.zeros(n_rows, dtype=np.uint8) if start.frozen0 is None
                           else np.asarray(start.frozen0, dtype=np.uint8))
-            self.lock1 = np.zeros(V, dtype=np.uint8) if start.frozen1 is None else np.asarray(start.frozen1, np.uint8)
-        self.table = noise_table(counts, cfg.ns_exponent)
+            self.lock1 = (np.zeros(n_out, dtype=np.uint8) if start.frozen1 is None
+                          else np.asarray(start.frozen1, np.uint8))
+        self.table = noise_table(counts[:n_out], cfg.ns_exponent)
         if cfg.sg and units is None:  # CBOW and subword units draw from the alias table (built in Python:
             # skip it for large graph vocabularies)
             self.alias_prob, self.alias_idx = np.ones(1, dtype=np.float32), np.zeros(1, dtype=np.int32)
         else:
-            self.alias_prob, self.alias_idx = alias_table(counts, cfg.ns_exponent)
+            self.alias_prob, self.alias_idx = alias_table(counts[:n_out], cfg.ns_exponent)
         self.keep = keep_probabilities(counts, cfg.sample)
         n_seq = len(offsets) - 1
         self.max_len = int(np.diff(offsets).max()) if n_seq else 0
@@ -497,7 +526,7 @@ class Training(SGNSTraining):
                              bool(cfg.sample > 0), cfg.window, cfg.negatives, cfg.learning_rate, cfg.min_learning_rate, done_before,
                              self.total, cfg.seed, e * n_slices + k, cfg.sg, self.max_len, cfg.shared_negatives,
                              cfg.defer_output, self.unit_ptr, self.unit_idx, self.alias_prob, self.alias_idx,
-                             LOSS_EVERY, loss_acc, self.lock0, self.lock1)
+                             LOSS_EVERY, loss_acc, self.lock0, self.lock1, self.n_out)
                 epoch.add(int(offsets[b] - offsets[a]), float(loss_acc[:, 0].sum()), int(loss_acc[:, 1].sum()))
                 if k + 1 < n_slices:
                     epoch.maybe_checkpoint(k + 1)
