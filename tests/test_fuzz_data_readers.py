@@ -517,3 +517,11 @@ def test_text_lines_names_a_bad_line_past_the_first_block(tmp_path, gz):
             pass
     _assert_names(info.value, path, 234_568)
     assert "at byte 5 of the line: b'\\xff he'" in str(info.value)
+
+
+def test_a_file_of_a_byte_order_mark_only_has_no_line(tmp_path):
+    # found by the universal-newlines property above: text_lines(strip_newline=False) raised an
+    # IndexError on a file holding the BOM alone
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbf")
+    assert list(_open.text_lines(path)) == [] == list(_open.text_lines(path, strip_newline=False))

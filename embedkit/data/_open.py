@@ -119,6 +119,8 @@ def text_lines(path: str | os.PathLike, *, strip_newline: bool = True) -> Iterat
                     first = False
                     if block.startswith(BOM):
                         block = block[3:]
+                        if not block:  # a file of a byte-order mark only
+                            continue
                 try:
                     text = block.decode("utf-8")
                 except UnicodeDecodeError:
