@@ -239,6 +239,31 @@ def main() -> None:
               "uptime": subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(), "rows": rows}
     (out_dir / "subword_quality.json").write_text(json.dumps(report, indent=1))
     print(markdown(rows))
+    if len(a.seeds.split(",")) > 1:
+        print()
+        print(markdown(means(rows)))
+
+
+def means(rows) -> list:
+    """One row a model: the mean of every figure over its seeds (the model's name says how many)."""
+    by_model: dict = {}
+    for r in rows:
+        by_model.setdefault(r["model"], []).append(r)
+
+    def avg(items):
+        first = items[0]
+        if isinstance(first, dict):
+            return {k: avg([i[k] for i in items]) for k in first}
+        if isinstance(first, (int, float)) and not isinstance(first, bool):
+            return float(np.mean(items))
+        return first
+
+    out = []
+    for model, group in by_model.items():
+        row = avg(group)
+        row["model"] = f"{model}, mean of {len(group)} seeds"
+        out.append(row)
+    return out
 
 
 def markdown(rows) -> str:
