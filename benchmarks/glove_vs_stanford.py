@@ -53,10 +53,11 @@ def run_stanford(bin_dir: Path, corpus: Path, a, work: Path) -> tuple[dict, Path
         ("vocab_count", [bin_dir / "vocab_count", "-min-count", "5", "-verbose", "0"], corpus, vocab),
         ("cooccur", [bin_dir / "cooccur", "-memory", "4.0", "-vocab-file", vocab, "-verbose", "0", "-window-size",
                      str(a.window), "-symmetric", "1", "-distance-weighting", "1"], corpus, cooc),
-        ("shuffle", [bin_dir / "shuffle", "-memory", "4.0", "-verbose", "0", "-seed", "1"], cooc, shuf),
+        ("shuffle", [bin_dir / "shuffle", "-memory", "4.0", "-verbose", "0", "-seed", str(a.seed + 1)], cooc, shuf),
         ("glove", [bin_dir / "glove", "-save-file", save, "-threads", str(a.threads), "-input-file", shuf,
                    "-x-max", "100", "-alpha", "0.75", "-eta", "0.05", "-iter", str(a.epochs), "-vector-size",
-                   str(a.dim), "-binary", "0", "-model", "2", "-vocab-file", vocab, "-verbose", "0", "-seed", "1"],
+                   str(a.dim), "-binary", "0", "-model", "2", "-vocab-file", vocab, "-verbose", "0",
+                   "-seed", str(a.seed + 1)],
          None, None),
     ]
     times = {}
@@ -81,6 +82,8 @@ def main() -> None:
     ap.add_argument("--dim", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--backend", default="numba")
+    ap.add_argument("--seed", type=int, default=0, help="embedkit's seed; the reference's shuffle and glove "
+                    "get seed + 1 (1 by default)")
     a = ap.parse_args()
     for tool in ("vocab_count", "cooccur", "shuffle", "glove"):
         if not (a.glove_bin / tool).is_file():
@@ -88,7 +91,7 @@ def main() -> None:
     out_dir = HERE / "out"
     corpus = head_mb(tokenized_file(out_dir), a.max_mb, out_dir)
     params = dict(dim=a.dim, window=a.window, epochs=a.epochs, workers=a.threads, min_count=5, x_max=100.0,
-                  weight_exponent=0.75, learning_rate=0.05, seed=0, backend=a.backend, verbose=False)
+                  weight_exponent=0.75, learning_rate=0.05, seed=a.seed, backend=a.backend, verbose=False)
     ek.train("glove", ek.datasets.load_text("emma"), **{**params, "epochs": 1})  # warm-up: numba's compilation
     rows = []
     load0 = os.getloadavg()
