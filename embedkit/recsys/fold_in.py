@@ -90,6 +90,11 @@ def _solve_mf(model, fixed: _Side, indptr, indices, values, params, side: str):
     return vec, bias
 
 
+#: BPR fold-in: noise items per positive a step (MovieLens-100k, 100 users folded in: recall@10
+#: 0.203 with 2 in 5.8 s, 0.179 with 8 in 21 s, 0.181 with 1 in 2.3 s; docs/updating-embeddings.md)
+FOLD_IN_NEGATIVES = 2
+
+
 def _solve_bpr(model, fixed: _Side, indptr, indices, values, params, side: str):
     """Adam on the BPR loss over the new rows only. ``side="users"``: each row is a user's vector
     ``w``, its entries are positive items, negatives are uniform items it has not. ``side="items"``:
@@ -99,7 +104,7 @@ def _solve_bpr(model, fixed: _Side, indptr, indices, values, params, side: str):
 
     reg = float(params.get("reg", 0.01))
     epochs = int(params.get("fold_in_epochs", 100))
-    n_neg = int(params.get("fold_in_negatives", 8))
+    n_neg = int(params.get("fold_in_negatives", FOLD_IN_NEGATIVES))
     gen = torch.Generator().manual_seed(int(params.get("seed") or 0))
     n = indptr.shape[0] - 1
     t = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
@@ -218,7 +223,7 @@ def fold_in(model, interactions, *, update_existing: bool = False, epochs: int |
     Items the model does not know get new rows solved against the users that chose them (after
     the users are solved); existing item rows never change. ``epochs``, ``learning_rate``, ``negatives`` (per
     positive) and
-    ``seed`` tune the ``bpr`` solver (defaults 100, 0.05, 8, the model's seed); the others are
+    ``seed`` tune the ``bpr`` solver (defaults 100, 0.05, 2, the model's seed); the others are
     exact. Returns a new :class:`~embedkit.FactorModel`; ``model`` is not modified.
     """
     solve = _solver(model)
