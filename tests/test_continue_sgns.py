@@ -213,3 +213,23 @@ def test_subword_vocabulary_update(texts, freeze):
         assert not same_units
     with pytest.raises(InvalidParameterError, match="units"):
         ek.train("subword", no_doctor, init=a, **{**kw, "min_n": 2})
+
+
+@pytest.mark.parametrize("freeze", [False, True])
+def test_subword_update_with_rare_words_training_their_units(texts, freeze):
+    # train_rare with init=: "doctor" (a previous word) occurs twice in the new text, below its
+    # min_count of 3, and two new words occur once: "doctor" keeps its previous id (and, absent from
+    # the new vocabulary, its vector), the new rare words train their units only
+    old, new = texts
+    kw = dict(KW, units="char", min_count=3)
+    a = ek.train("subword", old, **kw)
+    few = [s for s in new if "doctor" not in s] + [["the", "doctor", "was", "zorblex"], ["a", "doctor", "quimbat"]]
+    b = ek.train("subword", few, init=a, freeze_existing=freeze, train_rare=True, **kw)
+    assert b.meta["rare_words_trained"] == 2 and "doctor" in b.words and "zorblex" not in b.words
+    assert np.array_equal(a["doctor"], b["doctor"])
+    _lands_among_synonyms(b)
+    if freeze:
+        assert all(np.array_equal(a[k], b[k]) for k in a.keys)
+    b.vector("zorblex")  # its units were trained (they are in the table)
+    pos = np.minimum(np.searchsorted(b.unit_keys, b.units_of(["zorblex"])[1]), b.unit_keys.size - 1)
+    assert (b.unit_keys[pos] == b.units_of(["zorblex"])[1]).all()
