@@ -545,3 +545,20 @@ def test_text_values_either_round_trip_or_are_refused(tmp_path_factory, rows):
         with pytest.raises(EmbedkitError) as info:
             ek.load(path)
         assert ", line " in str(info.value)
+
+
+def test_an_npy_header_with_an_unclosed_bracket_is_an_input_format_error(tmp_path):
+    # found by test_mutated_files_fail_clearly: numpy parses the header with ast.literal_eval, and an
+    # unclosed bracket raised tokenize.TokenError through ek.load
+    import io as _io
+
+    buf = _io.BytesIO()
+    np.save(buf, np.ones((3, 2), np.float32))
+    raw = bytearray(buf.getvalue())
+    for i in (11, 50, 66):
+        mutated = bytearray(raw)
+        mutated[i] = ord("(")
+        path = tmp_path / f"m{i}.npy"
+        path.write_bytes(bytes(mutated))
+        with pytest.raises(ek.InputFormatError, match=f"m{i}.npy"):
+            ek.load(path)

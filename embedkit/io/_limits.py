@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import tokenize
 import zipfile
 import zlib
 from pathlib import Path
@@ -50,7 +51,9 @@ def member_errors(path: Path, member: str | None = None):
         raise InputFormatError(f"no member {exc.args[0]!r} in the zip" if member is None else
                                f"{member} is missing", path) from None
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError, RuntimeError, NotImplementedError,
-            OverflowError, TypeError, SyntaxError) as exc:
+            OverflowError, TypeError, SyntaxError, tokenize.TokenError) as exc:
+        # (numpy parses a .npy header with ast.literal_eval: a broken one raises SyntaxError or,
+        # with an unclosed bracket, tokenize.TokenError)
         inside = f"{member}: " if member else ""
         raise InputFormatError(f"{inside}cannot be read ({type(exc).__name__}: {exc})", path) from None
 
