@@ -209,3 +209,40 @@ def test_gnn_without_features_refuses_to_embed_unseen_nodes():
     emb = ek.train("gcn", g, epochs=5, hidden=8, dim=8, seed=0, workers=1, verbose=False)
     with pytest.raises(ek.EmbedkitError, match="learned a table"):
         emb.embed(g)
+
+
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_bpr_fold_in_gradients_equal_autograd(with_bias):
+    # the BPR fold-in steps Adam with gradients written by hand (numpy): they must be the loss's
+    import torch
+
+    from embedkit.recsys.fold_in import _bpr_gradients
+
+    rng = np.random.default_rng(0)
+    n, dim = 5, 4
+    per_row = np.array([3, 0, 2, 4, 1])
+    rows = np.repeat(np.arange(n), per_row)
+    starts = np.concatenate([[0], np.cumsum(per_row)[:-1]])
+    W = rng.standard_normal((n, dim)).astype(np.float32)
+    b = rng.standard_normal(n).astype(np.float32) if with_bias else None
+    d = rng.standard_normal((rows.size, dim)).astype(np.float32)
+    offset = rng.standard_normal(rows.size).astype(np.float32)
+    keep = rng.random(rows.size) < 0.7
+    loss, grads = _bpr_gradients(W, b, rows, starts, d, offset, keep, reg=0.1)
+    Wt = torch.tensor(W, dtype=torch.float64, requires_grad=True)
+    x = ((Wt[torch.from_numpy(rows)] * torch.tensor(d, dtype=torch.float64)).sum(1)
+         + torch.tensor(offset, dtype=torch.float64))
+    params = [Wt]
+    if with_bias:
+        bt = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+        x = x + bt[torch.from_numpy(rows)]
+        params.append(bt)
+    k = torch.from_numpy(keep)
+    expect = -torch.nn.functional.logsigmoid(x[k]).mean() + 0.1 * (Wt * Wt).sum(1).mean()
+    if with_bias:
+        expect = expect + 0.1 * (bt * bt).mean()
+    auto = torch.autograd.grad(expect, params)
+    assert loss == pytest.approx(expect.item(), rel=1e-5)
+    for mine, ref in zip(grads, auto):
+        np.testing.assert_allclose(mine, ref.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(grads[0][1], 2 * 0.1 / n * W[1], rtol=1e-6)  # row 1 has no pair: reg only
