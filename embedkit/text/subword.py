@@ -76,13 +76,19 @@ SUBWORD_FORMAT_VERSION = 2
 
 _LOOP = {p.name for p in LOOP_ROWS}
 _ENGINE = tuple(p for p in WORD2VEC_PARAMS if p.name not in ("min_count", "max_vocab", "unit", "lowercase",
-                                                                 "verbose", "backend", "learning_rate", *_LOOP))
+                                                                 "verbose", "backend", "learning_rate",
+                                                                 "shared_negatives", *_LOOP))
 SUBWORD_PARAMS: tuple[Param, ...] = (
     # fastText's learning rate for skip-gram (0.05), not word2vec's 0.025: chosen on the validation
     # similarity sets (Gutenberg 30 MB, 1 epoch: MTurk-771 0.229 against 0.144; docs/benchmarks.md)
     Param("learning_rate", float, 0.05, "initial learning rate (decays linearly to min_learning_rate; fastText's 0.05)", low=0.0,
           low_open=True),
     *_ENGINE,
+    # True by default for the speed target of issue 21 (Gutenberg 30 MB, 5 seeds: per-pair draws
+    # took 1.85x the time for SimLex +0.015 and RW +0.005; docs/benchmarks.md)
+    Param("shared_negatives", bool, True, "draw the noise words for every 2 context words, each update weighted "
+          "for the pair it stands for (about 1.85x faster); False: for each pair, as fastText does (a little "
+          "higher on SimLex and rare words)"),
     Param("backend", str, "auto", "engine: numba (auto); the units' composition is a numba kernel",
           choices=("auto", "numba")),
     Param("units", str, None, "subword units: char (fastText's hashed character n-grams), bpe (the "

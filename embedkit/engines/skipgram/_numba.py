@@ -282,17 +282,19 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
     """fastText's skip-gram (Bojanowski et al. 2017) for one center ``buf[i]``: the center's input
     vector ``h`` is the mean of its rows ``syn0[unit_idx[unit_ptr[w]:unit_ptr[w + 1]]]`` (its own
     word row and its subword units); it predicts every context word ``buf[lo:hi]`` in turn (output
-    rows updated pair by pair) against ``negative`` noise words: drawn for each pair, as fastText
-    does, or with ``shared`` shared by groups of context words (pWord2Vec's sharing, Ji et al.
-    2016): ``negative`` draws for every ``UNIT_NOISE_GROUP`` context words, each weighted to stand
-    for word2vec's per-pair draws, drawn from the alias table ``prob``/``alias`` (it stays in
-    cache). As in fastText every row gets the full gradient of ``h``, and each pair sees the rows
-    as the previous pairs left them: the rows are written once, at the end of the window, with the
-    summed gradient, and ``h`` (their mean) moves by each pair's gradient as it goes, which is the
-    same arithmetic at the cost of one vector a pair instead of a recomposition. Returns the random
-    state and, with ``track``, the window's summed loss and its number of pairs (else 0, 0); a
-    shared noise word counts as many times as its update weighs it. ``h0``: scratch (dim,).
-    Context words with ids from ``n_out`` on (centers only) are not predicted."""
+    rows updated pair by pair) against ``negative`` noise words drawn from the alias table
+    ``prob``/``alias`` (it stays in cache): for each pair, as fastText does (``shared`` false), or
+    with ``shared`` shared by ``UNIT_NOISE_GROUP`` context words (pWord2Vec's sharing, Ji et al.
+    2016), each update weighted to stand for the per-pair draws (half the random reads of output
+    rows: about 1.85x faster, a little lower on SimLex and RW; docs/benchmarks.md). A draw equal
+    to the center or to a context word of the window is skipped. As in fastText every row gets
+    the full gradient of ``h``, and each pair sees the rows as the previous pairs left them: the
+    rows are written once, at the end of the window, with the summed gradient, and ``h`` (their
+    mean) moves by each pair's gradient as it goes, which is the same arithmetic at the cost of
+    one vector operation a pair instead of a recomposition. Returns the random state and, with
+    ``track``, the window's summed loss and its number of pairs (else 0, 0); a shared noise word
+    counts as many times as its update weighs it. ``h0``: scratch (dim,). Context words with ids
+    from ``n_out`` on (centers only) are not predicted."""
     dim = syn0.shape[1]
     center = buf[i]
     r0 = unit_ptr[center]
@@ -314,28 +316,26 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
     n_ctx = 0
     in_group = 0
     loss = 0.0
+    group = UNIT_NOISE_GROUP if shared else 1
     for j in range(lo, hi):
         if j == i or buf[j] >= n_out:
             continue
         n_ctx += 1
-        # the pair's update: the context word against its own noise words, or alone when groups
-        # of context words share their noise words (drawn below)
-        state, pl = _negative_sampling_step(h, buf[j], syn1, table, 0 if shared else negative, alpha, neu1e, state,
-                                            sig, track, lock1, freeze)
+        # the pair's positive update; its noise words come from the group's draws below
+        state, pl = _negative_sampling_step(h, buf[j], syn1, table, 0, alpha, neu1e, state, sig, track, lock1,
+                                            freeze)
         loss += pl
-        if shared:
-            in_group += 1
-            if in_group == UNIT_NOISE_GROUP:
-                for k in range(dim):
-                    h[k] = h0[k] + neu1e[k]
-                state, nl = _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, alpha * in_group,
-                                            np.float32(in_group), state, sig, prob, alias, track, lock1, freeze,
-                                            neu1e)
-                loss += nl
-                in_group = 0
+        in_group += 1
+        if in_group == group:
+            for k in range(dim):
+                h[k] = h0[k] + neu1e[k]
+            state, nl = _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, alpha * in_group,
+                                        np.float32(in_group), state, sig, prob, alias, track, lock1, freeze, neu1e)
+            loss += nl
+            in_group = 0
         for k in range(dim):
             h[k] = h0[k] + neu1e[k]
-    if shared and in_group > 0:
+    if in_group > 0:
         state, nl = _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, alpha * in_group,
                                     np.float32(in_group), state, sig, prob, alias, track, lock1, freeze, neu1e)
         loss += nl
