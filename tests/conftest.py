@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import settings
 
@@ -29,6 +30,22 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(no_data)
         if item.get_closest_marker("gpu") and not torch.cuda.is_available():
             item.add_marker(no_gpu)
+
+
+@pytest.fixture(scope="session")
+def sbm():
+    """``sbm(sizes, p_in, p_out, feat_dim, noise, seed) -> (src, dst, community, features)``: a
+    planted partition (edge probability ``p_in`` within a community, ``p_out`` across) whose node
+    features are the community's random centre plus Gaussian noise of std ``noise``."""
+    def planted_partition(sizes, p_in, p_out, feat_dim, noise, seed):
+        rng = np.random.default_rng(seed)
+        lab = np.repeat(np.arange(len(sizes)), sizes)
+        P = np.where(lab[:, None] == lab[None, :], p_in, p_out)
+        s, d = np.nonzero(np.triu(rng.random((lab.size, lab.size)) < P, 1))
+        X = (rng.normal(0, 1, (len(sizes), feat_dim))[lab]
+             + rng.normal(0, noise, (lab.size, feat_dim))).astype(np.float32)
+        return s, d, lab, X
+    return planted_partition
 
 
 @pytest.fixture(scope="session")

@@ -15,20 +15,10 @@ pytest.importorskip("torch_geometric")
 CPU = dict(seed=0, verbose=False, workers=1)
 
 
-def _sbm(sizes, p_in, p_out, feat_dim, noise, seed):
-    """A planted partition with node features: (src, dst, community, features)."""
-    rng = np.random.default_rng(seed)
-    lab = np.repeat(np.arange(len(sizes)), sizes)
-    P = np.where(lab[:, None] == lab[None, :], p_in, p_out)
-    s, d = np.nonzero(np.triu(rng.random((lab.size, lab.size)) < P, 1))
-    X = (rng.normal(0, 1, (len(sizes), feat_dim))[lab] + rng.normal(0, noise, (lab.size, feat_dim))).astype(np.float32)
-    return s, d, lab, X
-
-
 @pytest.fixture(scope="module")
-def grown():
+def grown(sbm):
     """Three communities trained on, then a fourth (30 new nodes) attached by a few edges."""
-    s, d, lab, X = _sbm([30] * 4, 0.3, 0.01, 16, 1.5, 0)
+    s, d, lab, X = sbm([30] * 4, 0.3, 0.01, 16, 1.5, 0)
     old = lab < 3
     keep = old[s] & old[d]
     assert (~keep).sum() > 0 and (old[s] != old[d]).any()  # the new community is attached to the old graph
@@ -75,10 +65,10 @@ def test_without_freeze_old_rows_are_fine_tuned_and_absent_old_nodes_keep_their_
     assert np.abs(moved).max() > 0  # without freeze_existing the old nodes' rows are fine-tuned
 
 
-def test_fine_tuning_reaches_a_retrains_accuracy_in_fewer_epochs():
+def test_fine_tuning_reaches_a_retrains_accuracy_in_fewer_epochs(sbm):
     """Supervised: 400 nodes in 4 planted classes; the model trained on the first 320 is fine-tuned
     on all 400. Masks by node id (train ids stay train), so the validation nodes are never trained on."""
-    s, d, lab, X = _sbm([100] * 4, 0.05, 0.01, 32, 2.5, 0)
+    s, d, lab, X = sbm([100] * 4, 0.05, 0.01, 32, 2.5, 0)
     perm = np.random.default_rng(1).permutation(lab.size)
     inv = np.argsort(perm)
     lab, X, s, d = lab[perm], X[perm], inv[s], inv[d]
@@ -175,8 +165,8 @@ def test_an_init_run_resumes_bit_identical_from_its_checkpoint(grown, tmp_path):
     assert [r["loss"] for r in resumed.history] == [r["loss"] for r in whole.history]
 
 
-def test_a_classifier_keeps_absent_old_nodes_with_their_old_scores_and_no_label():
-    s, d, lab, X = _sbm([20] * 3, 0.3, 0.02, 8, 1.0, 2)
+def test_a_classifier_keeps_absent_old_nodes_with_their_old_scores_and_no_label(sbm):
+    s, d, lab, X = sbm([20] * 3, 0.3, 0.02, 8, 1.0, 2)
     ids = np.arange(lab.size)
     labels = {i: int(lab[i]) for i in range(lab.size)}
     masks = dict(train_mask=ids % 5 < 3, val_mask=ids % 5 == 3, test_mask=ids % 5 == 4)

@@ -21,21 +21,11 @@ pytest.importorskip("torch_geometric")
 CPU = dict(seed=0, verbose=False, workers=1)
 
 
-def _sbm(sizes, p_in, p_out, feat_dim, noise, seed):
-    """A planted partition with node features: (src, dst, community, features)."""
-    rng = np.random.default_rng(seed)
-    lab = np.repeat(np.arange(len(sizes)), sizes)
-    P = np.where(lab[:, None] == lab[None, :], p_in, p_out)
-    s, d = np.nonzero(np.triu(rng.random((lab.size, lab.size)) < P, 1))
-    X = (rng.normal(0, 1, (len(sizes), feat_dim))[lab] + rng.normal(0, noise, (lab.size, feat_dim))).astype(np.float32)
-    return s, d, lab, X
-
-
 @pytest.fixture(scope="module")
-def planted():
+def planted(sbm):
     """Three communities of 30 nodes trained on; a fourth (30 new nodes) joins by a few edges.
     Labels (of the old nodes, masks by id) for the classifier."""
-    s, d, lab, X = _sbm([30] * 4, 0.3, 0.01, 16, 1.5, 0)
+    s, d, lab, X = sbm([30] * 4, 0.3, 0.01, 16, 1.5, 0)
     old = lab < 3
     keep = old[s] & old[d]
     ids = np.arange(90)
