@@ -52,6 +52,29 @@ def _softplus(x):
 
 
 @njit(cache=True, inline="always", fastmath=True)
+def _output_update(h, out, label, weight, sig, grad, frozen):
+    """One output row's negative-sampling update: ``h`` (dim,) scores ``out`` (an output row, a
+    positive with ``label`` 1 or a noise word with 0); unless the score saturates (gensim's rule),
+    ``g = (label - sigmoid(score)) * weight`` adds ``g * out`` to ``grad`` and, unless ``frozen``,
+    ``g * h`` to ``out``. Returns the score (taken before the update)."""
+    dim = h.shape[0]
+    f = np.float32(0.0)
+    for k in range(dim):
+        f += h[k] * out[k]
+    if f >= MAX_EXP or f <= -MAX_EXP:
+        return f
+    g = (label - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * weight
+    if frozen:
+        for k in range(dim):
+            grad[k] += g * out[k]
+        return f
+    for k in range(dim):
+        grad[k] += g * out[k]
+        out[k] += g * h[k]
+    return f
+
+
+@njit(cache=True, inline="always", fastmath=True)
 def _negative_sampling_step(h, center, syn1, table, negative, alpha, neu1e, state, sig, track, lock1, freeze):
     """One word2vec update: hidden vector ``h`` (dim,) predicts ``center`` against
     ``negative`` noise words. Output rows in ``syn1`` are updated in place; the
@@ -59,7 +82,6 @@ def _negative_sampling_step(h, center, syn1, table, negative, alpha, neu1e, stat
     the pair's negative-sampling loss (else 0). With ``freeze``, output rows whose ``lock1`` is
     set are read but never written."""
     loss = 0.0
-    dim = h.shape[0]
     n_table = table.shape[0]
     for d in range(negative + 1):
         if d == 0:
@@ -71,22 +93,9 @@ def _negative_sampling_step(h, center, syn1, table, negative, alpha, neu1e, stat
             if target == center:
                 continue
             label = np.float32(0.0)
-        out = syn1[target]
-        f = np.float32(0.0)
-        for k in range(dim):
-            f += h[k] * out[k]
+        f = _output_update(h, syn1[target], label, alpha, sig, neu1e, freeze and lock1[target] != 0)
         if track:
             loss += _softplus(-f if d == 0 else f)
-        if f >= MAX_EXP or f <= -MAX_EXP:
-            continue  # saturated: no update (gensim's rule)
-        g = (label - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
-        if freeze and lock1[target]:
-            for k in range(dim):
-                neu1e[k] += g * out[k]
-            continue
-        for k in range(dim):
-            neu1e[k] += g * out[k]
-            out[k] += g * h[k]
     return state, loss
 
 
@@ -246,7 +255,6 @@ def _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, weight, share, st
     """``negative`` shared noise words for the context words of one group, each update weighted by
     ``weight`` (``alpha`` times the ``share`` of per-pair draws it stands for); ``h``'s gradient is
     added to ``grad``. A draw equal to the center or to a context word of the window is skipped."""
-    dim = h.shape[0]
     loss = 0.0
     for d in range(negative):
         state, r = next_u64(state)
@@ -257,22 +265,9 @@ def _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, weight, share, st
                 clash = True
         if clash:
             continue
-        out = syn1[t]
-        f = np.float32(0.0)
-        for k in range(dim):
-            f += h[k] * out[k]
+        f = _output_update(h, syn1[t], np.float32(0.0), weight, sig, grad, freeze and lock1[t] != 0)
         if track:
             loss += share * _softplus(f)
-        if f >= MAX_EXP or f <= -MAX_EXP:
-            continue
-        g = -sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))] * weight
-        if freeze and lock1[t]:
-            for k in range(dim):
-                grad[k] += g * out[k]
-            continue
-        for k in range(dim):
-            grad[k] += g * out[k]
-            out[k] += g * h[k]
     return state, loss
 
 
