@@ -24,7 +24,9 @@ class Param:
     ``float`` parameter is always finite (nan, inf and -inf are refused whatever the bounds);
     ``choices`` lists allowed values; ``nullable`` admits ``None``; ``cli=False``
     keeps a parameter out of the command line (e.g. Python objects); ``multiple`` takes one value
-    of ``type`` or a sequence of them (a tuple after :meth:`check`; a repeatable CLI option).
+    of ``type`` or a sequence of them (a tuple after :meth:`check`; a repeatable CLI option);
+    ``requires`` names a parameter that must not be None when this one is true (e.g.
+    ``freeze_existing`` needs ``init``), checked by :func:`validate`.
     """
 
     name: str
@@ -39,6 +41,7 @@ class Param:
     nullable: bool = False
     cli: bool = True
     multiple: bool = False
+    requires: str | None = None
 
     def allowed(self) -> str:
         if self.choices:
@@ -54,6 +57,8 @@ class Param:
             text += ", or a sequence of them"
         if self.nullable:
             text += " (or None)"
+        if self.requires:
+            text += f"; true needs {self.requires}"
         return text
 
     def check(self, method: str, value: Any) -> Any:
@@ -126,6 +131,11 @@ def validate(method: str, table: tuple[Param, ...], given: dict[str, Any]) -> di
     out = {}
     for p in table:
         out[p.name] = p.check(method, given.get(p.name, p.default))
+    for p in table:
+        if p.requires and out[p.name] and out.get(p.requires) is None:
+            raise InvalidParameterError(method, p.name, f"False without {p.requires}", out[p.name],
+                                        hint=f"{p.name} needs {p.requires}: pass {p.requires}= as well (on the "
+                                             f"command line --{p.requires.replace('_', '-')} ...)")
     return out
 
 

@@ -76,3 +76,20 @@ def test_a_signature_that_drifts_from_its_table_is_refused_at_import():
         def drifted(emb, repeats=1):
             return emb
     assert "drifted" not in EVALUATORS
+
+
+def test_a_param_that_requires_another_is_refused_without_it():
+    # Param(requires=...): one rule for every method's freeze_existing (it needs init)
+    from embedkit._validation import Param, validate
+
+    table = (Param("init", object, None, "a previous result", nullable=True),
+             Param("freeze_existing", bool, False, "keep old rows", requires="init"))
+    assert validate("m", table, {})["freeze_existing"] is False
+    assert validate("m", table, {"init": object(), "freeze_existing": True})["freeze_existing"] is True
+    with pytest.raises(ek.InvalidParameterError, match="freeze_existing.*False without init.*pass init="):
+        validate("m", table, {"freeze_existing": True})
+    assert table[1].allowed().endswith("true needs init")
+    for method in ("skipgram", "cbow", "subword", "deepwalk", "node2vec", "gcn", "gat", "als", "bpr", "mf",
+                   "triplet"):
+        rows = {p.name: p for p in ek.get_method(method).params}
+        assert rows["freeze_existing"].requires == "init", method

@@ -574,5 +574,8 @@ def test_freeze_existing_refusals():
     with pytest.raises(ek.InvalidParameterError, match="freeze_existing.*without init"):
         ek.train("triplet", data, freeze_existing=True, **CPU)
     x, y = clusters(5, k=2)
-    with pytest.raises(ek.InvalidParameterError, match="freeze_existing.*mlp"):
+    with pytest.raises(ek.InvalidParameterError, match="freeze_existing.*without init"):
         ek.train("triplet", {"features": x, "labels": y.tolist()}, freeze_existing=True, **CPU)
+    # with init the mlp encoder is refused: its shared weights move every key's vector
+    with pytest.raises(ek.InvalidParameterError, match="init.*mlp.*freeze_existing needs the table encoder"):
+        ek.train("triplet", {"features": x, "labels": y.tolist()}, init=init, freeze_existing=True, **CPU)

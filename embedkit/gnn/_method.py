@@ -57,7 +57,7 @@ def gnn_params(*, hidden: int, dropout: float, learning_rate: float, epochs: int
               "a file saved before embedkit kept GNN encoders holds no weights and is refused",
               nullable=True, cli=False),
         Param("freeze_existing", bool, False, FREEZE_MEANING + "; GCN/GAT: the old nodes' rows are copied from "
-              "init, new nodes get the fine-tuned encoder's rows"),
+              "init, new nodes get the fine-tuned encoder's rows", requires="init"),
         *loop_params(),
         VERBOSE,
     )
@@ -97,9 +97,6 @@ class GNNMethod(Method):
         init = params["init"]
         if init is not None:
             check_init(self.name, init, mode=mode, feat_kind=feat_kind, classes=nd.classes)
-        elif params["freeze_existing"]:
-            raise InvalidParameterError(self.name, "freeze_existing", "False without init", True,
-                                        hint="pass init=<the previous result> to keep its rows")
         dist = context(dev)
         if dist.active and params.get("checkpoint"):  # each process would need its own generators' state
             raise InvalidParameterError(self.name, "checkpoint", "None under torchrun (checkpoints are written by "

@@ -85,7 +85,7 @@ class WalkEmbedding(Method):
         t0 = time.perf_counter()
         walk_kw = dict(walk_length=params["walk_length"], walks_per_node=params["walks_per_node"],
                        p=p, q=q, seed=params["seed"])
-        init = check_init(self.name, params["init"], params["freeze_existing"])
+        init = check_init(self.name, params["init"])
         region = None
         if init is not None:  # an update: walks from the affected region only (graph/_update.py)
             region = affected_nodes(self.name, g, init, params["update_hops"], params["walks_per_node"])

@@ -86,7 +86,7 @@ TRIPLET_PARAMS = (
     Param("init", object, None, INIT_MEANING + "; table encoder: a vectors file or, in Python, an Embeddings "
           "(fine-tuning; training keys it lacks start by init_missing)", nullable=True),
     Param("freeze_existing", bool, False, FREEZE_MEANING + "; table encoder with init: only the new keys' rows "
-          "train (the old rows' gradients are dropped), the result holds init's rows unchanged"),
+          "train (the old rows' gradients are dropped), the result holds init's rows unchanged", requires="init"),
     Param("init_missing", str, "random", "table with init: how training keys missing from init start: "
           "random (normal with the init vectors' mean and std), mean (the mean init vector), error",
           choices=INIT_MISSING),
@@ -160,7 +160,7 @@ class Triplet(Method):
 
     def get_params(self):
         given = dict(self._given)
-        feats, init = given.pop("features", None), given.pop("init", None)
+        feats, init = given.pop("features", None), given.get("init")
         params = validate(self.name, self.params, given)
         params["features"] = _path_or(feats, "features", (Embeddings, np.ndarray, list) + _tensor_types(),
                                       "an array (n, f), an Embeddings of features, a vectors file path, or None")
@@ -191,17 +191,11 @@ class Triplet(Method):
         if init is not None:
             if encoder == "mlp":
                 raise InvalidParameterError(self.name, "init", "None with the mlp encoder", params["init"],
-                                            hint="to map pre-trained vectors through an MLP, pass them as features")
+                                            hint="to map pre-trained vectors through an MLP, pass them as features; "
+                                                 "an MLP's shared weights move every key's vector, so "
+                                                 "freeze_existing needs the table encoder too")
             init = feature_table(init, name="init")
             _same_dim(self.name, "the init vectors", init.dim, params, self._given)
-        if params["freeze_existing"]:
-            if encoder == "mlp":
-                raise InvalidParameterError(self.name, "freeze_existing", "False with the mlp encoder", True,
-                                            hint="an MLP's shared weights move every key's vector; freezing rows "
-                                                 "needs the table encoder with init")
-            if init is None:
-                raise InvalidParameterError(self.name, "freeze_existing", "False without init", True,
-                                            hint="pass init=<the previous vectors> to keep their rows")
         _check_supervision(md)
         if params["learning_rate"] is None:
             params["learning_rate"] = 0.05 if encoder == "table" and init is None else 0.01

@@ -44,7 +44,7 @@ CONTINUE_PARAMS: tuple[Param, ...] = (
           "rows, old ones without interactions in the new data keep theirs; the result holds the old keys first, "
           "then the new", nullable=True, cli=False),
     Param("freeze_existing", bool, False, "keep every old user and item row (and bias) bit for bit: only the new "
-          "rows train (indexes built on the old vectors stay valid)"),
+          "rows train (indexes built on the old vectors stay valid)", requires="init"),
 )
 
 
@@ -54,12 +54,8 @@ def check_init(method: str, params: dict, given: dict, *, biases: tuple[str, ...
     cannot continue, naming it. ``dim`` follows the init model unless ``given`` names another
     (then it is refused). ``biases``: the bias arrays the method's models hold (``item_bias``,
     ``user_bias``); ``explicit``: whether its models predict ratings."""
-    init, freeze = params.get("init"), params.get("freeze_existing")
-    if init is None:
-        if freeze:
-            raise InvalidParameterError(method, "freeze_existing", "False without init", True,
-                                        hint="freeze_existing keeps the rows of the init model: pass init= "
-                                             "(on the CLI: --init FILE)")
+    init = params.get("init")
+    if init is None:  # (freeze_existing without init: refused by the parameters' validation)
         return None
     if not isinstance(init, FactorModel):
         what = type(init).__name__

@@ -497,7 +497,7 @@ class Subword(Method):
 
 def _check_subword_init(method: str, params: dict, kind: str):
     """``init`` (a SubwordEmbeddings with the same units) or None; raises otherwise."""
-    init = check_init(method, params["init"], params["freeze_existing"])
+    init = check_init(method, params["init"])
     if init is None:
         return None
     if not isinstance(init, SubwordEmbeddings):

@@ -85,7 +85,7 @@ class _Word2Vec(Method):
         dev = resolve_device(params["device"], method=self.name)
         workers = params["workers"] or os.cpu_count() or 1
         t0 = time.perf_counter()
-        init = check_init(self.name, params["init"], params["freeze_existing"])
+        init = check_init(self.name, params["init"])
         enc = corpus.encode(params["min_count"], params["max_vocab"])
         validate = text_validation(self.name, params["validation"])
         t1 = time.perf_counter()

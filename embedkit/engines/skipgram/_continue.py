@@ -35,7 +35,8 @@ logger = logging.getLogger("embedkit")
 CONTINUE_PARAMS: tuple[Param, ...] = (
     Param("init", object, None, "a previous result to continue from: keys in both start from their old rows, new "
           "keys get new rows, old keys absent from the new data keep their vectors", nullable=True, cli=False),
-    Param("freeze_existing", bool, False, "keep every old row bit for bit (indexes built on them stay valid)"),
+    Param("freeze_existing", bool, False, "keep every old row bit for bit (indexes built on them stay valid)",
+          requires="init"),
 )
 
 #: attribute of a result that holds its skip-gram output vectors (in memory only)
@@ -75,14 +76,11 @@ class Continuation:
                               "frozen": self.start.frozen0 is not None}}
 
 
-def check_init(method: str, init, freeze: bool = False):
-    """``init`` as Embeddings (a result or a loaded file), or raise (also for ``freeze_existing``
-    without ``init``)."""
+def check_init(method: str, init):
+    """``init`` as Embeddings (a result or a loaded file), or raise (``freeze_existing`` without
+    ``init`` is refused by the parameters' validation)."""
     from ...embeddings import Embeddings
 
-    if init is None and freeze:
-        raise InvalidParameterError(method, "freeze_existing", "False without init", True,
-                                    hint="freeze_existing keeps the rows of the init result: pass init=")
     if init is None or isinstance(init, Embeddings):
         return init
     raise InvalidParameterError(method, "init", "a previous result (Embeddings) of this method, or None",
