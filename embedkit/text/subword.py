@@ -86,9 +86,14 @@ SUBWORD_PARAMS: tuple[Param, ...] = (
     *_ENGINE,
     # True by default for the speed target of issue 21 (Gutenberg 30 MB, 5 seeds: per-pair draws
     # took 1.85x the time for SimLex +0.015 and RW +0.005; docs/benchmarks.md)
-    Param("shared_negatives", bool, True, "draw the noise words for every 2 context words, each update weighted "
+    Param("shared_negatives", bool, False, "draw the noise words for every 2 context words, each update weighted "
           "for the pair it stands for (about 1.85x faster); False: for each pair, as fastText does (a little "
           "higher on SimLex and rare words)"),
+    # 2: fastText's order with 2 threads (Gutenberg 30 MB, books in order, 1 epoch: Stanford RW 0.241
+    # against 0.215 in file order, MEN 0.381 against 0.358; docs/benchmarks.md)
+    Param("regions", int, 2, "read the corpus as this many contiguous regions advancing side by side, as "
+          "fastText's threads do, so every part of an ordered corpus meets the whole range of learning rates; "
+          "1: file order", low=1),
     Param("backend", str, "auto", "engine: numba (auto); the units' composition is a numba kernel",
           choices=("auto", "numba")),
     Param("units", str, None, "subword units: char (fastText's hashed character n-grams), bpe (the "

@@ -68,6 +68,7 @@ import numpy as np
 
 from ...exceptions import InvalidParameterError, ShapeError
 from ._common import SGNSConfig, SGNSStart, SGNSTraining, _init_vectors, alias_table, keep_probabilities, noise_table
+from ._regions import interleave_regions
 
 __all__ = ["BACKENDS", "SGNSConfig", "SGNSStart", "SGNSTraining", "alias_table", "keep_probabilities", "noise_table",
            "register_backend", "run_sgns", "sgns_training", "train_sgns"]
@@ -153,6 +154,7 @@ def sgns_training(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, c
     (:func:`~embedkit.engines.skipgram._continue.continue_from`; numba and torch backends)."""
     tokens = np.ascontiguousarray(tokens, dtype=np.int32)
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    tokens, offsets = interleave_regions(tokens, offsets, cfg.regions)
     counts = np.asarray(counts, dtype=np.float64)
     dev = str(device)
     from ...distributed import launched

@@ -36,6 +36,10 @@ class SGNSConfig:
     #: walks (Facebook link prediction: dot-product AUC 0.960 against 0.946), so walk methods
     #: turn it off. docs/benchmarks.md
     defer_output: bool = True
+    #: read the corpus as this many contiguous regions advancing side by side (word2vec.c's and
+    #: fastText's threads each stream their share of the file), so that every part of an ordered
+    #: corpus meets the whole range of learning rates; 1: file order (:mod:`._regions`)
+    regions: int = 1
     #: torch backend under torchrun: minibatches between two exchanges of the processes' changed
     #: rows, and how they combine: "sum" (lock-free Hogwild across processes; text: analogy
     #: accuracy 0.052 in 2 processes vs 0.050 in one, 1 epoch on 3.6M Gutenberg tokens) or "mean"
@@ -51,7 +55,8 @@ class SGNSConfig:
         return cls(dim=params["dim"], window=params["window"], negatives=params["negatives"],
                    sample=params["sample"], epochs=params["epochs"], learning_rate=params["learning_rate"],
                    min_learning_rate=params["min_learning_rate"], ns_exponent=params.get("ns_exponent", 0.75), sg=sg,
-                   seed=params["seed"], workers=workers, shared_negatives=params["shared_negatives"])
+                   seed=params["seed"], workers=workers, shared_negatives=params["shared_negatives"],
+                   regions=params.get("regions", 1))
 
 
 def noise_table(counts: np.ndarray, exponent: float, size: int | None = None) -> np.ndarray:

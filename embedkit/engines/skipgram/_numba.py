@@ -250,6 +250,51 @@ def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, s
     return state, loss, pairs
 
 @njit(cache=True, inline="always", fastmath=True)
+def _pair_step(h, target, syn1, prob, alias, negative, alpha, grad, state, sig, targets, scores, track, lock1,
+               freeze):
+    """fastText's update of one (center, context) pair: ``h`` (dim,) predicts ``target`` against
+    ``negative`` noise words from the alias table (a draw equal to ``target`` is skipped). As in
+    ``_cbow_step`` the noise words are drawn and all the scores computed before any output row is
+    updated, so the rows' loads overlap instead of waiting on each other's updates (the rows are
+    distinct but for a repeated draw, which then sees its first update's row unchanged). ``h``'s
+    gradient is added to ``grad``. Returns the random state and, with ``track``, the pair's loss."""
+    dim = h.shape[0]
+    n_t = 1
+    targets[0] = target
+    for d in range(negative):
+        state, r = next_u64(state)
+        t = _alias_draw(r, prob, alias)
+        if t == target:
+            continue
+        targets[n_t] = t
+        n_t += 1
+    for t in range(n_t):
+        out = syn1[targets[t]]
+        f = np.float32(0.0)
+        for k in range(dim):
+            f += h[k] * out[k]
+        scores[t] = f
+    loss = 0.0
+    for t in range(n_t):
+        f = scores[t]
+        if track:
+            loss += _softplus(-f if t == 0 else f)
+        if f >= MAX_EXP or f <= -MAX_EXP:
+            continue  # saturated: no update (gensim's rule)
+        label = np.float32(1.0) if t == 0 else np.float32(0.0)
+        g = (label - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
+        out = syn1[targets[t]]
+        if freeze and lock1[targets[t]]:
+            for k in range(dim):
+                grad[k] += g * out[k]
+            continue
+        for k in range(dim):
+            grad[k] += g * out[k]
+            out[k] += g * h[k]
+    return state, loss
+
+
+@njit(cache=True, inline="always", fastmath=True)
 def _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, weight, share, state, sig, prob, alias, track,
                     lock1, freeze, grad):
     """``negative`` shared noise words for the context words of one group, each update weighted by
@@ -273,7 +318,7 @@ def _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, weight, share, st
 
 @njit(cache=True, inline="always", fastmath=True)
 def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, sig, unit_ptr, unit_idx, h, neu1e,
-                   shared, prob, alias, track, lock0, lock1, freeze, h0, n_out):
+                   shared, prob, alias, track, lock0, lock1, freeze, h0, n_out, targets, scores):
     """fastText's skip-gram (Bojanowski et al. 2017) for one center ``buf[i]``: the center's input
     vector ``h`` is the mean of its rows ``syn0[unit_idx[unit_ptr[w]:unit_ptr[w + 1]]]`` (its own
     word row and its subword units); it predicts every context word ``buf[lo:hi]`` in turn (output
@@ -311,29 +356,40 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
     n_ctx = 0
     in_group = 0
     loss = 0.0
-    group = UNIT_NOISE_GROUP if shared else 1
-    for j in range(lo, hi):
-        if j == i or buf[j] >= n_out:
-            continue
-        n_ctx += 1
-        # the pair's positive update; its noise words come from the group's draws below
-        state, pl = _negative_sampling_step(h, buf[j], syn1, table, 0, alpha, neu1e, state, sig, track, lock1,
-                                            freeze)
-        loss += pl
-        in_group += 1
-        if in_group == group:
+    if not shared:
+        for j in range(lo, hi):
+            if j == i or buf[j] >= n_out:
+                continue
+            n_ctx += 1
+            state, pl = _pair_step(h, buf[j], syn1, prob, alias, negative, alpha, neu1e, state, sig, targets,
+                                   scores, track, lock1, freeze)
+            loss += pl
             for k in range(dim):
                 h[k] = h0[k] + neu1e[k]
+    else:
+        group = UNIT_NOISE_GROUP
+        for j in range(lo, hi):
+            if j == i or buf[j] >= n_out:
+                continue
+            n_ctx += 1
+            # the pair's positive update; its noise words come from the group's draws below
+            state, pl = _negative_sampling_step(h, buf[j], syn1, table, 0, alpha, neu1e, state, sig, track, lock1,
+                                                freeze)
+            loss += pl
+            in_group += 1
+            if in_group == group:
+                for k in range(dim):
+                    h[k] = h0[k] + neu1e[k]
+                state, nl = _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, alpha * in_group,
+                                            np.float32(in_group), state, sig, prob, alias, track, lock1, freeze, neu1e)
+                loss += nl
+                in_group = 0
+            for k in range(dim):
+                h[k] = h0[k] + neu1e[k]
+        if in_group > 0:
             state, nl = _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, alpha * in_group,
                                         np.float32(in_group), state, sig, prob, alias, track, lock1, freeze, neu1e)
             loss += nl
-            in_group = 0
-        for k in range(dim):
-            h[k] = h0[k] + neu1e[k]
-    if in_group > 0:
-        state, nl = _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, alpha * in_group,
-                                    np.float32(in_group), state, sig, prob, alias, track, lock1, freeze, neu1e)
-        loss += nl
     pairs = n_ctx if track else 0
     if n_ctx == 0:
         return state, loss, pairs
@@ -406,7 +462,8 @@ def _sgns_kernel(tokens, offsets, bounds, syn0, syn1, table, keep, subsample, wi
                 if units:
                     state, wl, wn = _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state, sig,
                                                    unit_ptr, unit_idx, neu1, neu1e, shared_negatives, alias_prob,
-                                                   alias_idx, track, lock0, lock1, freeze, grad_out[0], n_out)
+                                                   alias_idx, track, lock0, lock1, freeze, grad_out[0], n_out,
+                                                   targets, labels)
                 elif sg and shared_negatives:
                     state, wl, wn = _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha32, state,
                                                     sig, targets, labels, grad_out, neu1e, defer_output, track,
