@@ -84,11 +84,11 @@ SUBWORD_PARAMS: tuple[Param, ...] = (
     Param("learning_rate", float, 0.05, "initial learning rate (decays linearly to min_learning_rate; fastText's 0.05)", low=0.0,
           low_open=True),
     *_ENGINE,
-    # True by default for the speed target of issue 21 (Gutenberg 30 MB, 5 seeds: per-pair draws
-    # took 1.85x the time for SimLex +0.015 and RW +0.005; docs/benchmarks.md)
-    Param("shared_negatives", bool, False, "draw the noise words for every 2 context words, each update weighted "
-          "for the pair it stands for (about 1.85x faster); False: for each pair, as fastText does (a little "
-          "higher on SimLex and rare words)"),
+    # False (fastText's per-pair draws) since _pair_step loads a pair's output rows together: as
+    # fast as the shared draws were and higher on SimLex (Gutenberg 30 MB, 5 seeds; docs/benchmarks.md)
+    Param("shared_negatives", bool, False, "True: draw the noise words for every 2 context words, each update "
+          "weighted for the pair it stands for (pWord2Vec's sharing; lower on SimLex); False: for each "
+          "(center, context) pair, as fastText does"),
     # 2: fastText's order with 2 threads (Gutenberg 30 MB, books in order, 1 epoch: Stanford RW 0.241
     # against 0.215 in file order, MEN 0.381 against 0.358; docs/benchmarks.md)
     Param("regions", int, 2, "read the corpus as this many contiguous regions advancing side by side, as "

@@ -28,8 +28,9 @@ SLICE_TOKENS = 1_000_000
 #: 100: no measurable slowdown; every center: about 15% slower)
 LOSS_EVERY = 64
 
-#: subword units (``_sg_units_step`` with shared noise words): a window draws ``negative`` noise
-#: words for every this many context words (each weighted to stand for the per-pair draws)
+#: subword units with ``shared_negatives`` (``_sg_units_step``; fastText's per-pair draws are the
+#: default): a window draws ``negative`` noise words for every this many context words (each
+#: weighted to stand for the per-pair draws)
 UNIT_NOISE_GROUP = 2
 EXP_TABLE_SIZE = 1000
 MAX_EXP = 6.0
@@ -323,18 +324,18 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
     vector ``h`` is the mean of its rows ``syn0[unit_idx[unit_ptr[w]:unit_ptr[w + 1]]]`` (its own
     word row and its subword units); it predicts every context word ``buf[lo:hi]`` in turn (output
     rows updated pair by pair) against ``negative`` noise words drawn from the alias table
-    ``prob``/``alias`` (it stays in cache): for each pair, as fastText does (``shared`` false), or
-    with ``shared`` shared by ``UNIT_NOISE_GROUP`` context words (pWord2Vec's sharing, Ji et al.
-    2016), each update weighted to stand for the per-pair draws (half the random reads of output
-    rows: about 1.85x faster, a little lower on SimLex and RW; docs/benchmarks.md). A draw equal
-    to the center or to a context word of the window is skipped. As in fastText every row gets
-    the full gradient of ``h``, and each pair sees the rows as the previous pairs left them: the
-    rows are written once, at the end of the window, with the summed gradient, and ``h`` (their
-    mean) moves by each pair's gradient as it goes, which is the same arithmetic at the cost of
-    one vector operation a pair instead of a recomposition. Returns the random state and, with
-    ``track``, the window's summed loss and its number of pairs (else 0, 0); a shared noise word
-    counts as many times as its update weighs it. ``h0``: scratch (dim,). Context words with ids
-    from ``n_out`` on (centers only) are not predicted."""
+    ``prob``/``alias`` (it stays in cache): for each pair, as fastText does (``shared`` false:
+    ``_pair_step``), or with ``shared`` for every ``UNIT_NOISE_GROUP`` context words (pWord2Vec's
+    sharing, Ji et al. 2016), each update weighted to stand for the per-pair draws and a draw equal
+    to the center or to a context word of the window skipped (fewer output rows a pair; lower on
+    SimLex: docs/benchmarks.md). As in fastText every row gets the full gradient of ``h``, and each
+    pair sees the rows as the previous pairs left them: the rows are written once, at the end of
+    the window, with the summed gradient, and ``h`` (their mean) moves by each pair's gradient as it
+    goes, which is the same arithmetic at the cost of one vector operation a pair instead of a
+    recomposition. Returns the random state and, with ``track``, the window's summed loss and its
+    number of pairs (else 0, 0); a shared noise word counts as many times as its update weighs it.
+    ``h0``: scratch (dim,); ``targets`` int64 / ``scores`` float32 (negative + 1,): scratch of
+    ``_pair_step``. Context words with ids from ``n_out`` on (centers only) are not predicted."""
     dim = syn0.shape[1]
     center = buf[i]
     r0 = unit_ptr[center]
