@@ -112,28 +112,64 @@ def _alias_draw(r, prob, alias):
 
 
 @njit(cache=True, inline="always", fastmath=True)
+def _pair_step(h, target, syn1, prob, alias, negative, alpha, grad, state, sig, targets, scores, track, lock1,
+               freeze):
+    """fastText's update of one (center, context) pair: ``h`` (dim,) predicts ``target`` against
+    ``negative`` noise words from the alias table (a draw equal to ``target`` is skipped). The
+    noise words are drawn and all the scores computed before any output row is updated, so the
+    rows' loads overlap instead of waiting on each other's updates (the rows are
+    distinct but for a repeated draw, which then sees its first update's row unchanged). ``h``'s
+    gradient is added to ``grad``. Returns the random state and, with ``track``, the pair's loss.
+    Used by fastText's subword units (a pair) and CBOW (the mean context vector and its center)."""
+    dim = h.shape[0]
+    n_t = 1
+    targets[0] = target
+    for d in range(negative):
+        state, r = next_u64(state)
+        t = _alias_draw(r, prob, alias)
+        if t == target:
+            continue
+        targets[n_t] = t
+        n_t += 1
+    for t in range(n_t):
+        out = syn1[targets[t]]
+        f = np.float32(0.0)
+        for k in range(dim):
+            f += h[k] * out[k]
+        scores[t] = f
+    loss = 0.0
+    for t in range(n_t):
+        f = scores[t]
+        if track:
+            loss += _softplus(-f if t == 0 else f)
+        if f >= MAX_EXP or f <= -MAX_EXP:
+            continue  # saturated: no update (gensim's rule)
+        label = np.float32(1.0) if t == 0 else np.float32(0.0)
+        g = (label - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
+        out = syn1[targets[t]]
+        if freeze and lock1[targets[t]]:
+            for k in range(dim):
+                grad[k] += g * out[k]
+            continue
+        for k in range(dim):
+            grad[k] += g * out[k]
+            out[k] += g * h[k]
+    return state, loss
+
+
+@njit(cache=True, inline="always", fastmath=True)
 def _cbow_step(buf, i, lo, hi, syn0, syn1, prob, alias, negative, alpha, state, sig, targets, scores, neu1,
                neu1e, track, lock0, lock1, freeze):
     """CBOW (word2vec's cbow_mean=1) for one center ``buf[i]``: the mean ``neu1`` of the context
     rows ``syn0[buf[lo:hi]]`` predicts the center against ``negative`` noise words, and its gradient
-    is added, undivided, to every context row. The noise words are drawn first (from the alias
-    table, which stays in cache) and all ``1 + negative`` scores computed before any output row
-    is updated, so the rows' loads overlap instead of waiting on each other's updates. Returns
-    the random state and, with ``track``, the center's loss and 1 (else 0, 0)."""
+    is added, undivided, to every context row. The update is ``_pair_step``'s (noise words from
+    the alias table, which stays in cache; all ``1 + negative`` scores computed before any output
+    row is updated). Returns the random state and, with ``track``, the center's loss and 1 (else
+    0, 0)."""
     dim = syn0.shape[1]
     cw = hi - lo - 1
     if cw <= 0:
         return state, 0.0, 0
-    center = buf[i]
-    n_t = 1
-    targets[0] = center
-    for d in range(negative):
-        state, r = next_u64(state)
-        t = _alias_draw(r, prob, alias)
-        if t == center:
-            continue
-        targets[n_t] = t
-        n_t += 1
     neu1[:] = 0.0
     for j in range(lo, hi):
         if j != i:
@@ -143,31 +179,9 @@ def _cbow_step(buf, i, lo, hi, syn0, syn1, prob, alias, negative, alpha, state, 
     inv = np.float32(1.0 / cw)
     for k in range(dim):
         neu1[k] *= inv
-    for t in range(n_t):
-        out = syn1[targets[t]]
-        f = np.float32(0.0)
-        for k in range(dim):
-            f += neu1[k] * out[k]
-        scores[t] = f
-    loss = 0.0
-    if track:
-        for t in range(n_t):
-            loss += _softplus(-scores[t] if t == 0 else scores[t])
     neu1e[:] = 0.0
-    for t in range(n_t):
-        f = scores[t]
-        if f >= MAX_EXP or f <= -MAX_EXP:
-            continue  # saturated: no update (gensim's rule)
-        label = np.float32(1.0) if t == 0 else np.float32(0.0)
-        g = (label - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
-        out = syn1[targets[t]]
-        if freeze and lock1[targets[t]]:
-            for k in range(dim):
-                neu1e[k] += g * out[k]
-            continue
-        for k in range(dim):
-            neu1e[k] += g * out[k]
-            out[k] += g * neu1[k]
+    state, loss = _pair_step(neu1, buf[i], syn1, prob, alias, negative, alpha, neu1e, state, sig, targets, scores,
+                             track, lock1, freeze)
     for j in range(lo, hi):
         if j != i:
             if freeze and lock0[buf[j]]:
@@ -249,51 +263,6 @@ def _sg_window_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, s
         for k in range(dim):
             out[k] += go[k]
     return state, loss, pairs
-
-@njit(cache=True, inline="always", fastmath=True)
-def _pair_step(h, target, syn1, prob, alias, negative, alpha, grad, state, sig, targets, scores, track, lock1,
-               freeze):
-    """fastText's update of one (center, context) pair: ``h`` (dim,) predicts ``target`` against
-    ``negative`` noise words from the alias table (a draw equal to ``target`` is skipped). As in
-    ``_cbow_step`` the noise words are drawn and all the scores computed before any output row is
-    updated, so the rows' loads overlap instead of waiting on each other's updates (the rows are
-    distinct but for a repeated draw, which then sees its first update's row unchanged). ``h``'s
-    gradient is added to ``grad``. Returns the random state and, with ``track``, the pair's loss."""
-    dim = h.shape[0]
-    n_t = 1
-    targets[0] = target
-    for d in range(negative):
-        state, r = next_u64(state)
-        t = _alias_draw(r, prob, alias)
-        if t == target:
-            continue
-        targets[n_t] = t
-        n_t += 1
-    for t in range(n_t):
-        out = syn1[targets[t]]
-        f = np.float32(0.0)
-        for k in range(dim):
-            f += h[k] * out[k]
-        scores[t] = f
-    loss = 0.0
-    for t in range(n_t):
-        f = scores[t]
-        if track:
-            loss += _softplus(-f if t == 0 else f)
-        if f >= MAX_EXP or f <= -MAX_EXP:
-            continue  # saturated: no update (gensim's rule)
-        label = np.float32(1.0) if t == 0 else np.float32(0.0)
-        g = (label - sig[int((f + MAX_EXP) * (EXP_TABLE_SIZE / MAX_EXP / 2.0))]) * alpha
-        out = syn1[targets[t]]
-        if freeze and lock1[targets[t]]:
-            for k in range(dim):
-                grad[k] += g * out[k]
-            continue
-        for k in range(dim):
-            grad[k] += g * out[k]
-            out[k] += g * h[k]
-    return state, loss
-
 
 @njit(cache=True, inline="always", fastmath=True)
 def _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, weight, share, state, sig, prob, alias, track,
