@@ -89,8 +89,8 @@ SUBWORD_PARAMS: tuple[Param, ...] = (
     Param("shared_negatives", bool, False, "True: draw the noise words for every 2 context words, each update "
           "weighted for the pair it stands for (pWord2Vec's sharing; lower on SimLex); False: for each "
           "(center, context) pair, as fastText does"),
-    # 2: fastText's order with 2 threads (Gutenberg 30 MB, books in order, 1 epoch: Stanford RW 0.241
-    # against 0.215 in file order, MEN 0.381 against 0.358; docs/benchmarks.md)
+    # 2: fastText's order with 2 threads (Gutenberg 30 MB, books in order, 1 epoch, 5 seeds: Stanford
+    # RW 0.237 against 0.216 in file order, MEN 0.389 against 0.349; docs/benchmarks.md)
     Param("regions", int, 2, "read the corpus as this many contiguous regions advancing side by side, as "
           "fastText's threads do, so every part of an ordered corpus meets the whole range of learning rates; "
           "1: file order", low=1),
