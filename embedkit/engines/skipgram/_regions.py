@@ -7,7 +7,7 @@ at a learning rate near the end's: words that occur only there barely move from 
 start. With ``regions`` regions read piece by piece in turn, every part of the corpus meets the
 whole range of learning rates, as it does in fastText with that many threads (whose regions are
 its threads' shares of the file). Measured on Gutenberg 30 MB (books in order, 1 epoch, subword
-units): Stanford RW 0.214 in file order against 0.241 with 2 regions (docs/benchmarks.md).
+units, 5 seeds): Stanford RW 0.216 in file order against 0.237 with 2 regions (docs/benchmarks.md).
 """
 from __future__ import annotations
 
