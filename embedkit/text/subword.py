@@ -84,8 +84,9 @@ SUBWORD_PARAMS: tuple[Param, ...] = (
     Param("learning_rate", float, 0.05, "initial learning rate (decays linearly to min_learning_rate; fastText's 0.05)", low=0.0,
           low_open=True),
     *_ENGINE,
-    # False (fastText's per-pair draws) since _pair_step loads a pair's output rows together: as
-    # fast as the shared draws were and higher on SimLex (Gutenberg 30 MB, 5 seeds; docs/benchmarks.md)
+    # False (fastText's per-pair draws) since _pair_step loads a pair's output rows together: 1.15x
+    # the shared draws' time (was 1.85x), SimLex 0.201 against 0.180 (Gutenberg 30 MB, 5 seeds;
+    # docs/benchmarks.md)
     Param("shared_negatives", bool, False, "True: draw the noise words for every 2 context words, each update "
           "weighted for the pair it stands for (pWord2Vec's sharing; lower on SimLex); False: for each "
           "(center, context) pair, as fastText does"),
