@@ -324,7 +324,6 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
     for k in range(dim):
         h0[k] = h[k]
     n_ctx = 0
-    in_group = 0
     loss = 0.0
     if not shared:
         for j in range(lo, hi):
@@ -337,7 +336,7 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
             for k in range(dim):
                 h[k] = h0[k] + neu1e[k]
     else:
-        group = UNIT_NOISE_GROUP
+        in_group = 0
         for j in range(lo, hi):
             if j == i or buf[j] >= n_out:
                 continue
@@ -347,7 +346,7 @@ def _sg_units_step(buf, i, lo, hi, syn0, syn1, table, negative, alpha, state, si
                                                 freeze)
             loss += pl
             in_group += 1
-            if in_group == group:
+            if in_group == UNIT_NOISE_GROUP:
                 for k in range(dim):
                     h[k] = h0[k] + neu1e[k]
                 state, nl = _sg_units_noise(h, center, buf, i, lo, hi, syn1, negative, alpha * in_group,

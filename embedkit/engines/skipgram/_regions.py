@@ -51,7 +51,11 @@ def region_order(offsets: np.ndarray, regions: int, piece_tokens: int = PIECE_TO
 def interleave_regions(tokens: np.ndarray, offsets: np.ndarray, regions: int,
                        piece_tokens: int = PIECE_TOKENS) -> tuple[np.ndarray, np.ndarray]:
     """``tokens`` (int32 ``(n_tokens,)``) and ``offsets`` (int64 ``(n_seq + 1,)``) with the
-    sequences in :func:`region_order`; the same arrays, not copies, when that is file order."""
+    sequences in :func:`region_order`: a reordered copy of the stream (4 bytes a token, held while
+    training), or the same arrays, not copies, when that is file order (``regions`` 1 returns at
+    once: the walks and word-level methods pay nothing)."""
+    if regions <= 1:
+        return tokens, offsets
     order = region_order(offsets, regions, piece_tokens)
     if np.array_equal(order, np.arange(order.size)):
         return tokens, offsets
