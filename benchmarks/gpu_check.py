@@ -237,8 +237,12 @@ WALK_FULL = dict(dim=64, walks_per_node=10, walk_length=80, window=10)
 WORKLOADS: dict[str, Workload] = {
     "skipgram": _text(TEXT_QUICK, TEXT_FULL),
     "cbow": _text(TEXT_QUICK, TEXT_FULL),
-    # the planted words share subword units with one another, which blurs them: 0.87 measured (quick)
-    "subword": _text(dict(TEXT_QUICK, vocab_size=400), dict(TEXT_FULL, vocab_size=2000), bar=0.8),
+    # the planted words share subword units with one another, which blurs them: 0.87 measured (quick).
+    # Full size at word2vec's 0.025, not subword's 0.05: on these 74 words every row is in every
+    # minibatch and the torch engine's summed updates diverge at 0.05 (torch skipgram's too), on
+    # the CPU as on a GPU; numba and torch both find 30 of 30 at 0.025 (CPU, 2026-12-03)
+    "subword": _text(dict(TEXT_QUICK, vocab_size=400), dict(TEXT_FULL, vocab_size=2000, learning_rate=0.025),
+                     bar=0.8),
     # since the numba backend steps the biases as glove.c does (issue 21: at or above Stanford's GloVe on
     # Gutenberg), the planted analogies need more dimensions: 0.37 at dim 16, 0.63 at 32, 0.80 at 64 (seed 0)
     "glove": _text(dict(dim=64, window=5, epochs=30, min_count=1), dict(dim=64, window=5, epochs=30, min_count=1),

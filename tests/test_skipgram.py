@@ -210,6 +210,6 @@ def test_backends_are_found_through_the_registry(tmp_path, monkeypatch):
     assert out.shape == (len(counts), 3) and (out == 2 * (4 + 8)).all()  # int32 tokens, int64 offsets; 2 epochs
     with pytest.raises(ValueError, match=r"gensim.*toy.*got 'nope'"):  # the choices, then the name given
         train_sgns(tokens, offsets, counts, SGNSConfig(dim=3), backend="nope")
-    with pytest.raises(Exception, match="'numba' \\(or 'auto'\\) with skip-gram for subword units"):
+    with pytest.raises(Exception, match="'numba' or 'torch' \\(or 'auto'\\) with skip-gram for subword units"):
         train_sgns(tokens, offsets, counts, SGNSConfig(dim=3), backend="toy",
                    units=(np.arange(len(counts) + 1), np.arange(len(counts)), len(counts)))

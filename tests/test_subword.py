@@ -80,15 +80,17 @@ def _planted(seed=0, n=3000):
     return out
 
 
+@pytest.mark.parametrize("backend", ["numba", "torch"])
 @pytest.mark.parametrize("units", ["bpe", "char"])
-def test_words_that_share_contexts_get_close_vectors(units):
-    """The word-level context prediction survives the subword units: two words spelled nothing
-    alike but used in the same contexts are nearer each other than either is to the other
-    topic's words (measured, seed 0: within a topic cosine 0.999 for both unit kinds, across
-    topics at most 0.16 with BPE units and 0.11 with character n-grams)."""
+def test_words_that_share_contexts_get_close_vectors(units, backend):
+    """The word-level context prediction survives the subword units, on both engines (numba's
+    per-pair updates, torch's minibatches): two words spelled nothing alike but used in the same
+    contexts are nearer each other than either is to the other topic's words (measured, seed 0:
+    within a topic cosine 0.999 for all four, across topics at most 0.27 with BPE units and 0.16
+    with character n-grams)."""
     data = _planted()
     emb = ek.train("subword", data, units=units, vocab_size=300, dim=16, epochs=5, min_count=1, workers=1,
-                   seed=0, verbose=False)
+                   seed=0, verbose=False, backend=backend)
     same = min(emb.similarity("zorbel", "quaffin"), emb.similarity("mintrax", "plodwick"))
     across = max(emb.similarity(a, b) for a in ("zorbel", "quaffin") for b in ("mintrax", "plodwick"))
     assert same > 0.8 and same > across + 0.3, (same, across)
@@ -163,9 +165,10 @@ def test_char_ngrams_hash_as_fasttext_and_gensim():
         assert sorted(keys[ptr[i]:ptr[i + 1]].tolist()) == expect
 
 
-def test_unit_table_and_the_engine_update_every_row():
+@pytest.mark.parametrize("backend", ["numba", "torch"])
+def test_unit_table_and_the_engine_update_every_row(backend):
     """The engine's input for word w is the mean of its rows (own + units); training moves the
-    shared unit rows, and a unit no word uses is never touched."""
+    shared unit rows, and a unit no word uses is never touched (both engines that take units)."""
     word_ptr = np.array([0, 2, 3, 5])
     word_keys = np.array([7, 9, 9, 7, 4])
     ptr, idx, n_rows, keys = unit_table(word_ptr, word_keys, 3)
@@ -175,14 +178,44 @@ def test_unit_table_and_the_engine_update_every_row():
     tokens = rng.integers(0, 3, 2000).astype(np.int32)
     offsets = np.array([0, 1000, 2000], dtype=np.int64)
     cfg = SGNSConfig(dim=8, window=2, negatives=2, sample=0, epochs=1, workers=1, seed=0)
-    table = train_sgns(tokens, offsets, np.bincount(tokens, minlength=3), cfg, units=(ptr, idx, n_rows + 1))
+    table = train_sgns(tokens, offsets, np.bincount(tokens, minlength=3), cfg, units=(ptr, idx, n_rows + 1),
+                       backend=backend)
     from embedkit.engines.skipgram import _init_vectors
 
     init = _init_vectors(n_rows + 1, 8, 0)
     moved = np.abs(table - init).sum(axis=1) > 1e-4
-    assert moved[:6].all() and not moved[6]
-    with pytest.raises(ek.InvalidParameterError, match="'numba'"):
-        train_sgns(tokens, offsets, np.ones(3), cfg, backend="torch", units=(ptr, idx, n_rows))
+    assert table.shape == (7, 8) and moved[:6].all() and not moved[6]
+
+
+def test_units_need_skip_gram_on_an_engine_that_takes_them():
+    ptr, idx = np.array([0, 1, 2]), np.array([0, 1])
+    tokens, offsets = np.array([0, 1, 0, 1], dtype=np.int32), np.array([0, 4])
+    cfg = SGNSConfig(dim=8, window=2, negatives=2, sample=0, epochs=1, workers=1, seed=0)
+    with pytest.raises(ek.InvalidParameterError, match="'numba' or 'torch'"):
+        train_sgns(tokens, offsets, np.ones(2), cfg, backend="gensim", units=(ptr, idx, 2))
+    with pytest.raises(ek.InvalidParameterError, match="cbow"):
+        train_sgns(tokens, offsets, np.ones(2), SGNSConfig(dim=8, sg=False), backend="torch", units=(ptr, idx, 2))
+
+
+@pytest.mark.parametrize("backend", ["numba", "torch"])
+def test_rare_words_are_centers_only(backend):
+    """Ids from n_out on (the subword method's rare words) train their rows as centers but are
+    never predicted nor drawn as noise words: the engine's output table has n_out rows."""
+    from embedkit.engines.skipgram import sgns_training
+    from embedkit.training import Options, run
+
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 4, 3000).astype(np.int32)
+    offsets = np.array([0, 1500, 3000], dtype=np.int64)
+    ptr, idx = np.arange(5), np.arange(4)
+    cfg = SGNSConfig(dim=8, window=2, negatives=2, sample=0, epochs=1, workers=1, seed=0)
+    tr = sgns_training(tokens, offsets, np.bincount(tokens, minlength=4), cfg, backend=backend,
+                       units=(ptr, idx, 4, 3))
+    run(tr, "skip-gram", Options(epochs=1, verbose=False))
+    from embedkit.engines.skipgram import _init_vectors
+
+    assert tr.output_vectors().shape == (3, 8)
+    assert np.abs(tr.vectors()[3] - _init_vectors(4, 8, 0)[3]).sum() > 1e-3  # the rare id's row learned
 
 
 def test_save_load_keeps_the_tokenizer_and_the_units(sub, sub_char, tmp_path):

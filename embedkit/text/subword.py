@@ -95,8 +95,10 @@ SUBWORD_PARAMS: tuple[Param, ...] = (
     Param("regions", int, 2, "read the corpus as this many contiguous regions advancing side by side, as "
           "fastText's threads do, so every part of an ordered corpus meets the whole range of learning rates; "
           "1: file order", low=1),
-    Param("backend", str, "auto", "engine: numba (auto); the units' composition is a numba kernel",
-          choices=("auto", "numba")),
+    Param("backend", str, "auto", "engine: auto (torch on a GPU, numba on the CPU), numba (per-pair updates, "
+          "as fastText's), torch (minibatches, the GPU engine; shared_negatives does not apply; on a "
+          "vocabulary of under ~100 words its summed updates diverge at learning_rate 0.05: lower it)",
+          choices=("auto", "numba", "torch")),
     Param("units", str, None, "subword units: char (fastText's hashed character n-grams), bpe (the "
           "tokenizer's pieces and their merge trees), bpe-pieces (the pieces only); None: bpe when a "
           "tokenizer is given, else char (measured the better: docs/subwords.md)", choices=UNIT_KINDS,

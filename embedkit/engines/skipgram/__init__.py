@@ -18,11 +18,13 @@ Backends (``backend=``):
   noise words from Walker's alias table of the same distribution (``alias_table``: it
   stays in cache) and scores all of a center's output rows before updating them: about
   3x the former kernel's words/s, 2.4x gensim's (docs/benchmarks.md).
-* ``units=`` (numba, skip-gram): fastText's model (Bojanowski et al. 2017) for the
+* ``units=`` (numba and torch, skip-gram): fastText's model (Bojanowski et al. 2017) for the
   ``subword`` method: a center word's input vector is the mean of its own row and its
-  subword units' rows; it predicts each context word in turn (noise words shared by every 2
-  context words) and its gradient goes to every row, as fastText's per-pair updates do: the
-  vector moves by each pair's gradient and the rows get the window's sum at its end. Ids from
+  subword units' rows, and its gradient goes to every row. On numba it predicts each context
+  word in turn (noise words per pair, or shared by every 2 context words) as fastText's
+  per-pair updates do: the vector moves by each pair's gradient and the rows get the window's
+  sum at its end. On torch the window rows' input vectors are composed once a minibatch
+  (``embedding_bag``) and each row's summed gradient is sent to all of its units. Ids from
   ``n_out`` on (``units``' fourth entry) are centers only: the subword method's rare words.
 * ``"torch"`` — batched on any torch device (the GPU engine), skip-gram and
   CBOW (cbow_mean=1). A minibatch is a run of consecutive subsampled centers
@@ -106,7 +108,7 @@ def register_backend(name: str, module: str, *, distributed: bool = False, units
 
 
 register_backend("numba", "._numba", units=True)
-register_backend("torch", "._torch", distributed=True)
+register_backend("torch", "._torch", distributed=True, units=True)
 register_backend("gensim", "._gensim")
 
 
@@ -122,7 +124,7 @@ def train_sgns(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, cfg:
     without checkpoints or validation (the methods use :func:`run_sgns` for those).
 
     ``units``: ``(ptr, idx, n_rows)`` or ``(ptr, idx, n_rows, n_out)`` for fastText's model
-    (Bojanowski et al. 2017; numba backend, skip-gram): word ``w``'s input vector is the mean of
+    (Bojanowski et al. 2017; numba and torch backends, skip-gram): word ``w``'s input vector is the mean of
     the rows ``idx[ptr[w]:ptr[w + 1]]`` of an input table of ``n_rows`` rows (its own row and its
     subword units'), and the whole table ``(n_rows, cfg.dim)`` is returned; int64 ``ptr``
     ``(len(counts) + 1,)``, int32 ``idx`` in ``[0, n_rows)``. Only the ids below ``n_out``
@@ -161,7 +163,7 @@ def sgns_training(tokens: np.ndarray, offsets: np.ndarray, counts: np.ndarray, c
 
     auto = backend == "auto"
     if auto:
-        backend = "numba" if units is not None else "torch" if dev.startswith("cuda") or launched() else "numba"
+        backend = "torch" if dev.startswith("cuda") or launched() else "numba"
     spec = _BACKENDS.get(backend)
     if not auto and (spec is None or not spec.distributed) and launched():
         raise InvalidParameterError("skip-gram engine", "backend", f"{_choices('distributed')} or 'auto' under "

@@ -143,7 +143,8 @@ class Training(SGNSTraining):
     boundary (``syn0``, ``syn1``, the numpy and torch generators' states) is offered as a
     checkpoint (one process only), so a resumed run goes on bit-identical on the CPU."""
 
-    def __init__(self, tokens, offsets, counts, cfg: SGNSConfig, device, sharded=False, unit="words", start=None):
+    def __init__(self, tokens, offsets, counts, cfg: SGNSConfig, device, sharded=False, unit="words", start=None,
+                 units=None):
         import torch
 
         from ...distributed import RowSync, block, context
@@ -157,15 +158,25 @@ class Training(SGNSTraining):
         self.tokens, self.offsets = tokens, offsets
         seed = cfg.seed + 1_000_003 * dist.rank
         V = len(counts)
+        # fastText's subword units: word w's input vector is the mean of the rows
+        # unit_idx[unit_ptr[w]:unit_ptr[w + 1]] of an input table of n_rows rows; ids from n_out on
+        # are centers only (never predicted, never drawn as noise words)
+        n_rows, n_out = V, V
+        self.units = None
+        if units is not None:
+            ptr, idx, n_rows, *rest = units
+            n_out = int(rest[0]) if rest else V
+            self.units = (torch.as_tensor(ptr, dtype=torch.int64, device=dev),
+                          torch.as_tensor(idx, dtype=torch.int64, device=dev), n_out)
         self.rng = np.random.default_rng(seed)
         self.gen = torch.Generator(device=dev)
         self.gen.manual_seed(seed)
         if start is None:
-            self.syn0 = torch.as_tensor(_init_vectors(V, cfg.dim, cfg.seed), device=dev)
-            self.syn1 = torch.zeros_like(self.syn0)
+            self.syn0 = torch.as_tensor(_init_vectors(n_rows, cfg.dim, cfg.seed), device=dev)
+            self.syn1 = torch.zeros((n_out, cfg.dim), dtype=self.syn0.dtype, device=dev)
         else:
             self.syn0 = torch.as_tensor(np.array(start.syn0, dtype=np.float32), device=dev)
-            self.syn1 = (torch.zeros_like(self.syn0) if start.syn1 is None
+            self.syn1 = (torch.zeros((n_out, cfg.dim), dtype=self.syn0.dtype, device=dev) if start.syn1 is None
                          else torch.as_tensor(np.array(start.syn1, dtype=np.float32), device=dev))
         # init= with freeze_existing: the frozen rows' updates are multiplied by 0, and their values
         # are written back after every slice (x + 0.0 turns -0.0 into +0.0: bit for bit needs it)
@@ -175,7 +186,7 @@ class Training(SGNSTraining):
             if mask is not None and np.any(mask):
                 table = (self.syn0, self.syn1)[i]
                 rows = torch.as_tensor(np.flatnonzero(mask), device=dev)
-                keep = torch.ones(V, dtype=table.dtype, device=dev)
+                keep = torch.ones(table.shape[0], dtype=table.dtype, device=dev)
                 keep[rows] = 0.0
                 self.frozen.append((table, rows, table.index_select(0, rows).clone()))
                 if i == 0:
@@ -183,8 +194,8 @@ class Training(SGNSTraining):
                 else:
                     self.keep1 = keep
         self.sync = RowSync([self.syn0, self.syn1], dist, every=cfg.sync_every, reduce=cfg.sync_reduce)
-        self.load = torch.zeros(V, dtype=self.syn0.dtype, device=dev)
-        self.noise = _noise_sampler(counts, cfg.ns_exponent, dev)
+        self.load = torch.zeros(max(n_rows, n_out), dtype=self.syn0.dtype, device=dev)
+        self.noise = _noise_sampler(counts[:n_out], cfg.ns_exponent, dev)
         self.keep = keep_probabilities(counts, cfg.sample)
         n_seq = len(offsets) - 1
         self.seq_id_all = np.repeat(np.arange(n_seq, dtype=np.int64), np.diff(offsets))
@@ -224,6 +235,7 @@ class Training(SGNSTraining):
         cfg, dev, W, nb = self.cfg, self.dev, self.cfg.window, self.nb
         syn0, syn1 = self.syn0, self.syn1
         grads = _sg_grads if cfg.sg else _cbow_grads
+        extra = {} if self.units is None else {"units": self.units}
 
         def draw(size):
             return self.noise(size, self.gen)
@@ -246,7 +258,7 @@ class Training(SGNSTraining):
                 win_ids = tok_t[s:s + n + 2 * W]                       # (n + 2w,) window rows
                 mask = _window_mask(sid_t[s:s + n + 2 * W], span_t[s:s + n], W).to(syn0.dtype)
                 parts0, parts1 = grads(syn0, syn1, win_ids, mask, lr, draw, cfg,
-                                       loss if batch % LOSS_EVERY == 0 else None)
+                                       loss if batch % LOSS_EVERY == 0 else None, **extra)
                 batch += 1
                 _capped_scatter_add(syn0, parts0, cfg.dup_cap, self.load, self.keep0)
                 _capped_scatter_add(syn1, parts1, cfg.dup_cap, self.load, self.keep1)
@@ -300,7 +312,24 @@ def _ungrouped(y, rows):
     return y.transpose(0, 1).reshape(-1, y.shape[-1])[:rows]
 
 
-def _sg_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig, loss=None):
+def _composed(syn0, ids, unit_ptr, unit_idx):
+    """fastText's input vectors of the words ``ids`` (m,): the mean of each word's rows
+    ``unit_idx[unit_ptr[w]:unit_ptr[w + 1]]`` of ``syn0``, ``(m, d)``, with the rows' indices ``flat``
+    and, for each, the position in ``ids`` of the word it belongs to (``owner``), for sending a
+    word's gradient to every one of its rows."""
+    import torch
+
+    first = unit_ptr.index_select(0, ids)
+    length = unit_ptr.index_select(0, ids + 1) - first
+    owner = torch.repeat_interleave(torch.arange(ids.shape[0], device=ids.device), length)
+    starts = torch.cumsum(length, 0) - length
+    pos = torch.arange(owner.shape[0], device=ids.device) - starts.index_select(0, owner) + first.index_select(0, owner)
+    flat = unit_idx.index_select(0, pos)
+    U = torch.nn.functional.embedding_bag(flat, syn0, starts, mode="mean")
+    return U, flat, owner
+
+
+def _sg_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig, loss=None, units=None):
     """Skip-gram updates of one minibatch, as ``(syn0 parts, syn1 parts)`` for
     ``_capped_scatter_add``: every context word (window row ``r``, input vector ``u_r``)
     predicts each center whose window holds it (output vector ``c_i``) against noise words.
@@ -314,6 +343,11 @@ def _sg_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig, loss=None):
 
     ``loss``: None, or a float64 tensor ``(2,)`` that gets the minibatch's summed negative-sampling
     loss (each noise word weighted as its update is) and its number of pairs.
+
+    ``units``: None, or ``(unit_ptr, unit_idx, n_out)`` for fastText's model (Bojanowski et al.
+    2017): a window row's input vector is the mean of its word's rows (``_composed``), and its
+    gradient goes, whole, to every one of them, as fastText's updates do; words from ``n_out`` on
+    are never predicted (their pairs as centers are dropped).
     """
     import torch
 
@@ -323,7 +357,14 @@ def _sg_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig, loss=None):
     n = m - 2 * W
     d = syn0.shape[1]
     ctr_ids = win_ids[W:m - W]                                        # (n,) centers
-    U = syn0.index_select(0, win_ids)                                 # (m, d)
+    if units is None:
+        U = syn0.index_select(0, win_ids)                             # (m, d)
+    else:
+        unit_ptr, unit_idx, n_out = units
+        U, flat, owner = _composed(syn0, win_ids, unit_ptr, unit_idx)
+        predicted = ctr_ids < n_out
+        mask = mask * predicted[:, None].to(mask.dtype)
+        ctr_ids = torch.where(predicted, ctr_ids, 0)
     Cp, C = _padded(n, W, syn1)
     torch.index_select(syn1, 0, ctr_ids, out=C)                       # (n, d)
     Uw = U.unfold(0, 2 * W + 1, 1)                                   # (n, d, 2w+1) view
@@ -346,7 +387,9 @@ def _sg_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig, loss=None):
     gn = torch.sigmoid(nscore).mul_(wrow)
     grad_U += _ungrouped(torch.bmm(gn, N), m)
     grad_N = torch.bmm(gn.transpose(1, 2), Ug).view(-1, d)
-    return ([(win_ids, grad_U, pairs)],
+    rows0 = ((win_ids, grad_U, pairs) if units is None else
+             (flat, grad_U.index_select(0, owner), pairs.index_select(0, owner)))
+    return ([rows0],
             [(ctr_ids, grad_C, mask.sum(1)), (neg, grad_N, torch.ones_like(neg, dtype=mask.dtype))])
 
 
@@ -411,5 +454,5 @@ def _cbow_grads(syn0, syn1, win_ids, mask, lr, draw, cfg: SGNSConfig, loss=None)
 
 
 def training(tokens, offsets, counts, cfg: SGNSConfig, *, device, sharded, units, unit, start=None):
-    """The backend's entry in the engine's registry (``units`` is not supported: refused before)."""
-    return Training(tokens, offsets, counts, cfg, device, sharded, unit, start)
+    """The backend's entry in the engine's registry (``units``: skip-gram only, checked before)."""
+    return Training(tokens, offsets, counts, cfg, device, sharded, unit, start, units)
