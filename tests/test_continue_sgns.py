@@ -194,10 +194,11 @@ def test_cli_init_and_freeze_existing(tmp_path, texts, method):
     assert res.exit_code != 0 and "freeze_existing" in res.output
 
 
+@pytest.mark.parametrize("backend", ["numba", "torch"])
 @pytest.mark.parametrize("freeze", [False, True])
-def test_subword_vocabulary_update(texts, freeze):
+def test_subword_vocabulary_update(texts, freeze, backend):
     old, new = texts
-    kw = dict(KW, units="char")
+    kw = dict(KW, units="char", backend=backend)
     a = ek.train("subword", old, **kw)
     no_doctor = [s for s in new if "doctor" not in s]
     b = ek.train("subword", no_doctor, init=a, freeze_existing=freeze, **kw)
