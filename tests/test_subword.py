@@ -199,9 +199,10 @@ def test_units_need_skip_gram_on_an_engine_that_takes_them():
 
 @pytest.mark.parametrize("backend", ["numba", "torch"])
 def test_rare_words_are_centers_only(backend):
-    """Ids from n_out on (the subword method's rare words) train their rows as centers but are
-    never predicted nor drawn as noise words: the engine's output table has n_out rows."""
-    from embedkit.engines.skipgram import sgns_training
+    """Ids from n_out on (the subword method's rare words) train their rows as centers, and the
+    engine's output table has n_out rows: on torch, predicting such an id or drawing it as a
+    noise word would index past it and raise."""
+    from embedkit.engines.skipgram import _init_vectors, sgns_training
     from embedkit.training import Options, run
 
     rng = np.random.default_rng(0)
@@ -212,8 +213,6 @@ def test_rare_words_are_centers_only(backend):
     tr = sgns_training(tokens, offsets, np.bincount(tokens, minlength=4), cfg, backend=backend,
                        units=(ptr, idx, 4, 3))
     run(tr, "skip-gram", Options(epochs=1, verbose=False))
-    from embedkit.engines.skipgram import _init_vectors
-
     assert tr.output_vectors().shape == (3, 8)
     assert np.abs(tr.vectors()[3] - _init_vectors(4, 8, 0)[3]).sum() > 1e-3  # the rare id's row learned
 

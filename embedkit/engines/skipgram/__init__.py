@@ -84,7 +84,8 @@ class Backend:
     when it starts with a dot) defines ``training(tokens, offsets, counts, cfg, *, device,
     sharded, units, unit) -> SGNSTraining`` and is imported when the backend first trains.
     ``distributed``: it trains across processes under ``torchrun``; ``units``: it takes
-    fastText's subword units."""
+    fastText's subword units, handed on checked as ``(ptr int64, idx int32, n_rows, n_out)``
+    (None without them)."""
 
     name: str
     module: str

@@ -482,8 +482,7 @@ class Training(SGNSTraining):
             n_rows = V
             self.n_out = V
         else:
-            self.unit_ptr, self.unit_idx, n_rows, *rest = units
-            self.n_out = int(rest[0]) if rest else V
+            self.unit_ptr, self.unit_idx, n_rows, self.n_out = units  # as sgns_training hands them on
         n_out = self.n_out  # output rows; ids from here on are centers only (subword units)
         if start is None:
             self.syn0 = _init_vectors(n_rows, cfg.dim, cfg.seed)

@@ -163,9 +163,8 @@ class Training(SGNSTraining):
         # are centers only (never predicted, never drawn as noise words)
         n_rows, n_out = V, V
         self.units = None
-        if units is not None:
-            ptr, idx, n_rows, *rest = units
-            n_out = int(rest[0]) if rest else V
+        if units is not None:  # as sgns_training hands them on: (ptr, idx, n_rows, n_out)
+            ptr, idx, n_rows, n_out = units
             self.units = (torch.as_tensor(ptr, dtype=torch.int64, device=dev),
                           torch.as_tensor(idx, dtype=torch.int64, device=dev), n_out)
         self.rng = np.random.default_rng(seed)
@@ -173,11 +172,11 @@ class Training(SGNSTraining):
         self.gen.manual_seed(seed)
         if start is None:
             self.syn0 = torch.as_tensor(_init_vectors(n_rows, cfg.dim, cfg.seed), device=dev)
-            self.syn1 = torch.zeros((n_out, cfg.dim), dtype=self.syn0.dtype, device=dev)
         else:
             self.syn0 = torch.as_tensor(np.array(start.syn0, dtype=np.float32), device=dev)
-            self.syn1 = (torch.zeros((n_out, cfg.dim), dtype=self.syn0.dtype, device=dev) if start.syn1 is None
-                         else torch.as_tensor(np.array(start.syn1, dtype=np.float32), device=dev))
+        syn1 = None if start is None else start.syn1
+        self.syn1 = (torch.zeros((n_out, cfg.dim), dtype=self.syn0.dtype, device=dev) if syn1 is None
+                     else torch.as_tensor(np.array(syn1, dtype=np.float32), device=dev))
         # init= with freeze_existing: the frozen rows' updates are multiplied by 0, and their values
         # are written back after every slice (x + 0.0 turns -0.0 into +0.0: bit for bit needs it)
         self.keep0 = self.keep1 = None
@@ -194,7 +193,7 @@ class Training(SGNSTraining):
                 else:
                     self.keep1 = keep
         self.sync = RowSync([self.syn0, self.syn1], dist, every=cfg.sync_every, reduce=cfg.sync_reduce)
-        self.load = torch.zeros(max(n_rows, n_out), dtype=self.syn0.dtype, device=dev)
+        self.load = torch.zeros(n_rows, dtype=self.syn0.dtype, device=dev)  # n_rows >= V >= n_out
         self.noise = _noise_sampler(counts[:n_out], cfg.ns_exponent, dev)
         self.keep = keep_probabilities(counts, cfg.sample)
         n_seq = len(offsets) - 1
