@@ -171,8 +171,8 @@ def test_unit_table_and_the_engine_update_every_row(backend):
     shared unit rows, and a unit no word uses is never touched (both engines that take units)."""
     word_ptr = np.array([0, 2, 3, 5])
     word_keys = np.array([7, 9, 9, 7, 4])
-    ptr, idx, n_rows, keys = unit_table(word_ptr, word_keys, 3)
-    assert keys.tolist() == [4, 7, 9] and n_rows == 6
+    ptr, idx, n_rows, keys, rows = unit_table(word_ptr, word_keys, 3)
+    assert keys.tolist() == [4, 7, 9] and n_rows == 6 and rows.tolist() == [3, 4, 5]
     assert [idx[ptr[w]:ptr[w + 1]].tolist() for w in range(3)] == [[0, 4, 5], [1, 5], [2, 4, 3]]
     rng = np.random.default_rng(0)
     tokens = rng.integers(0, 3, 2000).astype(np.int32)
@@ -341,9 +341,25 @@ def test_rare_words_train_their_units():
 def test_unit_table_gives_rare_words_their_units_only():
     word_ptr = np.array([0, 2, 3, 5])
     word_keys = np.array([7, 9, 9, 7, 4])
-    ptr, idx, n_rows, keys = unit_table(word_ptr, word_keys, 3, num_own=2)
-    assert keys.tolist() == [4, 7, 9] and n_rows == 5
+    ptr, idx, n_rows, keys, rows = unit_table(word_ptr, word_keys, 3, num_own=2)
+    assert keys.tolist() == [4, 7, 9] and n_rows == 5 and rows.tolist() == [2, 3, 4]
     assert [idx[ptr[w]:ptr[w + 1]].tolist() for w in range(3)] == [[0, 3, 4], [1, 4], [3, 2]]
+
+
+def test_unit_table_lays_the_most_used_units_out_first():
+    """With weights (how often each word is a center) the unit rows go hottest first; every word
+    keeps exactly its units, and unit_rows says where each sorted key lives."""
+    word_ptr = np.array([0, 2, 3, 5])
+    word_keys = np.array([7, 9, 9, 7, 4])
+    ptr, idx, n_rows, keys, rows = unit_table(word_ptr, word_keys, 3, weights=np.array([1.0, 10.0, 3.0]))
+    # uses: key 4 -> 3 (word 2), key 7 -> 1 + 3 = 4, key 9 -> 1 + 10 = 11: rows 9, 7, 4 in that order
+    assert keys.tolist() == [4, 7, 9] and n_rows == 6 and rows.tolist() == [5, 4, 3]
+    assert [idx[ptr[w]:ptr[w + 1]].tolist() for w in range(3)] == [[0, 4, 3], [1, 3], [2, 4, 5]]
+    key_of_row = np.full(n_rows, -1)
+    key_of_row[rows] = keys
+    for w in range(3):  # the same units as without weights, at their new rows
+        got = sorted(key_of_row[idx[ptr[w] + 1:ptr[w + 1]]].tolist())
+        assert got == sorted(word_keys[word_ptr[w]:word_ptr[w + 1]].tolist())
 
 
 def test_shared_noise_words_learn_too():
