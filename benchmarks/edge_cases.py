@@ -231,14 +231,14 @@ def make_files(D: Path, repo: Path = REPO) -> None:  # noqa: C901  (one long lis
     # --- npy (+ keys sidecar)
     def npy(fname, arr, keys_payload=None):
         buf = io.BytesIO()
-        np.save(buf, arr, allow_pickle=True)
+        np.save(buf, arr)
         _put(D, fname, buf.getvalue())
         if keys_payload is not None:
             _put(D, fname + ".keys.json", keys_payload if isinstance(keys_payload, bytes)
                  else json.dumps(keys_payload).encode())
     npy("n_ok.npy", mat, {"type": "str", "keys": keys})
     npy("n_nan.npy", np.where(np.arange(N)[:, None] == 4, np.nan, mat).astype(np.float32), {"type": "str", "keys": keys})
-    npy("n_object.npy", np.array([[1, "a"], [2, "b"]], dtype=object))
+    _put(D, "n_object.npy", _npy_header((2, 2), "|O") + bytes(32))  # an object array's header: no pickle written
     npy("n_1d.npy", mat[:, 0].copy())
     npy("n_keys_bad_json.npy", mat, b"{not json")
     npy("n_keys_count.npy", mat, {"type": "str", "keys": keys[:10]})
@@ -285,8 +285,7 @@ def make_files(D: Path, repo: Path = REPO) -> None:  # noqa: C901  (one long lis
     ekv("e_keys_dup.ekv", keys_json=json.dumps({"type": "str", "keys": keys[:9] + ["w3"] + keys[10:]}).encode())
     ekv("e_keys_wrong_shape.ekv", keys_json=json.dumps(["w0", "w1"]).encode())
     ekv("e_no_vectors.ekv", vectors_npy=None)
-    ekv("e_object.ekv", vectors_npy=(lambda b: (np.save(b, np.array([[1, "a"]], dtype=object), allow_pickle=True),
-                                                b.getvalue())[1])(io.BytesIO()))
+    ekv("e_object.ekv", vectors_npy=_npy_header((1, 2), "|O") + bytes(16))
     ekv("e_huge.ekv", vectors_npy=_npy_header((10**12, DIM)) + mat.tobytes())
     ekv("e_nan.ekv", vectors_npy=(lambda b: (np.save(b, np.where(np.arange(N)[:, None] == 4, np.nan, mat)
                                                      .astype(np.float32)), b.getvalue())[1])(io.BytesIO()))

@@ -374,7 +374,6 @@ def unit_table(word_ptr: np.ndarray, word_keys: np.ndarray, num_words: int, num_
     """
     num_own = num_words if num_own is None else int(num_own)
     unit_keys, inverse = np.unique(word_keys, return_inverse=True)
-    inverse = inverse.reshape(-1)
     n_units = unit_keys.size
     rank = np.arange(n_units, dtype=np.int64)
     if weights is not None and n_units:
